@@ -1,0 +1,168 @@
+/**
+ * npm run bench:worker — how fast one CtLogCollector scans a log with no
+ * rate limits, against certspotter (Debian package) scanning the same log
+ * with a `.jp` watchlist in the same run. The log runs in its own process
+ * (real leaves, 256 per page, really signed tree head) so that serving is
+ * not counted against either scanner.
+ *
+ * Prints entries per second and CPU seconds per million entries for both,
+ * and the ratios. Size: BENCH_ENTRIES (default 200000).
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, readdirSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { CtLogCollector } from '../src/worker/collector.js';
+
+const ENTRIES = Number(process.env.BENCH_ENTRIES ?? 200_000);
+const IN_FLIGHT = 4;
+const BATCH = 256;
+
+interface LogInfo {
+  url: string;
+  key: string;
+  size: number;
+  jp: number;
+}
+
+async function startLogServer(): Promise<{ info: LogInfo; child: ChildProcess }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'worker-log-server.ts'), String(ENTRIES), String(BATCH)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const rl = createInterface({ input: child.stdout! });
+  const line = await new Promise<string>((resolve, reject) => {
+    rl.once('line', resolve);
+    child.once('exit', (code) => reject(new Error(`log server exited with ${code}`)));
+  });
+  return { info: JSON.parse(line) as LogInfo, child };
+}
+
+interface Result {
+  seconds: number;
+  cpuSeconds: number;
+  found: number;
+}
+
+async function benchCollector(info: LogInfo): Promise<Result> {
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  const collector = new CtLogCollector({
+    logUrl: info.url,
+    start: 0,
+    end: info.size - 1,
+    batchSize: BATCH,
+    maxInFlight: IN_FLIGHT,
+    logKey: Buffer.from(info.key, 'base64'),
+    userAgent: 'ctjp-bench',
+  });
+  let found = 0;
+  await collector.run((c) => {
+    found += c.found.length;
+  });
+  const seconds = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  return { seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, found };
+}
+
+/** utime + stime of a process, in seconds, from /proc. */
+function processCpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  const hz = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
+  return ticks / hz;
+}
+
+async function benchCertspotter(info: LogInfo): Promise<Result | string> {
+  if (spawnSync('certspotter', ['-version']).error) return 'certspotter is not installed (apt-get install -y certspotter)';
+  const dir = mkdtempSync(join(tmpdir(), 'ctjp-bench-certspotter-'));
+  try {
+    const key = Buffer.from(info.key, 'base64');
+    const logId = createHash('sha256').update(key).digest('base64');
+    const list = {
+      version: '3.0',
+      log_list_timestamp: new Date().toISOString(),
+      operators: [
+        {
+          name: 'bench',
+          email: [],
+          logs: [
+            {
+              description: 'ctjp benchmark log',
+              log_id: logId,
+              key: info.key,
+              url: info.url,
+              mmd: 86400,
+              state: { usable: { timestamp: '2025-01-01T00:00:00Z' } },
+              certspotter_download_size: BATCH,
+              certspotter_download_jobs: IN_FLIGHT,
+            },
+          ],
+        },
+      ],
+    };
+    writeFileSync(join(dir, 'logs.json'), JSON.stringify(list));
+    writeFileSync(join(dir, 'watchlist'), '.jp\n');
+    const state = join(dir, 'state');
+    const t0 = performance.now();
+    const child = spawn('certspotter', ['-state_dir', state, '-logs', join(dir, 'logs.json'), '-watchlist', join(dir, 'watchlist'), '-stdout', '-no_save', '-batch_size', String(BATCH)], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let matches = 0;
+    const rl = createInterface({ input: child.stdout! });
+    // certspotter prints one block per matching certificate, each starting with its SHA-256 and a colon.
+    rl.on('line', (l) => {
+      if (/^[0-9a-f]{64}:$/.test(l)) matches++;
+    });
+    child.stderr!.resume();
+    const stateFile = (): string | null => {
+      const logs = join(state, 'logs');
+      if (!existsSync(logs)) return null;
+      const d = readdirSync(logs)[0];
+      return d ? join(logs, d, 'state.json') : null;
+    };
+    let cpu = 0;
+    for (;;) {
+      await new Promise((r) => setTimeout(r, 50));
+      const f = stateFile();
+      if (f && existsSync(f)) {
+        const s = JSON.parse(readFileSync(f, 'utf8')) as { verified_position?: { size?: number } };
+        if (s.verified_position?.size === info.size) {
+          cpu = processCpuSeconds(child.pid!);
+          break;
+        }
+      }
+      if (child.exitCode !== null) return `certspotter exited early with ${child.exitCode}`;
+      if (performance.now() - t0 > 600_000) return 'certspotter did not finish in 10 minutes';
+    }
+    const seconds = (performance.now() - t0) / 1000;
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('exit', r));
+    return { seconds, cpuSeconds: cpu, found: matches };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function line(name: string, r: Result, size: number): string {
+  const rate = size / r.seconds;
+  const cpuPerM = (r.cpuSeconds / size) * 1e6;
+  return `${name.padEnd(22)} ${Math.round(rate).toLocaleString('en-US').padStart(9)} entries/s   ${cpuPerM.toFixed(1).padStart(6)} CPU s per million entries   (${r.seconds.toFixed(2)} s wall, ${r.cpuSeconds.toFixed(2)} s CPU, ${r.found} .jp found)`;
+}
+
+const { info, child } = await startLogServer();
+try {
+  console.log(`log: ${info.size.toLocaleString('en-US')} real leaves (${info.jp} cover .jp), ${BATCH} per page, ${IN_FLIGHT} requests in flight, no rate limits`);
+  const ours = await benchCollector(info);
+  console.log(line('ctjp CtLogCollector', ours, info.size));
+  const theirs = await benchCertspotter(info);
+  if (typeof theirs === 'string') {
+    console.log(`certspotter: skipped (${theirs})`);
+  } else {
+    console.log(line('certspotter 0.16', theirs, info.size));
+    console.log(`ratio (ctjp / certspotter): speed ${(theirs.seconds / ours.seconds).toFixed(2)}×, CPU per entry ${(ours.cpuSeconds / theirs.cpuSeconds).toFixed(2)}×`);
+    console.log('note: certspotter also verifies every entry into its Merkle tree and parses every certificate; ctjp parses only the leaves its .jp prefilter lets through.');
+  }
+} finally {
+  child.kill('SIGTERM');
+}

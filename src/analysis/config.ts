@@ -1,0 +1,64 @@
+/**
+ * Settings of the analysis and export commands: flags, then CTJP_* variables, then defaults.
+ */
+import { parseArgs } from 'node:util';
+import { DEFAULT_DB_URL, parseDbUrl } from './db.js';
+import { DEFAULT_BATCH } from './reader.js';
+
+export interface AnalyzeConfig {
+  db: string;
+  out: string;
+  perName: boolean;
+  batchSize: number;
+  tmpDir: string | undefined;
+}
+
+export interface ExportConfig {
+  db: string;
+  out: string;
+  schema: string;
+  batchSize: number;
+}
+
+function positiveInt(v: string, what: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > 1_000_000) throw new Error(`${what} must be an integer from 1 to 1000000 (got ${JSON.stringify(v)})`);
+  return n;
+}
+
+export function analyzeConfig(argv: string[], env: NodeJS.ProcessEnv = process.env): AnalyzeConfig {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      out: { type: 'string' }, db: { type: 'string' }, 'per-name': { type: 'boolean' }, 'no-per-name': { type: 'boolean' },
+      batch: { type: 'string' }, tmp: { type: 'string' },
+    },
+    strict: true,
+  });
+  const out = values.out ?? env.CTJP_ANALYSIS_OUT;
+  if (!out) throw new Error('--out DIR is required (the report directory)');
+  const db = values.db ?? env.CTJP_DB_URL ?? DEFAULT_DB_URL;
+  parseDbUrl(db);
+  const perNameEnv = env.CTJP_ANALYSIS_PER_NAME;
+  return {
+    db,
+    out,
+    perName: values['no-per-name'] ? false : values['per-name'] ? true : perNameEnv !== undefined ? perNameEnv !== '0' : true,
+    batchSize: positiveInt(values.batch ?? env.CTJP_ANALYSIS_BATCH ?? String(DEFAULT_BATCH), '--batch / CTJP_ANALYSIS_BATCH'),
+    tmpDir: values.tmp ?? env.CTJP_ANALYSIS_TMP,
+  };
+}
+
+export function exportConfig(argv: string[], env: NodeJS.ProcessEnv = process.env): ExportConfig {
+  const { values } = parseArgs({ args: argv, options: { out: { type: 'string' }, db: { type: 'string' }, schema: { type: 'string' }, batch: { type: 'string' } }, strict: true });
+  const out = values.out ?? env.CTJP_EXPORT_OUT;
+  if (!out) throw new Error('--out FILE is required (the NDJSON file)');
+  const db = values.db ?? env.CTJP_DB_URL ?? DEFAULT_DB_URL;
+  parseDbUrl(db);
+  return {
+    db,
+    out,
+    schema: values.schema ?? `${out}.schema.json`,
+    batchSize: positiveInt(values.batch ?? env.CTJP_ANALYSIS_BATCH ?? String(DEFAULT_BATCH), '--batch / CTJP_ANALYSIS_BATCH'),
+  };
+}

@@ -1,0 +1,163 @@
+/**
+ * NDJSON export of the distinct certificates (DESIGN.md "Export record"), with a BigQuery schema.
+ * Read in id order in batches, written through a buffered appender: memory stays bounded.
+ */
+import { type FileHandle, open, rename, rm } from 'node:fs/promises';
+import type { Connection, RowDataPacket } from 'mysql2/promise';
+import { primaryDomain } from './domains.js';
+import { DEFAULT_BATCH } from './reader.js';
+
+export interface ExportSighting {
+  log_name: string;
+  leaf_index: number;
+  entry_type: string;
+  timestamp: string;
+}
+
+export interface ExportRecord {
+  issuer_dn: string;
+  serial_hex: string;
+  not_before: string;
+  not_after: string;
+  subject_dn: string;
+  common_name: string | null;
+  san_dns: string[];
+  ca: string | null;
+  issuer_cn: string | null;
+  validation_level: string;
+  cert_sha256: string | null;
+  validity_days: number;
+  registrable_domain: string;
+  org_type: string;
+  first_seen: string | null;
+  sightings: ExportSighting[];
+}
+
+/** BigQuery schema for ExportRecord (bq load --source_format=NEWLINE_DELIMITED_JSON --schema=FILE). */
+export const BIGQUERY_SCHEMA = [
+  { name: 'issuer_dn', type: 'STRING', mode: 'REQUIRED', description: 'Issuer distinguished name, RFC 4514' },
+  { name: 'serial_hex', type: 'STRING', mode: 'REQUIRED', description: 'Serial number, lower-case hex without leading zeros' },
+  { name: 'not_before', type: 'TIMESTAMP', mode: 'REQUIRED' },
+  { name: 'not_after', type: 'TIMESTAMP', mode: 'REQUIRED' },
+  { name: 'subject_dn', type: 'STRING', mode: 'REQUIRED' },
+  { name: 'common_name', type: 'STRING', mode: 'NULLABLE' },
+  { name: 'san_dns', type: 'STRING', mode: 'REPEATED', description: 'SAN dNSNames as in the certificate' },
+  { name: 'ca', type: 'STRING', mode: 'NULLABLE', description: 'Issuer organisation (O)' },
+  { name: 'issuer_cn', type: 'STRING', mode: 'NULLABLE' },
+  { name: 'validation_level', type: 'STRING', mode: 'REQUIRED', description: 'DV, OV, EV, IV or unknown' },
+  { name: 'cert_sha256', type: 'STRING', mode: 'NULLABLE', description: "SHA-256 of the final certificate's DER; null while only the precertificate was seen" },
+  { name: 'validity_days', type: 'INT64', mode: 'REQUIRED' },
+  { name: 'registrable_domain', type: 'STRING', mode: 'REQUIRED', description: 'The organisation domain the analysis assigns (PSL registrable domain)' },
+  { name: 'org_type', type: 'STRING', mode: 'REQUIRED', description: 'go.jp, lg.jp, ac.jp, co.jp, ..., prefecture, geographic, general, other' },
+  { name: 'first_seen', type: 'TIMESTAMP', mode: 'NULLABLE', description: 'Earliest CT leaf timestamp' },
+  {
+    name: 'sightings', type: 'RECORD', mode: 'REPEATED', fields: [
+      { name: 'log_name', type: 'STRING', mode: 'REQUIRED' },
+      { name: 'leaf_index', type: 'INT64', mode: 'REQUIRED' },
+      { name: 'entry_type', type: 'STRING', mode: 'REQUIRED', description: 'x509_entry or precert_entry' },
+      { name: 'timestamp', type: 'TIMESTAMP', mode: 'REQUIRED', description: 'CT leaf timestamp' },
+    ],
+  },
+];
+
+const iso = (ms: number): string => new Date(ms).toISOString();
+
+const SELECT = `SELECT id, issuer_dn, subject_dn, common_name, issuer_cn, issuer_org, serial_hex, san_dns, validation_level, validity_days,
+  DATE_FORMAT(not_before, '%Y-%m-%dT%H:%i:%sZ') AS nb, DATE_FORMAT(not_after, '%Y-%m-%dT%H:%i:%sZ') AS na, LOWER(HEX(cert_sha256)) AS cert_sha256
+  FROM certificates WHERE id > ? ORDER BY id LIMIT ?`;
+
+/** Certificates as export records, batch by batch. */
+export async function* exportRecords(conn: Connection, batchSize = DEFAULT_BATCH): AsyncGenerator<ExportRecord[]> {
+  let after = 0;
+  for (;;) {
+    const [rows] = await conn.query<RowDataPacket[]>(SELECT, [after, batchSize]);
+    if (rows.length === 0) return;
+    const lo = Number(rows[0].id);
+    const hi = Number(rows[rows.length - 1].id);
+    const [sight] = await conn.query<RowDataPacket[]>(
+      `SELECT s.certificate_id AS cid, l.name AS log_name, s.leaf_index, s.entry_type, s.leaf_timestamp FROM sightings s JOIN logs l ON l.id = s.log_id
+       WHERE s.certificate_id BETWEEN ? AND ? ORDER BY s.certificate_id, s.leaf_timestamp, l.name, s.leaf_index`,
+      [lo, hi],
+    );
+    const byCert = new Map<number, ExportSighting[]>();
+    for (const s of sight) {
+      const k = Number(s.cid);
+      let list = byCert.get(k);
+      if (!list) byCert.set(k, (list = []));
+      list.push({ log_name: String(s.log_name), leaf_index: Number(s.leaf_index), entry_type: String(s.entry_type), timestamp: iso(Number(s.leaf_timestamp)) });
+    }
+    yield rows.map((r) => {
+      let san: string[];
+      try {
+        san = JSON.parse(String(r.san_dns));
+        if (!Array.isArray(san)) throw new Error();
+      } catch {
+        throw new Error(`certificate ${r.id}: san_dns is not a JSON array`);
+      }
+      const sightings = byCert.get(Number(r.id)) ?? [];
+      const dom = primaryDomain(san.map((n) => String(n).toLowerCase()));
+      return {
+        issuer_dn: String(r.issuer_dn),
+        serial_hex: String(r.serial_hex),
+        not_before: String(r.nb),
+        not_after: String(r.na),
+        subject_dn: String(r.subject_dn),
+        common_name: r.common_name ?? null,
+        san_dns: san,
+        ca: r.issuer_org ?? null,
+        issuer_cn: r.issuer_cn ?? null,
+        validation_level: String(r.validation_level),
+        cert_sha256: r.cert_sha256 ?? null,
+        validity_days: Number(r.validity_days),
+        registrable_domain: dom.registrable,
+        org_type: dom.type,
+        first_seen: sightings.length ? sightings.reduce((m, s) => (s.timestamp < m ? s.timestamp : m), sightings[0].timestamp) : null,
+        sightings,
+      };
+    });
+    after = hi;
+    if (rows.length < batchSize) return;
+  }
+}
+
+async function writeAll(fh: FileHandle, chunks: AsyncIterable<string>): Promise<void> {
+  let buf: string[] = [];
+  let size = 0;
+  for await (const c of chunks) {
+    buf.push(c);
+    size += c.length;
+    if (size >= 1 << 20) {
+      await fh.write(buf.join(''));
+      buf = [];
+      size = 0;
+    }
+  }
+  if (buf.length) await fh.write(buf.join(''));
+}
+
+/** Writes FILE (NDJSON) and the schema file; both appear only when complete. Returns the record count. */
+export async function exportCertificates(conn: Connection, file: string, schemaFile: string, batchSize = DEFAULT_BATCH): Promise<number> {
+  const tmp = `${file}.partial-${process.pid}`;
+  let count = 0;
+  const fh = await open(tmp, 'w');
+  try {
+    await writeAll(fh, (async function* () {
+      for await (const batch of exportRecords(conn, batchSize)) {
+        count += batch.length;
+        yield batch.map((r) => JSON.stringify(r) + '\n').join('');
+      }
+    })());
+    await fh.close();
+  } catch (e) {
+    await fh.close().catch(() => {});
+    await rm(tmp, { force: true });
+    throw e;
+  }
+  const stmp = `${schemaFile}.partial-${process.pid}`;
+  const sh = await open(stmp, 'w');
+  await sh.write(JSON.stringify(BIGQUERY_SCHEMA, null, 2) + '\n');
+  await sh.close();
+  await rename(tmp, file);
+  await rename(stmp, schemaFile);
+  return count;
+}

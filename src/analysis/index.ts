@@ -1,0 +1,8 @@
+/** What other parts (manager API, UI) call. */
+export type { AnalysisCertificate, ValidationLevel } from './model.js';
+export { summarize, runAnalysis, type Summary } from './summary.js';
+export { summaryFromDatabase, writeReport, analyzeDatabase } from './analyze-db.js';
+export { certificatesForDomain, checkDomainName, type DomainCertificate } from './features.js';
+export { exportCertificates, exportRecords, BIGQUERY_SCHEMA, type ExportRecord } from './export.js';
+export { renderHtml } from './report-html.js';
+export { connectDb } from './db.js';

@@ -1,0 +1,161 @@
+/**
+ * Writes an analysis run to a directory: summary.json (aggregates, then the lineages streamed in),
+ * CSV tables and report.html. Files are written under temporary names and renamed at the end, so a
+ * failed run leaves no half-written report.
+ */
+import { createReadStream } from 'node:fs';
+import { type FileHandle, mkdir, open, rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { LineageResult, SummaryAggregates } from './aggregate.js';
+import { renderHtml } from './report-html.js';
+import { SUMMARY_VERSION, definitions } from './summary.js';
+
+/** Buffered appender: one write per ~1 MB instead of one per line. */
+class Appender {
+  private buf: string[] = [];
+  private size = 0;
+  constructor(private readonly fh: FileHandle) {}
+  async add(s: string): Promise<void> {
+    this.buf.push(s);
+    this.size += s.length;
+    if (this.size >= 1 << 20) await this.flush();
+  }
+  async flush(): Promise<void> {
+    if (this.buf.length === 0) return;
+    await this.fh.write(this.buf.join(''));
+    this.buf = [];
+    this.size = 0;
+  }
+  async close(): Promise<void> {
+    await this.flush();
+    await this.fh.close();
+  }
+}
+
+export function csvCell(v: unknown): string {
+  if (v === null || v === undefined) return '';
+  const s = Array.isArray(v) ? v.join(' ') : String(v);
+  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+const csvRow = (cells: unknown[]): string => cells.map(csvCell).join(',') + '\n';
+
+const LINEAGE_COLUMNS = [
+  'names', 'domain', 'org_type', 'ca', 'validation_level', 'class', 'certificates', 'issuances', 'renewals', 'interval_median_days',
+  'interval_cv', 'ratio_median', 'lifetime_median_days', 'hour_sd_hours', 'office_time_share', 'acme_only_ca', 'expiry_gaps',
+  'automated_with_lapses', 'lifetime_relative', 'ready_200', 'ready_100', 'ready_47', 'score', 'first_issued', 'last_not_after',
+];
+
+export class ReportWriter {
+  private lineagesTmp!: Appender;
+  private lineagesCsv!: Appender;
+  private count = 0;
+  private readonly tmp: string;
+
+  private constructor(private readonly dir: string) {
+    this.tmp = join(dir, `.ctjp-analysis-${process.pid}`);
+  }
+
+  static async create(dir: string): Promise<ReportWriter> {
+    const w = new ReportWriter(dir);
+    await mkdir(w.tmp, { recursive: true });
+    w.lineagesTmp = new Appender(await open(join(w.tmp, 'lineages.ndjson'), 'w'));
+    w.lineagesCsv = new Appender(await open(join(w.tmp, 'lineages.csv'), 'w'));
+    await w.lineagesCsv.add(csvRow(LINEAGE_COLUMNS));
+    return w;
+  }
+
+  async lineage(r: LineageResult): Promise<void> {
+    await this.lineagesTmp.add((this.count++ ? ',\n' : '\n') + JSON.stringify(r));
+    const e = r.evidence;
+    await this.lineagesCsv.add(
+      csvRow([
+        r.names, r.domain, r.org_type, r.ca, r.validation_level, r.class, r.certificates, r.issuances, e.renewals, e.interval_median_days,
+        e.interval_cv, e.ratio_median, e.lifetime_median_days, e.hour_sd_hours, e.office_time_share, e.acme_only_ca, e.expiry_gaps,
+        r.automated_with_lapses, r.lifetime_relative, r.readiness['200'], r.readiness['100'], r.readiness['47'], e.score, r.first_issued, r.last_not_after,
+      ]),
+    );
+  }
+
+  /** Writes summary.json, the aggregate CSVs and report.html, then moves everything into place. */
+  async finish(agg: SummaryAggregates, input?: unknown): Promise<void> {
+    await this.lineagesTmp.close();
+    await this.lineagesCsv.close();
+    const generatedAt = new Date().toISOString();
+    const head = { version: SUMMARY_VERSION, generated_at: generatedAt, definitions: definitions(), ...(input ? { input } : {}), ...agg };
+    const summary = new Appender(await open(join(this.tmp, 'summary.json'), 'w'));
+    await summary.add(`${JSON.stringify(head).slice(0, -1)},"lineages":[`);
+    await summary.flush();
+    for await (const chunk of createReadStream(join(this.tmp, 'lineages.ndjson'), { encoding: 'utf8' })) await summary.add(chunk as string);
+    await summary.add('\n]}\n');
+    await summary.close();
+    await rm(join(this.tmp, 'lineages.ndjson'));
+
+    const files: Record<string, string> = {
+      'by_org_type.csv': groupCsv(agg.by_org_type),
+      'by_ca.csv': groupCsv(agg.by_ca),
+      'by_class.csv': groupCsv(agg.by_class),
+      'time_jst.csv': timeCsv(agg),
+      'interval_histogram.csv': histCsv(agg.histograms.interval_days, agg.histograms.interval_bin_days),
+      'ratio_histogram.csv': histCsv(agg.histograms.ratio, agg.histograms.ratio_bin),
+      'heatmap_jst.csv': csvRow(['weekday', ...Array.from({ length: 24 }, (_, h) => `h${h}`)]) +
+        agg.heatmap_jst.counts.map((r, d) => csvRow([['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'][d], ...r])).join(''),
+      'expiry_gaps.csv': csvRow(['gap_days']) + agg.expiry_gaps.lengths_days.map((g) => csvRow([g])).join(''),
+      'report.html': renderHtml({ ...agg, generated_at: generatedAt }),
+    };
+    for (const [name, body] of Object.entries(files)) {
+      const fh = await open(join(this.tmp, name), 'w');
+      await fh.write(body);
+      await fh.close();
+    }
+    for (const name of [...Object.keys(files), 'summary.json', 'lineages.csv']) await rename(join(this.tmp, name), join(this.dir, name));
+    await rm(this.tmp, { recursive: true, force: true });
+  }
+
+  async abort(): Promise<void> {
+    await this.lineagesTmp.close().catch(() => {});
+    await this.lineagesCsv.close().catch(() => {});
+    await rm(this.tmp, { recursive: true, force: true });
+  }
+}
+
+type Group = SummaryAggregates['overall'];
+function groupCsv(groups: Record<string, Group>): string {
+  let out = csvRow([
+    'group', 'lineages', 'automated', 'manual', 'undetermined', 'share_automated', 'share_manual', 'renewals', 'expiry_gaps', 'gap_rate',
+    'issuances_timed', 'weekend', 'weekend_share', 'weekend_expected', 'holiday', 'holiday_share', 'holiday_expected', 'closure', 'closure_share',
+    'closure_expected', 'ready_200', 'likely_200', 'ready_100', 'likely_100', 'ready_47', 'likely_47', 'not_ready_47', 'unknown_47',
+  ]);
+  for (const [k, g] of Object.entries(groups)) {
+    const c = g.classes;
+    const t = g.time;
+    out += csvRow([
+      k, c.lineages, c.automated, c.manual, c.undetermined, c.share.automated, c.share.manual, g.expiry_gaps.renewals, g.expiry_gaps.gaps, g.expiry_gaps.rate,
+      t.issuances, t.weekend.count, t.weekend.share, t.weekend.expected_share, t.holiday.count, t.holiday.share, t.holiday.expected_share,
+      t.closure.count, t.closure.share, t.closure.expected_share, g.readiness['200'].ready, g.readiness['200'].likely, g.readiness['100'].ready,
+      g.readiness['100'].likely, g.readiness['47'].ready, g.readiness['47'].likely, g.readiness['47'].not_ready, g.readiness['47'].unknown,
+    ]);
+  }
+  return out;
+}
+
+function timeCsv(agg: SummaryAggregates): string {
+  let out = csvRow(['group', 'day_class', 'count', 'share', 'expected_share', 'ratio_to_expected']);
+  const groups: [string, Group][] = [['all', agg.overall], ...Object.entries(agg.by_org_type).map(([k, g]) => [`org:${k}`, g] as [string, Group]), ...Object.entries(agg.by_class).map(([k, g]) => [`class:${k}`, g] as [string, Group])];
+  for (const [name, g] of groups) {
+    for (const k of ['weekday', 'weekend', 'holiday', 'non_business', 'closure', 'government_non_working'] as const) {
+      const r = g.time[k];
+      out += csvRow([name, k, r.count, r.share, r.expected_share, r.ratio_to_expected]);
+    }
+  }
+  return out;
+}
+
+function histCsv(h: Record<string, number[]>, width: number): string {
+  let out = csvRow(['previous_lifetime', 'bin_from', 'bin_to', 'count']);
+  for (const [k, counts] of Object.entries(h)) {
+    counts.forEach((c, i) => {
+      out += csvRow([k, +(i * width).toFixed(4), i === counts.length - 1 ? '' : +((i + 1) * width).toFixed(4), c]);
+    });
+  }
+  return out;
+}

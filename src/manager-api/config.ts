@@ -1,0 +1,240 @@
+/**
+ * The manager's settings: flags win over CTJP_* environment variables, which
+ * win over defaults (DESIGN.md, "Configuration"). Everything is parsed and
+ * checked here, once; the rest of the manager receives a ManagerConfig.
+ */
+import { parseArgs } from 'node:util';
+
+export interface Fraction {
+  numerator: number;
+  denominator: number;
+  text: string;
+}
+
+export interface DateWindow {
+  /** First instant of the first day (UTC). */
+  from: Date;
+  /** First instant after the last day (UTC): both dates are inclusive. */
+  until: Date;
+  text: string;
+}
+
+export interface ManagerConfig {
+  dbUrl: string;
+  /** Catalogue file; null = the built-in catalogue. */
+  logsFile: string | null;
+  host: string;
+  port: number;
+  dataDir: string;
+  targetFraction: Fraction;
+  window: DateWindow | null;
+  assignmentSize: number;
+  deadAfterS: number;
+  open: boolean;
+  /** How long to wait before asking an unavailable log again. */
+  logRetryS: number;
+  /** How often an available log's tree head is refreshed. */
+  logRefreshS: number;
+  sthTimeoutMs: number;
+  pingIntervalS: number;
+  /** How often the reaper looks for silent workers. */
+  reaperIntervalS: number;
+  dbConnections: number;
+  logLevel: string;
+  /** Age after which the cached analysis summary is recomputed in the background. */
+  analysisCacheS: number;
+}
+
+export const DEFAULTS = {
+  dbUrl: 'mysql://root@127.0.0.1:3306/ct',
+  host: '127.0.0.1',
+  port: 8080,
+  dataDir: './data',
+  targetFraction: '1/31',
+  assignmentSize: 100_000,
+  deadAfterS: 120,
+  logRetryS: 300,
+  logRefreshS: 3600,
+  sthTimeoutMs: 10_000,
+  pingIntervalS: 30,
+  dbConnections: 20,
+  logLevel: 'info',
+  analysisCacheS: 300,
+} as const;
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+export function parseFraction(text: string, what = 'target fraction'): Fraction {
+  const t = text.trim();
+  let numerator: number;
+  let denominator: number;
+  const m = /^(\d+)\s*\/\s*(\d+)$/.exec(t);
+  if (m) {
+    numerator = Number(m[1]);
+    denominator = Number(m[2]);
+  } else if (/^(0|1)?\.\d{1,9}$|^1$/.test(t)) {
+    const [, decimals = ''] = t.split('.');
+    denominator = 10 ** decimals.length;
+    numerator = Math.round(Number(t) * denominator);
+  } else {
+    throw new ConfigError(`${what} must be like 1/31 or 0.05 (got "${text}")`);
+  }
+  if (!(denominator > 0) || !(numerator > 0) || numerator > denominator) throw new ConfigError(`${what} must lie in (0, 1] (got "${text}")`);
+  return { numerator, denominator, text: t };
+}
+
+function parseDay(s: string, what: string): Date {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(s)) throw new ConfigError(`${what} must be YYYY-MM-DD (got "${s}")`);
+  const d = new Date(`${s}T00:00:00Z`);
+  if (Number.isNaN(d.getTime()) || d.toISOString().slice(0, 10) !== s) throw new ConfigError(`${what} is not a calendar date (got "${s}")`);
+  return d;
+}
+
+/** `YYYY-MM-DD/YYYY-MM-DD`, both days inclusive, UTC. */
+export function parseWindow(text: string): DateWindow {
+  const parts = text.trim().split('/');
+  if (parts.length !== 2) throw new ConfigError(`window must be YYYY-MM-DD/YYYY-MM-DD (got "${text}")`);
+  const from = parseDay(parts[0], 'window start');
+  const last = parseDay(parts[1], 'window end');
+  if (last < from) throw new ConfigError(`window end ${parts[1]} is before its start ${parts[0]}`);
+  return { from, until: new Date(last.getTime() + 86_400_000), text: text.trim() };
+}
+
+function parseInteger(text: string, what: string, min: number, max: number): number {
+  if (!/^\d+$/.test(text.trim())) throw new ConfigError(`${what} must be a whole number (got "${text}")`);
+  const n = Number(text);
+  if (n < min || n > max) throw new ConfigError(`${what} must lie in [${min}, ${max}] (got ${n})`);
+  return n;
+}
+
+function parseBool(text: string, what: string): boolean {
+  if (/^(1|true|yes|on)$/i.test(text)) return true;
+  if (/^(0|false|no|off|)$/i.test(text)) return false;
+  throw new ConfigError(`${what} must be 1 or 0 (got "${text}")`);
+}
+
+const OPTIONS = {
+  db: { type: 'string' },
+  logs: { type: 'string' },
+  host: { type: 'string' },
+  port: { type: 'string' },
+  'data-dir': { type: 'string' },
+  'target-fraction': { type: 'string' },
+  window: { type: 'string' },
+  'assignment-size': { type: 'string' },
+  'dead-after': { type: 'string' },
+  open: { type: 'boolean' },
+  'log-retry': { type: 'string' },
+  'log-refresh': { type: 'string' },
+  'sth-timeout-ms': { type: 'string' },
+  'ping-interval': { type: 'string' },
+  'reaper-interval': { type: 'string' },
+  'db-connections': { type: 'string' },
+  'log-level': { type: 'string' },
+  'analysis-cache': { type: 'string' },
+} as const;
+
+/** flag name -> environment variable. */
+const ENV: Record<keyof typeof OPTIONS, string> = {
+  db: 'CTJP_DB_URL',
+  logs: 'CTJP_LOGS',
+  host: 'CTJP_HOST',
+  port: 'CTJP_PORT',
+  'data-dir': 'CTJP_DATA_DIR',
+  'target-fraction': 'CTJP_TARGET_FRACTION',
+  window: 'CTJP_WINDOW',
+  'assignment-size': 'CTJP_ASSIGNMENT_SIZE',
+  'dead-after': 'CTJP_DEAD_AFTER_S',
+  open: 'CTJP_OPEN',
+  'log-retry': 'CTJP_LOG_RETRY_S',
+  'log-refresh': 'CTJP_LOG_REFRESH_S',
+  'sth-timeout-ms': 'CTJP_STH_TIMEOUT_MS',
+  'ping-interval': 'CTJP_PING_INTERVAL_S',
+  'reaper-interval': 'CTJP_REAPER_INTERVAL_S',
+  'db-connections': 'CTJP_DB_CONNECTIONS',
+  'log-level': 'CTJP_LOG_LEVEL',
+  'analysis-cache': 'CTJP_ANALYSIS_CACHE_S',
+};
+
+export const USAGE = `Usage: npm run manager -- [options]
+       npm run manager -- token issue --name <friend> [--admin]
+       npm run manager -- token list | token revoke --name <friend>
+
+Options (flag / environment variable, flags win):
+  --db URL                 CTJP_DB_URL            MySQL URL (${DEFAULTS.dbUrl})
+  --logs FILE              CTJP_LOGS              log catalogue (built-in: src/share/logs/default-logs.json)
+  --host HOST              CTJP_HOST              listen address (${DEFAULTS.host})
+  --port N                 CTJP_PORT              listen port (${DEFAULTS.port})
+  --data-dir DIR           CTJP_DATA_DIR          raw leaf files (${DEFAULTS.dataDir})
+  --target-fraction F      CTJP_TARGET_FRACTION   share of each log from index 0 (${DEFAULTS.targetFraction})
+  --window D1/D2           CTJP_WINDOW            date window YYYY-MM-DD/YYYY-MM-DD (inclusive, UTC) instead of the fraction
+  --assignment-size N      CTJP_ASSIGNMENT_SIZE   entries per assignment (${DEFAULTS.assignmentSize})
+  --dead-after S           CTJP_DEAD_AFTER_S      silence after which a worker is dead (${DEFAULTS.deadAfterS})
+  --open                   CTJP_OPEN=1            accept unauthenticated workers (local use only)
+  --log-retry S            CTJP_LOG_RETRY_S       retry an unavailable log after (${DEFAULTS.logRetryS})
+  --log-refresh S          CTJP_LOG_REFRESH_S     refresh available logs' tree heads every (${DEFAULTS.logRefreshS})
+  --sth-timeout-ms MS      CTJP_STH_TIMEOUT_MS    timeout of one get-sth call (${DEFAULTS.sthTimeoutMs})
+  --ping-interval S        CTJP_PING_INTERVAL_S   ping interval told to workers (${DEFAULTS.pingIntervalS})
+  --reaper-interval S      CTJP_REAPER_INTERVAL_S reaper period (default: dead-after / 4)
+  --db-connections N       CTJP_DB_CONNECTIONS    database pool size (${DEFAULTS.dbConnections})
+  --log-level LEVEL        CTJP_LOG_LEVEL         fatal..trace (${DEFAULTS.logLevel})
+  --analysis-cache S       CTJP_ANALYSIS_CACHE_S  recompute the analysis summary when older than (${DEFAULTS.analysisCacheS})
+`;
+
+export interface ParsedCommandLine {
+  config: ManagerConfig;
+  positionals: string[];
+  values: Record<string, string | boolean | undefined>;
+}
+
+/** Parse argv (without node and script) and the environment into a checked config. */
+export function parseManagerArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): ParsedCommandLine {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options: { ...OPTIONS, name: { type: 'string' }, admin: { type: 'boolean' }, help: { type: 'boolean' } }, allowPositionals: true, strict: true });
+  } catch (err) {
+    throw new ConfigError((err as Error).message);
+  }
+  const v = parsed.values as Record<string, string | boolean | undefined>;
+  const get = (flag: keyof typeof OPTIONS): string | undefined => {
+    const f = v[flag];
+    if (typeof f === 'string') return f;
+    if (f === true) return '1';
+    const e = env[ENV[flag]];
+    return e === undefined || e === '' ? undefined : e;
+  };
+  const deadAfterS = parseInteger(get('dead-after') ?? String(DEFAULTS.deadAfterS), 'dead-after', 1, 86_400 * 30);
+  const windowText = get('window');
+  const config: ManagerConfig = {
+    dbUrl: get('db') ?? DEFAULTS.dbUrl,
+    logsFile: get('logs') ?? null,
+    host: get('host') ?? DEFAULTS.host,
+    port: parseInteger(get('port') ?? String(DEFAULTS.port), 'port', 0, 65535),
+    dataDir: get('data-dir') ?? DEFAULTS.dataDir,
+    targetFraction: parseFraction(get('target-fraction') ?? DEFAULTS.targetFraction),
+    window: windowText ? parseWindow(windowText) : null,
+    assignmentSize: parseInteger(get('assignment-size') ?? String(DEFAULTS.assignmentSize), 'assignment-size', 1, 100_000_000),
+    deadAfterS,
+    open: parseBool(get('open') ?? '0', 'open'),
+    logRetryS: parseInteger(get('log-retry') ?? String(DEFAULTS.logRetryS), 'log-retry', 1, 86_400),
+    logRefreshS: parseInteger(get('log-refresh') ?? String(DEFAULTS.logRefreshS), 'log-refresh', 1, 86_400 * 7),
+    sthTimeoutMs: parseInteger(get('sth-timeout-ms') ?? String(DEFAULTS.sthTimeoutMs), 'sth-timeout-ms', 100, 600_000),
+    pingIntervalS: parseInteger(get('ping-interval') ?? String(DEFAULTS.pingIntervalS), 'ping-interval', 1, 3600),
+    reaperIntervalS: parseInteger(get('reaper-interval') ?? String(Math.max(1, Math.floor(deadAfterS / 4))), 'reaper-interval', 1, 3600),
+    dbConnections: parseInteger(get('db-connections') ?? String(DEFAULTS.dbConnections), 'db-connections', 1, 1000),
+    logLevel: get('log-level') ?? DEFAULTS.logLevel,
+    analysisCacheS: parseInteger(get('analysis-cache') ?? String(DEFAULTS.analysisCacheS), 'analysis-cache', 1, 86_400 * 7),
+  };
+  if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(config.logLevel)) throw new ConfigError(`log-level must be one of fatal, error, warn, info, debug, trace, silent (got "${config.logLevel}")`);
+  return { config, positionals: parsed.positionals, values: v };
+}
+
+/** Defaults plus overrides: for tests and benchmarks that build the app directly. */
+export function managerConfig(overrides: Partial<ManagerConfig> = {}): ManagerConfig {
+  return { ...parseManagerArgs([], {}).config, ...overrides };
+}

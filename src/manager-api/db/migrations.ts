@@ -1,0 +1,203 @@
+/**
+ * The manager's schema, as ordered migrations run at start-up by kysely's
+ * Migrator (which takes a database lock, so several managers starting at once
+ * migrate exactly once). Never edit a released migration: add a new one.
+ */
+import { sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+
+const TABLE_OPTIONS = 'ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin';
+
+const initial: Migration = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    const statements = [
+      `CREATE TABLE logs (
+        id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,
+        name VARCHAR(64) NOT NULL,
+        category VARCHAR(32) NOT NULL,
+        url VARCHAR(512) NOT NULL,
+        public_key TEXT NULL,
+        in_catalogue TINYINT NOT NULL DEFAULT 1,
+        available TINYINT NOT NULL DEFAULT 0,
+        last_error VARCHAR(1000) NULL,
+        checked_at DATETIME(3) NULL,
+        next_check_at DATETIME(3) NULL,
+        tree_size BIGINT NULL,
+        sth_timestamp BIGINT NULL,
+        page_size BIGINT NULL,
+        target_start BIGINT NOT NULL DEFAULT 0,
+        target_end BIGINT NULL,
+        target_mode VARCHAR(16) NULL,
+        target_note VARCHAR(1000) NULL,
+        next_index BIGINT NOT NULL DEFAULT 0,
+        scanned BIGINT NOT NULL DEFAULT 0,
+        certificates BIGINT NOT NULL DEFAULT 0,
+        sightings BIGINT NOT NULL DEFAULT 0,
+        min_interval_ms BIGINT NULL,
+        created_at DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
+        UNIQUE KEY logs_name (name),
+        UNIQUE KEY logs_url (url),
+        KEY logs_category (category)
+      ) ${TABLE_OPTIONS}`,
+      `CREATE TABLE ranges (
+        id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,
+        log_id BIGINT NOT NULL,
+        start_index BIGINT NOT NULL,
+        end_index BIGINT NOT NULL,
+        state VARCHAR(16) NOT NULL,
+        resume_from BIGINT NOT NULL,
+        current_lease_id BIGINT NULL,
+        created_at DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
+        updated_at DATETIME(3) NOT NULL,
+        UNIQUE KEY ranges_log_start (log_id, start_index),
+        KEY ranges_state_log (state, log_id),
+        CONSTRAINT ranges_log FOREIGN KEY (log_id) REFERENCES logs (id),
+        CONSTRAINT ranges_bounds CHECK (start_index <= end_index AND resume_from >= start_index)
+      ) ${TABLE_OPTIONS}`,
+      `CREATE TABLE workers (
+        id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,
+        worker_uid VARCHAR(64) NOT NULL,
+        friend_name VARCHAR(64) NOT NULL,
+        version VARCHAR(32) NOT NULL,
+        state VARCHAR(16) NOT NULL,
+        registered_at DATETIME(3) NOT NULL,
+        last_ping_at DATETIME(3) NOT NULL,
+        collected BIGINT NOT NULL DEFAULT 0,
+        uploaded_items BIGINT NOT NULL DEFAULT 0,
+        spool_backlog BIGINT NOT NULL DEFAULT 0,
+        rate_limited BIGINT NOT NULL DEFAULT 0,
+        UNIQUE KEY workers_uid (worker_uid),
+        KEY workers_state_ping (state, last_ping_at)
+      ) ${TABLE_OPTIONS}`,
+      `CREATE TABLE leases (
+        id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,
+        range_id BIGINT NOT NULL,
+        log_id BIGINT NOT NULL,
+        worker_id BIGINT NOT NULL,
+        start_index BIGINT NOT NULL,
+        end_index BIGINT NOT NULL,
+        confirmed BIGINT NOT NULL,
+        state VARCHAR(16) NOT NULL,
+        rate DOUBLE NOT NULL DEFAULT 0,
+        created_at DATETIME(3) NOT NULL,
+        last_progress_at DATETIME(3) NOT NULL,
+        ended_at DATETIME(3) NULL,
+        KEY leases_worker_state (worker_id, state),
+        KEY leases_state_log (state, log_id),
+        KEY leases_range (range_id),
+        CONSTRAINT leases_range FOREIGN KEY (range_id) REFERENCES ranges (id),
+        CONSTRAINT leases_worker FOREIGN KEY (worker_id) REFERENCES workers (id)
+      ) ${TABLE_OPTIONS}`,
+      `CREATE TABLE certificates (
+        id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,
+        identity BINARY(32) NOT NULL,
+        log_name VARCHAR(64) NOT NULL,
+        friend_name VARCHAR(64) NOT NULL,
+        leaf_index BIGINT NOT NULL,
+        leaf_timestamp BIGINT NOT NULL,
+        issuer_dn TEXT NOT NULL,
+        subject_dn TEXT NOT NULL,
+        common_name VARCHAR(1024) NULL,
+        issuer_cn VARCHAR(1024) NULL,
+        issuer_org VARCHAR(1024) NULL,
+        san_dns MEDIUMTEXT NOT NULL,
+        jp_names MEDIUMTEXT NOT NULL,
+        serial_hex VARCHAR(128) NOT NULL,
+        not_before DATETIME NOT NULL,
+        not_after DATETIME NOT NULL,
+        validity_days BIGINT NOT NULL,
+        key_algorithm VARCHAR(32) NOT NULL,
+        key_size BIGINT NULL,
+        signature_algorithm VARCHAR(64) NOT NULL,
+        spki_sha256 BINARY(32) NOT NULL,
+        validation_level VARCHAR(16) NOT NULL,
+        cert_sha256 BINARY(32) NULL,
+        precert_tbs_sha256 BINARY(32) NULL,
+        seen_precert TINYINT NOT NULL,
+        seen_final TINYINT NOT NULL,
+        fields MEDIUMTEXT NOT NULL,
+        upload_tag BINARY(16) NOT NULL,
+        created_at DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
+        UNIQUE KEY certificates_identity (identity),
+        KEY certificates_not_before (not_before),
+        KEY certificates_common_name (common_name(191))
+      ) ${TABLE_OPTIONS}`,
+      `CREATE TABLE sightings (
+        id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,
+        log_id BIGINT NOT NULL,
+        leaf_index BIGINT NOT NULL,
+        certificate_id BIGINT NULL,
+        entry_type VARCHAR(16) NOT NULL,
+        leaf_timestamp BIGINT NOT NULL,
+        leaf_hash BINARY(32) NOT NULL,
+        worker_id BIGINT NULL,
+        lease_id BIGINT NULL,
+        friend_name VARCHAR(64) NOT NULL,
+        parse_error VARCHAR(1000) NULL,
+        upload_tag BINARY(16) NOT NULL,
+        created_at DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
+        UNIQUE KEY sightings_log_index (log_id, leaf_index),
+        KEY sightings_certificate (certificate_id)
+      ) ${TABLE_OPTIONS}`,
+      `CREATE TABLE daily_counts (
+        log_id BIGINT NOT NULL,
+        day DATE NOT NULL,
+        sightings BIGINT NOT NULL DEFAULT 0,
+        certificates BIGINT NOT NULL DEFAULT 0,
+        PRIMARY KEY (log_id, day)
+      ) ${TABLE_OPTIONS}`,
+      `CREATE TABLE tokens (
+        id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,
+        friend_name VARCHAR(64) NOT NULL,
+        token_sha256 BINARY(32) NOT NULL,
+        is_admin TINYINT NOT NULL DEFAULT 0,
+        created_at DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
+        revoked_at DATETIME(3) NULL,
+        last_used_at DATETIME(3) NULL,
+        UNIQUE KEY tokens_hash (token_sha256),
+        KEY tokens_friend (friend_name)
+      ) ${TABLE_OPTIONS}`,
+      `CREATE TABLE settings (
+        name VARCHAR(64) NOT NULL PRIMARY KEY,
+        value TEXT NOT NULL
+      ) ${TABLE_OPTIONS}`,
+    ];
+    for (const statement of statements) await sql.raw(statement).execute(db);
+  },
+};
+
+/**
+ * Per-log counters move to sharded rows: every ping and upload adds to one of
+ * LOG_COUNTER_SHARDS rows of its log chosen at random, so concurrent
+ * transactions do not queue on one hot row; readers sum the shards.
+ */
+const logCounters: Migration = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    await sql.raw(`CREATE TABLE log_counters (
+        log_id BIGINT NOT NULL,
+        shard TINYINT NOT NULL,
+        scanned BIGINT NOT NULL DEFAULT 0,
+        certificates BIGINT NOT NULL DEFAULT 0,
+        sightings BIGINT NOT NULL DEFAULT 0,
+        PRIMARY KEY (log_id, shard)
+      ) ${TABLE_OPTIONS}`).execute(db);
+    await sql.raw('INSERT INTO log_counters (log_id, shard, scanned, certificates, sightings) SELECT id, 0, scanned, certificates, sightings FROM logs').execute(db);
+    await sql.raw('ALTER TABLE logs DROP COLUMN scanned, DROP COLUMN certificates, DROP COLUMN sightings').execute(db);
+  },
+};
+
+/** Fresh ranges are cut ahead and claimed in index order per log. */
+const rangesByStart: Migration = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    await sql.raw('ALTER TABLE ranges DROP INDEX ranges_state_log, ADD INDEX ranges_state_log_start (state, log_id, start_index)').execute(db);
+  },
+};
+
+export const MIGRATIONS: Record<string, Migration> = {
+  '0001_initial': initial,
+  '0002_log_counters': logCounters,
+  '0003_ranges_by_start': rangesByStart,
+};
+
+export const migrationProvider: MigrationProvider = {
+  getMigrations: async () => MIGRATIONS,
+};

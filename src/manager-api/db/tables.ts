@@ -1,0 +1,206 @@
+/**
+ * One TypeScript type per table of the manager's MySQL schema (see
+ * docs/manager-api.md). Generated<> marks columns the database fills in;
+ * every index, size and counter is a BIGINT and arrives as a JS number
+ * (mysql2 is configured with supportBigNumbers, so values beyond 2^53 would
+ * arrive as strings rather than silently lose precision).
+ */
+import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+
+type Timestamp = ColumnType<Date, Date | string, Date | string>;
+
+/** A CT log from the catalogue, with its planned target range and maintained counters. */
+export interface LogsTable {
+  id: Generated<number>;
+  name: string;
+  category: string;
+  url: string;
+  /** Base64 DER SubjectPublicKeyInfo, when the catalogue has it. */
+  public_key: string | null;
+  in_catalogue: Generated<number>;
+  available: Generated<number>;
+  last_error: string | null;
+  checked_at: Timestamp | null;
+  next_check_at: Timestamp | null;
+  tree_size: number | null;
+  sth_timestamp: number | null;
+  /** Entries per get-entries answer where known (Google 32, DigiCert 256). */
+  page_size: number | null;
+  /** Inclusive target range. target_end null until the log has been planned. */
+  target_start: Generated<number>;
+  target_end: number | null;
+  /** 'fraction' or 'window', and a human note on how the bounds were found. */
+  target_mode: string | null;
+  target_note: string | null;
+  /** The next index never handed out in a fresh range. */
+  next_index: Generated<number>;
+  /** Directive to workers: wait at least this long between get-entries calls. */
+  min_interval_ms: number | null;
+  created_at: Generated<Date>;
+}
+
+/** Maintained per-log counters, spread over a few shard rows per log (sum them). */
+export interface LogCountersTable {
+  log_id: number;
+  shard: number;
+  /** Entries confirmed scanned. */
+  scanned: Generated<number>;
+  /** Distinct certificates first seen in this log. */
+  certificates: Generated<number>;
+  /** (log, index) sightings stored. */
+  sightings: Generated<number>;
+}
+
+/** A contiguous part of a log's target range; at most one active lease at a time. */
+export interface RangesTable {
+  id: Generated<number>;
+  log_id: number;
+  start_index: number;
+  end_index: number;
+  /** fresh (cut, never handed out) | assigned | running | done | resume_waiting */
+  state: string;
+  /** Next index to scan: start_index, or last confirmed position + 1. */
+  resume_from: number;
+  current_lease_id: number | null;
+  created_at: Generated<Date>;
+  updated_at: Timestamp;
+}
+
+/** Every instruction ever given: one lease per (range, worker) hand-out. */
+export interface LeasesTable {
+  id: Generated<number>;
+  range_id: number;
+  log_id: number;
+  worker_id: number;
+  start_index: number;
+  end_index: number;
+  /** Last confirmed position (start_index - 1 when nothing is confirmed yet). */
+  confirmed: number;
+  /** active | completed | expired | terminated | released */
+  state: string;
+  /** Entries per second between the last two pings. */
+  rate: Generated<number>;
+  created_at: Timestamp;
+  last_progress_at: Timestamp;
+  ended_at: Timestamp | null;
+}
+
+export interface WorkersTable {
+  id: Generated<number>;
+  /** The identifier the worker chose for itself (stable across its restarts). */
+  worker_uid: string;
+  friend_name: string;
+  version: string;
+  /** alive | dead | stopped */
+  state: string;
+  registered_at: Timestamp;
+  last_ping_at: Timestamp;
+  collected: Generated<number>;
+  uploaded_items: Generated<number>;
+  spool_backlog: Generated<number>;
+  rate_limited: Generated<number>;
+}
+
+/** One row per distinct certificate; a precertificate and its final certificate share it. */
+export interface CertificatesTable {
+  id: Generated<number>;
+  /** certificateIdentity(): SHA-256 over the duplicate-test fields. Unique. */
+  identity: Buffer;
+  /** First sighting: log, friend and leaf index. */
+  log_name: string;
+  friend_name: string;
+  leaf_index: number;
+  leaf_timestamp: number;
+  issuer_dn: string;
+  subject_dn: string;
+  common_name: string | null;
+  issuer_cn: string | null;
+  issuer_org: string | null;
+  san_dns: string;
+  jp_names: string;
+  serial_hex: string;
+  not_before: Timestamp;
+  not_after: Timestamp;
+  validity_days: number;
+  key_algorithm: string;
+  key_size: number | null;
+  signature_algorithm: string;
+  spki_sha256: Buffer;
+  validation_level: string;
+  /** SHA-256 of the final certificate's DER; null while only the precertificate was seen. */
+  cert_sha256: Buffer | null;
+  precert_tbs_sha256: Buffer | null;
+  seen_precert: number;
+  seen_final: number;
+  /** Every extracted field, for the analysis. */
+  fields: string;
+  upload_tag: Buffer;
+  created_at: Generated<Date>;
+}
+
+/** Every (log, index) seen. */
+export interface SightingsTable {
+  id: Generated<number>;
+  log_id: number;
+  leaf_index: number;
+  certificate_id: number | null;
+  entry_type: string;
+  leaf_timestamp: number;
+  leaf_hash: Buffer;
+  worker_id: number | null;
+  lease_id: number | null;
+  friend_name: string;
+  /** Set when the certificate inside the leaf could not be parsed. */
+  parse_error: string | null;
+  upload_tag: Buffer;
+  created_at: Generated<Date>;
+}
+
+/** Per log and UTC day of the leaf timestamp. */
+export interface DailyCountsTable {
+  log_id: number;
+  day: string;
+  sightings: number;
+  certificates: number;
+}
+
+export interface TokensTable {
+  id: Generated<number>;
+  friend_name: string;
+  token_sha256: Buffer;
+  is_admin: number;
+  created_at: Generated<Date>;
+  revoked_at: Timestamp | null;
+  last_used_at: Timestamp | null;
+}
+
+/** Manager-wide settings sent to workers as directives (pause, minimum version). */
+export interface SettingsTable {
+  name: string;
+  value: string;
+}
+
+export interface Database {
+  logs: LogsTable;
+  log_counters: LogCountersTable;
+  ranges: RangesTable;
+  leases: LeasesTable;
+  workers: WorkersTable;
+  certificates: CertificatesTable;
+  sightings: SightingsTable;
+  daily_counts: DailyCountsTable;
+  tokens: TokensTable;
+  settings: SettingsTable;
+}
+
+export type LogRow = Selectable<LogsTable>;
+export type NewLog = Insertable<LogsTable>;
+export type LogUpdate = Updateable<LogsTable>;
+export type RangeRow = Selectable<RangesTable>;
+export type LeaseRow = Selectable<LeasesTable>;
+export type WorkerRow = Selectable<WorkersTable>;
+export type CertificateRow = Selectable<CertificatesTable>;
+export type NewCertificate = Insertable<CertificatesTable>;
+export type SightingRow = Selectable<SightingsTable>;
+export type NewSighting = Insertable<SightingsTable>;
+export type TokenRow = Selectable<TokensTable>;

@@ -1,0 +1,172 @@
+/**
+ * Planning: read the catalogue, ask every log for its signed tree head
+ * (verified when the catalogue has the key), and fix each log's target range
+ * — a fraction of the tree from index 0, or the index bounds of a date
+ * window found by binary search over entry timestamps. A log that does not
+ * answer is marked unavailable and asked again later; it never holds up the
+ * others.
+ */
+import type { FastifyBaseLogger } from 'fastify';
+import { CtLogClient, decodeMerkleTreeLeaf, verifySthSignature, type CtClientOptions } from '../share/ct/index.js';
+import { loadCatalogue, type Catalogue } from '../share/logs/catalogue.js';
+import type { Clock } from './clock.js';
+import type { ManagerConfig } from './config.js';
+import type { Db } from './db/connect.js';
+import type { LogRow } from './db/tables.js';
+import { catalogueLogs, logsDueForCheck, markUnavailable, recordTreeHead, setPageSize, setTarget, syncCatalogue } from './repositories/logs.js';
+
+/** Logs order entries only within the maximum merge delay: window searches widen by this on each side. */
+export const MERGE_DELAY_MS = 24 * 3600 * 1000;
+const PAGE_PROBE = 1024;
+const CHECK_CONCURRENCY = 8;
+
+export interface PlanOutcome {
+  name: string;
+  available: boolean;
+  target_end: number | null;
+  note: string | null;
+}
+
+export interface PlannerOptions {
+  db: Db;
+  config: ManagerConfig;
+  clock: Clock;
+  log: FastifyBaseLogger;
+  clientOptions?: CtClientOptions;
+}
+
+export function fractionTargetEnd(treeSize: number, numerator: number, denominator: number): number {
+  return Math.min(treeSize - 1, Number((BigInt(treeSize) * BigInt(numerator)) / BigInt(denominator)));
+}
+
+/** Smallest index in [0, treeSize] whose entry timestamp is >= t (treeSize when none), by binary search. */
+export async function firstIndexAtOrAfter(timestampAt: (i: number) => Promise<number>, treeSize: number, t: number): Promise<{ index: number; probes: number }> {
+  let lo = 0;
+  let hi = treeSize;
+  let probes = 0;
+  while (lo < hi) {
+    const mid = Math.floor((lo + hi) / 2);
+    probes++;
+    if ((await timestampAt(mid)) >= t) hi = mid;
+    else lo = mid + 1;
+  }
+  return { index: lo, probes };
+}
+
+async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  const run = async (): Promise<void> => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, run));
+  return out;
+}
+
+export class Planner {
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<unknown> | null = null;
+  readonly catalogue: Catalogue;
+
+  constructor(private readonly o: PlannerOptions) {
+    this.catalogue = loadCatalogue(o.config.logsFile);
+  }
+
+  private client(url: string): CtLogClient {
+    return new CtLogClient(url, { timeoutMs: this.o.config.sthTimeoutMs, retries: 1, baseDelayMs: 200, ...this.o.clientOptions });
+  }
+
+  /** Sync the catalogue into the database, then check and plan every log. */
+  async planAll(force = false): Promise<PlanOutcome[]> {
+    await syncCatalogue(this.o.db, this.catalogue);
+    const logs = await catalogueLogs(this.o.db);
+    return mapLimit(logs, CHECK_CONCURRENCY, (log) => this.checkLog(log, force));
+  }
+
+  /** Check the logs whose next check is due (unavailable ones after the retry delay). */
+  async checkDue(): Promise<PlanOutcome[]> {
+    const logs = await logsDueForCheck(this.o.db, this.o.clock.now());
+    return mapLimit(logs, CHECK_CONCURRENCY, (log) => this.checkLog(log, false));
+  }
+
+  /** Initial planning in the background, then a timer for due checks. */
+  start(): void {
+    const { config, log } = this.o;
+    const tick = (first: boolean): void => {
+      if (this.running) return;
+      this.running = (first ? this.planAll() : this.checkDue())
+        .catch((err) => log.error({ err }, 'planning failed'))
+        .finally(() => {
+          this.running = null;
+        });
+    };
+    tick(true);
+    this.timer = setInterval(() => tick(false), Math.min(config.logRetryS, 60) * 1000);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await this.running;
+  }
+
+  async checkLog(log: LogRow, force: boolean): Promise<PlanOutcome> {
+    const { db, config, clock } = this.o;
+    const client = this.client(log.url);
+    try {
+      const sth = await client.getSth();
+      if (log.public_key && !verifySthSignature(sth, Buffer.from(log.public_key, 'base64'))) {
+        throw new Error('tree head signature does not verify with the catalogue key');
+      }
+      const now = clock.now();
+      await recordTreeHead(db, log.id, sth.treeSize, sth.timestamp, now, new Date(now.getTime() + config.logRefreshS * 1000));
+      const treeSize = Math.max(sth.treeSize, log.tree_size ?? 0);
+      if (sth.treeSize < (log.tree_size ?? 0)) this.o.log.warn({ log: log.name, served: sth.treeSize, kept: log.tree_size }, 'log served an older tree head; keeping the larger one');
+      if (log.page_size === null && treeSize > PAGE_PROBE) {
+        const entries = await client.getEntries(0, PAGE_PROBE - 1);
+        if (entries.length > 0) await setPageSize(db, log.id, entries.length);
+      }
+      const target = await this.target(log, client, treeSize, force);
+      if (target) await setTarget(db, log.id, target);
+      const end = target?.end ?? log.target_end;
+      return { name: log.name, available: true, target_end: end, note: target?.note ?? log.target_note };
+    } catch (err) {
+      const now = clock.now();
+      const message = (err as Error).message ?? String(err);
+      await markUnavailable(db, log.id, message, now, new Date(now.getTime() + config.logRetryS * 1000));
+      this.o.log.warn({ log: log.name, err: message }, 'log unavailable; will retry');
+      return { name: log.name, available: false, target_end: log.target_end, note: message };
+    }
+  }
+
+  /** The target range to store, or null to keep the current one (targets are fixed once planned). */
+  private async target(log: LogRow, client: CtLogClient, treeSize: number, force: boolean): Promise<{ start: number; end: number; mode: string; note: string } | null> {
+    const { config } = this.o;
+    if (treeSize === 0) return null;
+    if (!config.window) {
+      const f = config.targetFraction;
+      const tag = `fraction ${f.text}`;
+      if (!force && log.target_end !== null && log.target_mode === 'fraction' && log.target_note?.startsWith(`${tag} `)) return null;
+      const end = fractionTargetEnd(treeSize, f.numerator, f.denominator);
+      return { start: 0, end, mode: 'fraction', note: `${tag} of tree size ${treeSize}` };
+    }
+    const w = config.window;
+    const tag = `window ${w.text}`;
+    if (!force && log.target_end !== null && log.target_mode === 'window' && log.target_note?.startsWith(`${tag} `) && !log.target_note.includes('tree ends inside')) return null;
+    const timestampAt = async (i: number): Promise<number> => {
+      const [entry] = await client.getEntries(i, i);
+      if (!entry) throw new Error(`get-entries ${i}..${i} returned nothing while searching the window`);
+      return decodeMerkleTreeLeaf(entry.leafInput).timestamp;
+    };
+    const from = await firstIndexAtOrAfter(timestampAt, treeSize, w.from.getTime() - MERGE_DELAY_MS);
+    const until = await firstIndexAtOrAfter(timestampAt, treeSize, w.until.getTime() + MERGE_DELAY_MS);
+    const inside = until.index >= treeSize ? '; tree ends inside the widened window, re-planned as it grows' : '';
+    const note = `${tag} widened by 24 h on each side (entries are ordered only within the maximum merge delay): indexes ${from.index}..${until.index - 1} of tree size ${treeSize}, ${from.probes + until.probes} probes${inside}`;
+    this.o.log.info({ log: log.name }, note);
+    return { start: from.index, end: until.index - 1, mode: 'window', note };
+  }
+}

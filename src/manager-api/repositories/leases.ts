@@ -1,0 +1,269 @@
+/**
+ * Ranges and leases: claiming work for a worker, progress, completion and
+ * release. Every function here takes a transaction (they lock rows), and all
+ * claims happen in the database: ranges are cut from logs.next_index under
+ * the log row's lock (unique (log_id, start_index) as a backstop), fresh and
+ * resume-waiting ranges are taken with SELECT ... FOR UPDATE SKIP LOCKED, and
+ * a range has at most one active lease (ranges.current_lease_id), so no index
+ * is handed to two live leases whatever the number of requests or manager
+ * processes.
+ */
+import { sql } from 'kysely';
+import type { Trx } from '../db/transaction.js';
+import type { LeaseRow } from '../db/tables.js';
+
+export type LeaseEndState = 'completed' | 'expired' | 'terminated' | 'released';
+
+export interface ClaimedAssignment {
+  leaseId: number;
+  category: string;
+  logId: number;
+  logName: string;
+  logUrl: string;
+  start: number;
+  end: number;
+  pageSize: number | null;
+  resumed: boolean;
+  minIntervalMs: number | null;
+  /** Base64 DER SubjectPublicKeyInfo from the catalogue. */
+  logKey: string | null;
+}
+
+/**
+ * The end of a fresh range starting at start: about size entries, ending on a
+ * page boundary of the log where its page size is known, never past targetEnd.
+ */
+export function freshRangeEnd(start: number, size: number, pageSize: number | null, targetEnd: number): number {
+  let end = start + size - 1;
+  if (pageSize && pageSize > 1 && size >= pageSize) {
+    const boundary = Math.floor((start + size) / pageSize) * pageSize;
+    end = boundary > start ? boundary - 1 : start + pageSize - 1;
+  }
+  return Math.min(end, targetEnd);
+}
+
+interface CategoryLog {
+  id: number;
+  name: string;
+  url: string;
+  page_size: number | null;
+  min_interval_ms: number | null;
+  public_key: string | null;
+}
+
+async function availableLogs(trx: Trx, category: string): Promise<CategoryLog[]> {
+  return trx
+    .selectFrom('logs')
+    .select(['id', 'name', 'url', 'page_size', 'min_interval_ms', 'public_key'])
+    .where('category', '=', category)
+    .where('available', '=', 1)
+    .where('in_catalogue', '=', 1)
+    .execute();
+}
+
+async function insertLease(trx: Trx, rangeId: number, logId: number, workerId: number, start: number, end: number, now: Date): Promise<number> {
+  const res = await trx
+    .insertInto('leases')
+    .values({ range_id: rangeId, log_id: logId, worker_id: workerId, start_index: start, end_index: end, confirmed: start - 1, state: 'active', created_at: now, last_progress_at: now })
+    .executeTakeFirstOrThrow();
+  return Number(res.insertId);
+}
+
+/** Take the oldest resume-waiting range of these logs that no other transaction holds. */
+async function claimResumeWaiting(trx: Trx, logs: CategoryLog[], workerId: number, now: Date): Promise<{ log: CategoryLog; leaseId: number; start: number; end: number } | null> {
+  const range = await trx
+    .selectFrom('ranges')
+    .select(['id', 'log_id', 'resume_from', 'end_index'])
+    .where('state', '=', 'resume_waiting')
+    .where(
+      'log_id',
+      'in',
+      logs.map((l) => l.id),
+    )
+    .orderBy('id')
+    .limit(1)
+    .forUpdate()
+    .skipLocked()
+    .executeTakeFirst();
+  if (!range) return null;
+  const leaseId = await insertLease(trx, range.id, range.log_id, workerId, range.resume_from, range.end_index, now);
+  await trx.updateTable('ranges').set({ state: 'assigned', current_lease_id: leaseId, updated_at: now }).where('id', '=', range.id).where('state', '=', 'resume_waiting').executeTakeFirstOrThrow();
+  const log = logs.find((l) => l.id === range.log_id)!;
+  return { log, leaseId, start: range.resume_from, end: range.end_index };
+}
+
+/** Fresh ranges cut from a log at a time, so that concurrent claims find several to take. */
+export const CUT_BATCH = 32;
+
+/** Hand a range this transaction holds to a new lease. */
+async function leaseRange(trx: Trx, range: { id: number; log_id: number; start_index: number; end_index: number }, workerId: number, now: Date): Promise<number> {
+  const leaseId = await insertLease(trx, range.id, range.log_id, workerId, range.start_index, range.end_index, now);
+  await trx.updateTable('ranges').set({ state: 'assigned', current_lease_id: leaseId, updated_at: now }).where('id', '=', range.id).where('state', '=', 'fresh').executeTakeFirstOrThrow();
+  return leaseId;
+}
+
+/**
+ * Take a fresh range from the least advanced log of the category. Fresh
+ * ranges are rows cut ahead of time, taken with SKIP LOCKED, so concurrent
+ * claims proceed in parallel; only when none is free is the log row locked
+ * to cut the next batch from logs.next_index.
+ */
+async function claimFresh(trx: Trx, logs: CategoryLog[], workerId: number, size: number, now: Date): Promise<{ log: CategoryLog; leaseId: number; start: number; end: number } | null> {
+  const ids = logs.map((l) => l.id);
+  const [targets, lows] = await Promise.all([
+    trx.selectFrom('logs').select(['id', 'target_start', 'target_end', 'next_index']).where('id', 'in', ids).execute(),
+    trx.selectFrom('ranges').select(['log_id', sql<number>`MIN(start_index)`.as('low')]).where('state', '=', 'fresh').where('log_id', 'in', ids).groupBy('log_id').execute(),
+  ]);
+  const low = new Map(lows.map((l) => [l.log_id, Number(l.low)]));
+  const progress = (t: (typeof targets)[number], at: number): number => (t.target_end === null ? 2 : (at - t.target_start) / (t.target_end - t.target_start + 1));
+  const byProgress = (at: (t: (typeof targets)[number]) => number) => [...targets].sort((a, b) => progress(a, at(a)) - progress(b, at(b)) || a.id - b.id);
+  const takeFresh = (logId: number, skipLocked: boolean) => {
+    let q = trx.selectFrom('ranges').select(['id', 'log_id', 'start_index', 'end_index']).where('state', '=', 'fresh').where('log_id', '=', logId).orderBy('start_index').limit(1).forUpdate();
+    if (skipLocked) q = q.skipLocked();
+    return q.executeTakeFirst();
+  };
+  const withFresh = byProgress((t) => low.get(t.id) ?? t.next_index).filter((t) => low.has(t.id));
+  // Free fresh ranges first; when other claims hold them all, wait for one rather
+  // than cutting more (a held range may be released, or taken and skipped).
+  for (const skipLocked of [true, false]) {
+    for (const t of withFresh) {
+      const range = await takeFresh(t.id, skipLocked);
+      if (!range) continue;
+      const leaseId = await leaseRange(trx, range, workerId, now);
+      return { log: logs.find((l) => l.id === t.id)!, leaseId, start: range.start_index, end: range.end_index };
+    }
+  }
+  for (const t of byProgress((t) => t.next_index)) {
+    if (t.target_end === null || t.next_index > t.target_end) continue;
+    const log = await trx.selectFrom('logs').select(['id', 'next_index', 'target_end', 'page_size']).where('id', '=', t.id).forUpdate().executeTakeFirstOrThrow();
+    // Cutters queue on the log row: the one before may have cut ranges this
+    // transaction could not see yet. Take one of those before cutting more.
+    const exhausted = log.target_end === null || log.next_index > log.target_end;
+    const waiting = await takeFresh(log.id, !exhausted);
+    if (waiting) {
+      const leaseId = await leaseRange(trx, waiting, workerId, now);
+      return { log: logs.find((l) => l.id === log.id)!, leaseId, start: waiting.start_index, end: waiting.end_index };
+    }
+    if (exhausted || log.target_end === null) continue;
+    const cut: { start: number; end: number }[] = [];
+    for (let start = log.next_index; start <= log.target_end && cut.length < CUT_BATCH; ) {
+      const end = freshRangeEnd(start, size, log.page_size, log.target_end);
+      cut.push({ start, end });
+      start = end + 1;
+    }
+    await trx
+      .insertInto('ranges')
+      .values(cut.map((r) => ({ log_id: log.id, start_index: r.start, end_index: r.end, state: 'fresh', resume_from: r.start, current_lease_id: null, updated_at: now })))
+      .execute();
+    await trx.updateTable('logs').set({ next_index: cut[cut.length - 1].end + 1 }).where('id', '=', log.id).execute();
+    const first = await trx.selectFrom('ranges').select(['id', 'log_id', 'start_index', 'end_index']).where('log_id', '=', log.id).where('start_index', '=', cut[0].start).executeTakeFirstOrThrow();
+    const leaseId = await leaseRange(trx, first, workerId, now);
+    return { log: logs.find((l) => l.id === log.id)!, leaseId, start: first.start_index, end: first.end_index };
+  }
+  return null;
+}
+
+/** One assignment in a category for a worker: resume-waiting ranges first, then fresh ones. */
+export async function claimAssignment(trx: Trx, workerId: number, category: string, size: number, now: Date): Promise<ClaimedAssignment | null> {
+  const logs = await availableLogs(trx, category);
+  if (logs.length === 0) return null;
+  let resumed = true;
+  let claim = await claimResumeWaiting(trx, logs, workerId, now);
+  if (!claim) {
+    resumed = false;
+    claim = await claimFresh(trx, logs, workerId, size, now);
+  }
+  if (!claim) return null;
+  return {
+    leaseId: claim.leaseId,
+    category,
+    logId: claim.log.id,
+    logName: claim.log.name,
+    logUrl: claim.log.url,
+    start: claim.start,
+    end: claim.end,
+    pageSize: claim.log.page_size,
+    resumed,
+    minIntervalMs: claim.log.min_interval_ms,
+    logKey: claim.log.public_key,
+  };
+}
+
+/** Lock leases by id (in id order, so concurrent callers never deadlock on each other). */
+export async function lockLeases(trx: Trx, ids: number[]): Promise<LeaseRow[]> {
+  if (ids.length === 0) return [];
+  return trx.selectFrom('leases').selectAll().where('id', 'in', ids).orderBy('id').forUpdate().execute();
+}
+
+export async function lockActiveLeasesOfWorker(trx: Trx, workerId: number): Promise<LeaseRow[]> {
+  return trx.selectFrom('leases').selectAll().where('worker_id', '=', workerId).where('state', '=', 'active').orderBy('id').forUpdate().execute();
+}
+
+/**
+ * Record confirmed positions of active leases (never backwards), in one
+ * statement. Returns the newly confirmed entries per log, for the scanned
+ * counters. The range's resume point is taken from the lease when the lease
+ * ends, so ranges are only touched on a lease's first progress.
+ */
+export async function recordProgress(trx: Trx, reports: { lease: LeaseRow; confirmed: number }[], now: Date): Promise<Map<number, { scanned: number }>> {
+  const scanned = new Map<number, { scanned: number }>();
+  if (reports.length === 0) return scanned;
+  const updates = reports.map(({ lease, confirmed }) => {
+    const next = Math.min(Math.max(lease.confirmed, confirmed), lease.end_index);
+    const delta = next - lease.confirmed;
+    const seconds = (now.getTime() - new Date(lease.last_progress_at).getTime()) / 1000;
+    const rate = seconds > 0 ? delta / seconds : lease.rate;
+    const started = lease.confirmed < lease.start_index && next >= lease.start_index;
+    scanned.set(lease.log_id, { scanned: (scanned.get(lease.log_id)?.scanned ?? 0) + delta });
+    lease.confirmed = next;
+    return { id: lease.id, rangeId: lease.range_id, next, rate, started };
+  });
+  await trx
+    .updateTable('leases')
+    .set({
+      confirmed: sql`CASE id ${sql.join(
+        updates.map((u) => sql`WHEN ${u.id} THEN ${u.next}`),
+        sql` `,
+      )} END`,
+      rate: sql`CASE id ${sql.join(
+        updates.map((u) => sql`WHEN ${u.id} THEN ${u.rate}`),
+        sql` `,
+      )} END`,
+      last_progress_at: now,
+    })
+    .where(
+      'id',
+      'in',
+      updates.map((u) => u.id),
+    )
+    .execute();
+  const started = updates.filter((u) => u.started);
+  if (started.length > 0) {
+    await trx
+      .updateTable('ranges')
+      .set({ state: 'running', updated_at: now })
+      .where(
+        'id',
+        'in',
+        started.map((u) => u.rangeId),
+      )
+      .where('state', '=', 'assigned')
+      .execute();
+  }
+  return scanned;
+}
+
+/**
+ * End an active lease. Completed (or fully confirmed) leases finish their
+ * range; others turn it into a resume-waiting range from confirmed + 1.
+ */
+export async function endLease(trx: Trx, lease: LeaseRow, state: LeaseEndState, now: Date): Promise<void> {
+  const finished = state === 'completed' || lease.confirmed >= lease.end_index;
+  await trx.updateTable('leases').set({ state, rate: 0, ended_at: now }).where('id', '=', lease.id).where('state', '=', 'active').execute();
+  await trx
+    .updateTable('ranges')
+    .set(finished ? { state: 'done', resume_from: lease.end_index + 1, current_lease_id: null, updated_at: now } : { state: 'resume_waiting', resume_from: lease.confirmed + 1, current_lease_id: null, updated_at: now })
+    .where('id', '=', lease.range_id)
+    .where('current_lease_id', '=', lease.id)
+    .execute();
+}

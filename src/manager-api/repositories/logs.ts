@@ -1,0 +1,87 @@
+/** The logs table: catalogue sync, tree heads, availability and target ranges. */
+import type { Db } from '../db/connect.js';
+import type { LogRow } from '../db/tables.js';
+import type { Catalogue } from '../../share/logs/catalogue.js';
+
+/** Insert or update every catalogue log; logs no longer in the catalogue stop getting work. */
+export async function syncCatalogue(db: Db, catalogue: Catalogue): Promise<void> {
+  for (const log of catalogue.logs) {
+    await db
+      .insertInto('logs')
+      .values({ name: log.name, category: log.category, url: log.url, public_key: log.key, in_catalogue: 1 })
+      .onDuplicateKeyUpdate({ category: log.category, url: log.url, public_key: log.key, in_catalogue: 1 })
+      .execute();
+  }
+  await db
+    .updateTable('logs')
+    .set({ in_catalogue: 0 })
+    .where(
+      'name',
+      'not in',
+      catalogue.logs.map((l) => l.name),
+    )
+    .execute();
+}
+
+export async function catalogueLogs(db: Db): Promise<LogRow[]> {
+  return db.selectFrom('logs').selectAll().where('in_catalogue', '=', 1).orderBy('id').execute();
+}
+
+export async function logsDueForCheck(db: Db, now: Date): Promise<LogRow[]> {
+  return db
+    .selectFrom('logs')
+    .selectAll()
+    .where('in_catalogue', '=', 1)
+    .where((eb) => eb.or([eb('next_check_at', 'is', null), eb('next_check_at', '<=', now)]))
+    .orderBy('id')
+    .execute();
+}
+
+export async function markUnavailable(db: Db, id: number, error: string, now: Date, nextCheckAt: Date): Promise<void> {
+  await db.updateTable('logs').set({ available: 0, last_error: error.slice(0, 1000), checked_at: now, next_check_at: nextCheckAt }).where('id', '=', id).execute();
+}
+
+/** Record a verified tree head; the stored tree size never goes backwards (lagging replicas). */
+export async function recordTreeHead(db: Db, id: number, treeSize: number, timestamp: number, now: Date, nextCheckAt: Date): Promise<void> {
+  await db
+    .updateTable('logs')
+    .set((eb) => ({
+      available: 1,
+      last_error: null,
+      checked_at: now,
+      next_check_at: nextCheckAt,
+      tree_size: eb.fn('greatest', [eb.fn.coalesce('tree_size', eb.val(0)), eb.val(treeSize)]),
+      sth_timestamp: eb.fn('greatest', [eb.fn.coalesce('sth_timestamp', eb.val(0)), eb.val(timestamp)]),
+    }))
+    .where('id', '=', id)
+    .execute();
+}
+
+export async function setPageSize(db: Db, id: number, pageSize: number): Promise<void> {
+  await db.updateTable('logs').set({ page_size: pageSize }).where('id', '=', id).execute();
+}
+
+/**
+ * Set a log's target range. Work already handed out stays handed out:
+ * next_index never moves back, and never starts before the target.
+ */
+export async function setTarget(db: Db, id: number, target: { start: number; end: number; mode: string; note: string }): Promise<void> {
+  await db
+    .updateTable('logs')
+    .set((eb) => ({
+      target_start: target.start,
+      target_end: target.end,
+      target_mode: target.mode,
+      target_note: target.note.slice(0, 1000),
+      next_index: eb.fn('greatest', ['next_index', eb.val(target.start)]),
+    }))
+    .where('id', '=', id)
+    .execute();
+}
+
+export async function setMinInterval(db: Db, name: string, minIntervalMs: number | null): Promise<boolean> {
+  const row = await db.selectFrom('logs').select('id').where('name', '=', name).executeTakeFirst();
+  if (!row) return false;
+  await db.updateTable('logs').set({ min_interval_ms: minIntervalMs }).where('id', '=', row.id).execute();
+  return true;
+}

@@ -1,0 +1,16 @@
+/** Listen: build the app from the config and serve until SIGINT/SIGTERM. */
+import { buildApp } from './app.js';
+import type { ManagerConfig } from './config.js';
+
+export async function serve(config: ManagerConfig): Promise<void> {
+  const app = await buildApp(config);
+  const close = async (signal: string): Promise<void> => {
+    app.log.info({ signal }, 'shutting down');
+    await app.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void close('SIGINT'));
+  process.once('SIGTERM', () => void close('SIGTERM'));
+  await app.listen({ host: config.host, port: config.port });
+  app.log.info({ open: config.open, dataDir: config.dataDir, target: config.window ? `window ${config.window.text}` : `fraction ${config.targetFraction.text}` }, 'manager ready (docs at /docs)');
+}

@@ -1,0 +1,188 @@
+/**
+ * The work protocol between manager and workers: instructions, ping,
+ * completion and termination, each in short transactions that lock in one
+ * order (worker, leases, ranges, logs).
+ */
+import type { Assignment, CompleteRequest, Directives, InstructionsRequest, InstructionsResponse, PingRequest, TerminateRequest } from '../../share/api/index.js';
+import type { Db } from '../db/connect.js';
+import { inTransaction } from '../db/transaction.js';
+import type { LeaseRow } from '../db/tables.js';
+import { ApiProblem, conflict, unprocessable } from '../errors.js';
+import { claimAssignment, endLease, lockActiveLeasesOfWorker, lockLeases, recordProgress } from '../repositories/leases.js';
+import { addLogCounts } from '../repositories/counters.js';
+import { compareVersions } from '../repositories/settings.js';
+import { lockWorker, upsertAndLockWorker } from '../repositories/workers.js';
+
+export interface WorkContext {
+  db: Db;
+  now: () => Date;
+  assignmentSize: number;
+  directives: () => Promise<Directives>;
+}
+
+function checkVersion(version: string, d: Directives): void {
+  if (d.min_worker_version && compareVersions(version, d.min_worker_version) < 0) {
+    throw new ApiProblem(426, 'UPGRADE_REQUIRED', `worker version ${version} is older than the minimum ${d.min_worker_version}: update the worker`);
+  }
+}
+
+async function categories(db: Db): Promise<string[]> {
+  const rows = await db.selectFrom('logs').select('category').distinct().where('in_catalogue', '=', 1).orderBy('category').execute();
+  return rows.map((r) => r.category);
+}
+
+/** Is there any work left anywhere (resume-waiting or fresh ranges, uncut targets, logs not planned yet)? */
+async function workRemains(db: Db): Promise<boolean> {
+  const waiting = await db.selectFrom('ranges').select('id').where('state', 'in', ['resume_waiting', 'fresh']).limit(1).executeTakeFirst();
+  if (waiting) return true;
+  const fresh = await db
+    .selectFrom('logs')
+    .select('id')
+    .where('in_catalogue', '=', 1)
+    .where((eb) => eb.or([eb('target_end', 'is', null), eb('next_index', '<=', eb.ref('target_end'))]))
+    .limit(1)
+    .executeTakeFirst();
+  return fresh !== undefined;
+}
+
+export async function giveInstructions(ctx: WorkContext, req: InstructionsRequest): Promise<InstructionsResponse> {
+  const directives = await ctx.directives();
+  checkVersion(req.version, directives);
+  const known = await categories(ctx.db);
+  const wanted = req.categories ?? known;
+  for (const c of wanted) if (!known.includes(c)) throw unprocessable('UNKNOWN_CATEGORY', `categories: unknown category "${c}" (known: ${known.join(', ')})`);
+  const identity = { workerUid: req.worker_id, friendName: req.friend_name, version: req.version };
+  const assignments: Assignment[] = [];
+  const worker = await inTransaction(ctx.db, (trx) => upsertAndLockWorker(trx, identity, ctx.now()));
+  if (directives.paused) return { assignments, idle: false, directives };
+  for (const category of wanted) {
+    const claimed = await inTransaction(ctx.db, async (trx) => {
+      const now = ctx.now();
+      // Asking again for a category ends the lease still held in it (a restarted worker).
+      const held = await trx
+        .selectFrom('leases')
+        .innerJoin('logs', 'logs.id', 'leases.log_id')
+        .select('leases.id')
+        .where('leases.worker_id', '=', worker.id)
+        .where('leases.state', '=', 'active')
+        .where('logs.category', '=', category)
+        .execute();
+      for (const lease of await lockLeases(
+        trx,
+        held.map((h) => h.id),
+      ))
+        if (lease.state === 'active') await endLease(trx, lease, 'released', now);
+      return claimAssignment(trx, worker.id, category, ctx.assignmentSize, now);
+    });
+    if (claimed) {
+      assignments.push({
+        lease_id: claimed.leaseId,
+        category: claimed.category,
+        log_name: claimed.logName,
+        log_url: claimed.logUrl,
+        start: claimed.start,
+        end: claimed.end,
+        page_size: claimed.pageSize,
+        resumed: claimed.resumed,
+        min_interval_ms: claimed.minIntervalMs,
+        log_key: claimed.logKey,
+      });
+    }
+  }
+  const idle = assignments.length === 0 && !(await workRemains(ctx.db));
+  return { assignments, idle, directives };
+}
+
+/** Check reported leases against the worker's active ones; any stale one refuses the whole report (409). */
+function checkLeases(reported: { lease_id: number; confirmed: number }[], locked: LeaseRow[], workerId: number): Map<number, LeaseRow> {
+  const byId = new Map(locked.map((l) => [l.id, l]));
+  const stale = reported.filter((r) => {
+    const l = byId.get(r.lease_id);
+    return !l || l.worker_id !== workerId || l.state !== 'active';
+  });
+  if (stale.length > 0) {
+    const ids = stale.map((s) => s.lease_id);
+    throw conflict('STALE_LEASE', `lease${ids.length > 1 ? 's' : ''} ${ids.join(', ')} ${ids.length > 1 ? 'are' : 'is'} no longer yours (ended, expired or unknown): drop ${ids.length > 1 ? 'them' : 'it'} and ask for instructions`, { stale_leases: ids });
+  }
+  for (const r of reported) {
+    const l = byId.get(r.lease_id)!;
+    if (r.confirmed < l.start_index - 1 || r.confirmed > l.end_index) {
+      throw unprocessable('CONFIRMED_OUTSIDE_LEASE', `leases: confirmed ${r.confirmed} of lease ${l.id} is outside [${l.start_index - 1}, ${l.end_index}]`);
+    }
+  }
+  return byId;
+}
+
+export async function ping(ctx: WorkContext, req: PingRequest, friendName: string | null): Promise<{ ok: true; directives: Directives }> {
+  const ids = [...new Set(req.leases.map((l) => l.lease_id))];
+  if (ids.length !== req.leases.length) throw unprocessable('DUPLICATE_LEASE', 'leases: a lease is reported twice');
+  await inTransaction(ctx.db, async (trx) => {
+    const now = ctx.now();
+    const worker = await lockWorker(trx, req.worker_id, friendName);
+    const locked = await lockLeases(trx, ids);
+    const byId = checkLeases(req.leases, locked, worker.id);
+    const scanned = await recordProgress(
+      trx,
+      req.leases.map((r) => ({ lease: byId.get(r.lease_id)!, confirmed: r.confirmed })),
+      now,
+    );
+    await addLogCounts(trx, scanned);
+    await trx
+      .updateTable('workers')
+      .set({
+        state: 'alive',
+        last_ping_at: now,
+        version: req.version,
+        ...(req.spool_backlog !== undefined ? { spool_backlog: req.spool_backlog } : {}),
+        ...(req.rate_limited !== undefined ? { rate_limited: req.rate_limited } : {}),
+        ...(req.collected !== undefined ? { collected: req.collected } : {}),
+      })
+      .where('id', '=', worker.id)
+      .execute();
+  });
+  return { ok: true, directives: await ctx.directives() };
+}
+
+export async function complete(ctx: WorkContext, req: CompleteRequest, friendName: string | null): Promise<{ ok: true }> {
+  await inTransaction(ctx.db, async (trx) => {
+    const now = ctx.now();
+    const worker = await lockWorker(trx, req.worker_id, friendName);
+    const [lease] = await lockLeases(trx, [req.lease_id]);
+    checkLeases([{ lease_id: req.lease_id, confirmed: lease?.end_index ?? 0 }], lease ? [lease] : [], worker.id);
+    await addLogCounts(trx, await recordProgress(trx, [{ lease, confirmed: lease.end_index }], now));
+    await endLease(trx, lease, 'completed', now);
+    await trx.updateTable('workers').set({ state: 'alive', last_ping_at: now }).where('id', '=', worker.id).execute();
+  });
+  return { ok: true };
+}
+
+/**
+ * The worker is stopping: record the positions it reports (stale ones are
+ * ignored: they were already taken back), then turn every active lease of the
+ * worker into a resume-waiting range at once.
+ */
+export async function terminate(ctx: WorkContext, req: TerminateRequest, friendName: string | null): Promise<{ released: number }> {
+  return inTransaction(ctx.db, async (trx) => {
+    const now = ctx.now();
+    const worker = await lockWorker(trx, req.worker_id, friendName);
+    const active = await lockActiveLeasesOfWorker(trx, worker.id);
+    const byId = new Map(active.map((l) => [l.id, l]));
+    const reports: { lease: LeaseRow; confirmed: number }[] = [];
+    for (const r of req.leases) {
+      const lease = byId.get(r.lease_id);
+      if (!lease) continue;
+      if (r.confirmed < lease.start_index - 1 || r.confirmed > lease.end_index) {
+        throw unprocessable('CONFIRMED_OUTSIDE_LEASE', `leases: confirmed ${r.confirmed} of lease ${lease.id} is outside [${lease.start_index - 1}, ${lease.end_index}]`);
+      }
+      reports.push({ lease, confirmed: r.confirmed });
+    }
+    await addLogCounts(trx, await recordProgress(trx, reports, now));
+    for (const lease of active) await endLease(trx, lease, 'terminated', now);
+    await trx
+      .updateTable('workers')
+      .set({ state: 'stopped', last_ping_at: now, ...(req.spool_backlog !== undefined ? { spool_backlog: req.spool_backlog } : {}) })
+      .where('id', '=', worker.id)
+      .execute();
+    return { released: active.length };
+  });
+}

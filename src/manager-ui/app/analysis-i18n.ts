@@ -1,0 +1,147 @@
+// Labels of the Analysis tab in Japanese and English (every key in both, checked by the type).
+import type { Lang } from './i18n.js';
+
+const en = {
+  title: 'Renewal analysis',
+  intro: 'How .jp certificates are renewed: lineages (successive certificates with the same SAN set), classified from their renewals. Definitions: docs/analysis.md.',
+  loading: 'Computing the analysis…',
+  pending: 'The analysis is still being computed; trying again shortly.',
+  failed: 'Could not load the analysis',
+  empty: 'No certificates to analyse yet.',
+  computed: 'computed',
+  ago: 'ago',
+  refreshing: 'refreshing',
+  period: 'Observed issuance period',
+  certificates: 'Certificates',
+  lineages: 'Lineages',
+  renewals: 'Renewals',
+  issuances: 'Issuances',
+  classes: 'Automation class',
+  classesHint: 'Share of lineages; counts in brackets. A lineage needs at least one renewal to be classified.',
+  automated: 'automated',
+  manual: 'manual',
+  undetermined: 'undetermined',
+  overall: 'All',
+  byOrgType: 'By organisation type',
+  byCa: 'By CA',
+  group: 'Group',
+  gaps: 'Expiry gaps by organisation type',
+  gapsHint: 'Renewals that started after the previous certificate had expired.',
+  gapCount: 'Gaps',
+  gapRate: 'Rate',
+  time: 'Issuance on non-working days (JST)',
+  timeHint: 'Observed share of issuances beside the share a process issuing uniformly in time would show over the same period.',
+  dayClass: 'Day class',
+  observed: 'Observed',
+  expected: 'Expected (uniform)',
+  ratio: 'Ratio',
+  weekday: 'Weekdays',
+  weekend: 'Weekends',
+  holiday: 'National holidays (Mon–Fri)',
+  non_business: 'Weekends + holidays',
+  closure: 'New Year closure (29 Dec–3 Jan)',
+  government_non_working: 'Government non-working days',
+  timeByOrg: 'Weekend / holiday / closure share by organisation type',
+  histogram: 'Renewal intervals',
+  histogramHint: 'Days from one issuance to the next, in 5-day bins, by the lifetime of the earlier certificate.',
+  days: 'days',
+  heatmap: 'Issuance by weekday and hour (JST)',
+  heatmapHint: 'Darker = more issuances. Hover or tap a cell for the count.',
+  weekdays: 'Mon,Tue,Wed,Thu,Fri,Sat,Sun',
+  readiness: 'Readiness for shorter validity (SC-081)',
+  readinessHint: 'ready: every renewal interval already shorter than the maximum; likely: automated and renewing at a fixed fraction of the lifetime; not ready: longer cadence; unknown: no renewal seen.',
+  maxDays: 'max',
+  ready: 'ready',
+  likely: 'likely',
+  not_ready: 'not ready',
+  unknown: 'unknown',
+} as const;
+
+type Key = keyof typeof en;
+
+const ja: Record<Key, string> = {
+  title: '更新（リニューアル）分析',
+  intro: '.jp 証明書がどのように更新されているか。系列（同じ SAN の組を持つ証明書の並び）を更新の様子から分類します。定義は docs/analysis.md。',
+  loading: '分析を計算しています…',
+  pending: '分析を計算中です。まもなく再試行します。',
+  failed: '分析を読み込めませんでした',
+  empty: '分析できる証明書はまだありません。',
+  computed: '計算',
+  ago: '前',
+  refreshing: '再計算中',
+  period: '観測した発行期間',
+  certificates: '証明書',
+  lineages: '系列',
+  renewals: '更新',
+  issuances: '発行',
+  classes: '自動化の分類',
+  classesHint: '系列に占める割合（括弧内は件数）。分類には 1 回以上の更新が必要です。',
+  automated: '自動',
+  manual: '手動',
+  undetermined: '判定不能',
+  overall: '全体',
+  byOrgType: '組織種別ごと',
+  byCa: '認証局ごと',
+  group: 'グループ',
+  gaps: '組織種別ごとの失効期間（ギャップ）',
+  gapsHint: '前の証明書の有効期限が切れた後に始まった更新。',
+  gapCount: 'ギャップ',
+  gapRate: '率',
+  time: '休日の発行（日本時間）',
+  timeHint: '発行に占める実際の割合と、同じ期間に時間的に一様に発行した場合に期待される割合。',
+  dayClass: '日の区分',
+  observed: '実測',
+  expected: '期待値（一様）',
+  ratio: '比',
+  weekday: '平日',
+  weekend: '土日',
+  holiday: '祝日（月〜金）',
+  non_business: '土日祝',
+  closure: '年末年始（12/29〜1/3）',
+  government_non_working: '行政機関の休日',
+  timeByOrg: '組織種別ごとの土日・祝日・年末年始の割合',
+  histogram: '更新間隔',
+  histogramHint: '発行から次の発行までの日数（5 日刻み）。前の証明書の有効期間別。',
+  days: '日',
+  heatmap: '曜日 × 時刻別の発行（日本時間）',
+  heatmapHint: '色が濃いほど多い。セルにカーソルを合わせる（タップする）と件数を表示。',
+  weekdays: '月,火,水,木,金,土,日',
+  readiness: '有効期間短縮（SC-081）への備え',
+  readinessHint: 'ready: 更新間隔がすでに上限より短い / likely: 自動で有効期間に比例した時点で更新 / not ready: 更新間隔が上限より長い / unknown: 更新が未観測。',
+  maxDays: '上限',
+  ready: '対応済み',
+  likely: '対応見込み',
+  not_ready: '未対応',
+  unknown: '不明',
+};
+
+const tables: Record<Lang, Record<Key, string>> = { en, ja };
+
+export type AnalysisKey = Key;
+export type AnalysisTranslate = (key: Key) => string;
+
+export function analysisTranslator(lang: Lang): AnalysisTranslate {
+  return (key) => tables[lang][key];
+}
+
+const orgTypes: Record<string, [string, string]> = {
+  'go.jp': ['government', '政府機関'],
+  'lg.jp': ['local government', '地方公共団体'],
+  'ac.jp': ['universities', '大学等'],
+  'ed.jp': ['schools', '学校'],
+  'co.jp': ['companies', '企業'],
+  'ne.jp': ['network services', 'ネットワークサービス'],
+  'or.jp': ['organisations', '団体'],
+  'gr.jp': ['groups', '任意団体'],
+  'ad.jp': ['JPNIC members', 'JPNIC 会員'],
+  prefecture: ['prefecture-type names', '都道府県型'],
+  geographic: ['geographic names', '地域型'],
+  general: ['general-use .jp', '汎用'],
+  other: ['no .jp name', '.jp 以外'],
+};
+
+/** "co.jp (companies)": the type as the analysis names it, with a translated gloss when known. */
+export function orgTypeLabel(type: string, lang: Lang): string {
+  const gloss = orgTypes[type];
+  return gloss ? `${type} (${gloss[lang === 'ja' ? 1 : 0]})` : type;
+}

@@ -1,0 +1,272 @@
+// The Analysis tab (#/analysis): the figures of the analysis report (docs/analysis.md) from
+// GET /api/v1/analysis/summary. Every string that comes from data (CA names, organisation types)
+// is rendered as text.
+import { useMemo } from 'preact/hooks';
+import type { AnalysisGroup, AnalysisSummaryResponse, ShareRow } from '../../../share/api/index.js';
+import { analysisTranslator, orgTypeLabel, type AnalysisTranslate } from '../analysis-i18n.js';
+import { formatCount, formatDuration, formatPercent } from '../format.js';
+import type { Lang } from '../i18n.js';
+import { useAnalysis } from '../useAnalysis.js';
+import { useLang } from './context.js';
+import { Heatmap, IntervalHistogram } from './AnalysisCharts.js';
+import './analysis.css';
+
+const CLASSES = ['automated', 'manual', 'undetermined'] as const;
+const DAY_CLASSES = ['weekday', 'weekend', 'holiday', 'non_business', 'closure', 'government_non_working'] as const;
+const READINESS = ['ready', 'likely', 'not_ready', 'unknown'] as const;
+const LIMITS = ['200', '100', '47'] as const;
+
+interface Row {
+  key: string;
+  label: string;
+  group: AnalysisGroup;
+}
+
+const share = (x: number | null): string => (x === null ? '–' : formatPercent(x));
+
+function groupRows(s: AnalysisSummaryResponse, lang: Lang, a: AnalysisTranslate): { overall: Row[]; org: Row[]; ca: Row[] } {
+  return {
+    overall: [{ key: 'overall', label: a('overall'), group: s.overall }],
+    org: Object.entries(s.by_org_type).map(([k, group]) => ({ key: `org:${k}`, label: orgTypeLabel(k, lang), group })),
+    ca: Object.entries(s.by_ca).map(([k, group]) => ({ key: `ca:${k}`, label: k, group })),
+  };
+}
+
+function ClassBar({ group, a, lang }: { group: AnalysisGroup; a: AnalysisTranslate; lang: Lang }) {
+  const c = group.classes;
+  const text = CLASSES.map((k) => `${a(k)} ${share(c.share[k])} (${formatCount(c[k], lang)})`).join(', ');
+  return (
+    <div class="bar class-bar" role="img" aria-label={text} title={text}>
+      {c.lineages > 0 && CLASSES.map((k) => (c[k] > 0 ? <span key={k} class={`seg cls-${k}`} style={{ width: `${(c[k] / c.lineages) * 100}%` }} /> : null))}
+    </div>
+  );
+}
+
+function ClassTable({ title, rows, a, lang }: { title: string; rows: Row[]; a: AnalysisTranslate; lang: Lang }) {
+  if (rows.length === 0) return null;
+  return (
+    <>
+      <h3>{title}</h3>
+      <ul class="class-rows">
+        {rows.map((r) => (
+          <li key={r.key} class="class-row" data-group={r.key} data-lineages={r.group.classes.lineages} data-automated={r.group.classes.automated} data-manual={r.group.classes.manual} data-undetermined={r.group.classes.undetermined}>
+            <div class="class-head">
+              <span class="class-label">{r.label}</span>
+              <span class="muted">
+                {formatCount(r.group.classes.lineages, lang)} {a('lineages')}
+              </span>
+            </div>
+            <ClassBar group={r.group} a={a} lang={lang} />
+            <div class="class-figures">
+              {CLASSES.map((k) => (
+                <span key={k} class={`class-figure fig-${k}`}>
+                  <span class={`swatch cls-${k}`} />
+                  {a(k)} {share(r.group.classes.share[k])} ({formatCount(r.group.classes[k], lang)})
+                </span>
+              ))}
+            </div>
+          </li>
+        ))}
+      </ul>
+    </>
+  );
+}
+
+function TimeCell({ row }: { row: ShareRow }) {
+  return <>{share(row.share)}</>;
+}
+
+export function Analysis() {
+  const { lang, t } = useLang();
+  const a = useMemo(() => analysisTranslator(lang), [lang]);
+  const state = useAnalysis();
+  const s = state.summary;
+  const rows = useMemo(() => (s ? groupRows(s, lang, a) : null), [s, lang, a]);
+
+  return (
+    <section class="card analysis" id="analysis" data-page="analysis" aria-labelledby="analysis-h" data-generated-at={s?.generated_at}>
+      <h2 id="analysis-h">{a('title')}</h2>
+      <p class="muted">{a('intro')}</p>
+      {state.error && !state.pending && (
+        <p class="conn-bad" role="status">
+          {a('failed')} ({state.error}) · {t('retrying')}
+        </p>
+      )}
+      {!s && state.pending && <p class="muted" role="status">{a('pending')}</p>}
+      {!s && !state.pending && !state.error && <p class="muted">{a('loading')}</p>}
+      {s && rows && (
+        <>
+          <p class="muted analysis-meta">
+            {a('computed')} {formatDuration(s.cache.age_s + (Date.now() - state.fetchedAt) / 1000, t)} {a('ago')}
+            {s.cache.refreshing ? ` · ${a('refreshing')}` : ''}
+            {s.period ? ` · ${a('period')}: ${s.period.start.slice(0, 10)} – ${s.period.end.slice(0, 10)}` : ''}
+          </p>
+          <div class="stats">
+            {(['certificates', 'lineages', 'renewals', 'issuances'] as const).map((k) => (
+              <div class="stat" key={k} data-analysis-total={k}>
+                <div class="stat-label">{a(k)}</div>
+                <div class="stat-value">{formatCount(s.totals[k], lang)}</div>
+              </div>
+            ))}
+          </div>
+          {s.totals.lineages === 0 ? (
+            <p class="muted">{a('empty')}</p>
+          ) : (
+            <>
+              <section class="analysis-part" aria-labelledby="classes-h">
+                <h2 id="classes-h">{a('classes')}</h2>
+                <p class="muted">{a('classesHint')}</p>
+                <ClassTable title={a('overall')} rows={rows.overall} a={a} lang={lang} />
+                <ClassTable title={a('byOrgType')} rows={rows.org} a={a} lang={lang} />
+                <ClassTable title={a('byCa')} rows={rows.ca} a={a} lang={lang} />
+              </section>
+
+              <section class="analysis-part" aria-labelledby="gaps-h">
+                <h2 id="gaps-h">{a('gaps')}</h2>
+                <p class="muted">{a('gapsHint')}</p>
+                <div class="table-scroll">
+                  <table class="table gaps-table">
+                    <thead>
+                      <tr>
+                        <th>{a('group')}</th>
+                        <th class="num">{a('renewals')}</th>
+                        <th class="num">{a('gapCount')}</th>
+                        <th class="num">{a('gapRate')}</th>
+                      </tr>
+                    </thead>
+                    <tbody>
+                      {[...rows.overall, ...rows.org].map((r) => (
+                        <tr key={r.key} data-group={r.key} data-renewals={r.group.expiry_gaps.renewals} data-gaps={r.group.expiry_gaps.gaps}>
+                          <td>{r.label}</td>
+                          <td class="num">{formatCount(r.group.expiry_gaps.renewals, lang)}</td>
+                          <td class="num">{formatCount(r.group.expiry_gaps.gaps, lang)}</td>
+                          <td class="num">{share(r.group.expiry_gaps.rate)}</td>
+                        </tr>
+                      ))}
+                    </tbody>
+                  </table>
+                </div>
+              </section>
+
+              <section class="analysis-part" aria-labelledby="time-h">
+                <h2 id="time-h">{a('time')}</h2>
+                <p class="muted">{a('timeHint')}</p>
+                <div class="table-scroll">
+                  <table class="table time-table">
+                    <thead>
+                      <tr>
+                        <th>{a('dayClass')}</th>
+                        <th class="num">{a('issuances')}</th>
+                        <th class="num">{a('observed')}</th>
+                        <th class="num">{a('expected')}</th>
+                        <th class="num">{a('ratio')}</th>
+                      </tr>
+                    </thead>
+                    <tbody>
+                      {DAY_CLASSES.map((k) => {
+                        const row = s.overall.time[k];
+                        return (
+                          <tr key={k} data-day-class={k} data-count={row.count} data-share={row.share ?? ''} data-expected={row.expected_share ?? ''}>
+                            <td>{a(k)}</td>
+                            <td class="num">{formatCount(row.count, lang)}</td>
+                            <td class="num">{share(row.share)}</td>
+                            <td class="num">{share(row.expected_share)}</td>
+                            <td class="num">{row.ratio_to_expected === null ? '–' : row.ratio_to_expected.toFixed(2)}</td>
+                          </tr>
+                        );
+                      })}
+                    </tbody>
+                  </table>
+                </div>
+                <h3>{a('timeByOrg')}</h3>
+                <div class="table-scroll">
+                  <table class="table time-org-table">
+                    <thead>
+                      <tr>
+                        <th>{a('group')}</th>
+                        <th class="num">{a('issuances')}</th>
+                        {(['weekend', 'holiday', 'closure'] as const).map((k) => (
+                          <th key={k} class="num">
+                            {a(k)}
+                            <br />
+                            <span class="muted">
+                              {a('expected')} {share(s.expected_shares_uniform_time?.[k] ?? null)}
+                            </span>
+                          </th>
+                        ))}
+                      </tr>
+                    </thead>
+                    <tbody>
+                      {[...rows.overall, ...rows.org].map((r) => (
+                        <tr key={r.key} data-group={r.key}>
+                          <td>{r.label}</td>
+                          <td class="num">{formatCount(r.group.time.issuances, lang)}</td>
+                          {(['weekend', 'holiday', 'closure'] as const).map((k) => (
+                            <td key={k} class="num" title={`${formatCount(r.group.time[k].count, lang)} / ${formatCount(r.group.time.issuances, lang)}`}>
+                              <TimeCell row={r.group.time[k]} />
+                            </td>
+                          ))}
+                        </tr>
+                      ))}
+                    </tbody>
+                  </table>
+                </div>
+              </section>
+
+              <section class="analysis-part" aria-labelledby="hist-h">
+                <h2 id="hist-h">{a('histogram')}</h2>
+                <p class="muted">{a('histogramHint')}</p>
+                <IntervalHistogram histograms={s.histograms} daysLabel={a('days')} />
+              </section>
+
+              <section class="analysis-part" aria-labelledby="heat-h">
+                <h2 id="heat-h">{a('heatmap')}</h2>
+                <p class="muted">{a('heatmapHint')}</p>
+                <Heatmap counts={s.heatmap_jst.counts} weekdays={a('weekdays').split(',')} lang={lang} />
+              </section>
+
+              <section class="analysis-part" aria-labelledby="ready-h">
+                <h2 id="ready-h">{a('readiness')}</h2>
+                <p class="muted">{a('readinessHint')}</p>
+                <div class="table-scroll">
+                  <table class="table readiness-table">
+                    <thead>
+                      <tr>
+                        <th>{a('group')}</th>
+                        {LIMITS.map((l) => (
+                          <th key={l}>
+                            {a('maxDays')} {l} {a('days')}
+                          </th>
+                        ))}
+                      </tr>
+                    </thead>
+                    <tbody>
+                      {[...rows.overall, ...rows.org, ...rows.ca].map((r) => (
+                        <tr key={r.key} data-group={r.key}>
+                          <td>{r.label}</td>
+                          {LIMITS.map((l) => {
+                            const c = r.group.readiness[l];
+                            if (!c) return <td key={l}>–</td>;
+                            return (
+                              <td key={l} class="readiness-cell" data-limit={l} data-ready={c.ready} data-likely={c.likely} data-not-ready={c.not_ready} data-unknown={c.unknown}>
+                                {READINESS.filter((k) => c[k] > 0).map((k) => (
+                                  <span key={k} class={`ready-fig ready-${k}`}>
+                                    {a(k)} {share(c.share[k])} ({formatCount(c[k], lang)})
+                                  </span>
+                                ))}
+                              </td>
+                            );
+                          })}
+                        </tr>
+                      ))}
+                    </tbody>
+                  </table>
+                </div>
+              </section>
+            </>
+          )}
+        </>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,92 @@
+// Per category and per log: certificates, target range and its coverage, availability, rate, ETA.
+import type { LogStatus } from '../../../share/api/index.js';
+import { coverage, groupByCategory, logEta, type CategoryGroup } from '../derive.js';
+import { formatCount, formatDuration, formatRange, formatRate } from '../format.js';
+import { useLang } from './context.js';
+import { CoverageBar, CoverageLegend, coveragePercent } from './CoverageBar.js';
+
+function Eta({ seconds }: { seconds: number | null }) {
+  const { t } = useLang();
+  if (seconds === 0) return <>{t('done')}</>;
+  return <>{seconds === null ? '–' : formatDuration(seconds, t)}</>;
+}
+
+function LogRow({ log }: { log: LogStatus }) {
+  const { lang, t } = useLang();
+  const c = coverage(log);
+  return (
+    <li class={`log ${log.available ? '' : 'log-down'}`} data-log={log.name}>
+      <div class="log-head">
+        <span class="log-name" title={log.url}>
+          {log.name}
+        </span>
+        <span class={`pill ${log.available ? 'pill-ok' : 'pill-bad'}`} title={log.last_error ?? undefined}>
+          {log.available ? t('available') : t('unavailable')}
+        </span>
+        <span class="log-certs" data-certificates={log.certificates}>
+          {formatCount(log.certificates, lang)} <small>{t('certificates')}</small>
+        </span>
+      </div>
+      <CoverageBar coverage={c} label={log.name} />
+      <div class="log-meta">
+        <span>
+          {t('targetRange')}: {formatRange(log.target_start, log.target_end, lang, t)}
+        </span>
+        <span>{coveragePercent(c)}</span>
+        <span>
+          {t('rate')}: {formatRate(log.rate, lang, t)}
+        </span>
+        <span>
+          {t('eta')}: <Eta seconds={logEta(log)} />
+        </span>
+      </div>
+    </li>
+  );
+}
+
+function Category({ group }: { group: CategoryGroup }) {
+  const { lang, t } = useLang();
+  return (
+    <details class="category" open data-category={group.category}>
+      <summary>
+        <div class="log-head">
+          <span class="category-name">{group.category}</span>
+          <span class="muted">
+            {group.available}/{group.logs.length} {t('available')}
+          </span>
+          <span class="log-certs">
+            {formatCount(group.certificates, lang)} <small>{t('certificates')}</small>
+          </span>
+        </div>
+        <CoverageBar coverage={group.coverage} label={group.category} />
+        <div class="log-meta">
+          <span>{coveragePercent(group.coverage)}</span>
+          <span>
+            {t('rate')}: {formatRate(group.rate, lang, t)}
+          </span>
+          <span>
+            {t('eta')}: <Eta seconds={group.eta} />
+          </span>
+        </div>
+      </summary>
+      <ul class="logs">
+        {group.logs.map((l) => (
+          <LogRow key={l.name} log={l} />
+        ))}
+      </ul>
+    </details>
+  );
+}
+
+export function Logs({ logs }: { logs: LogStatus[] }) {
+  const { t } = useLang();
+  return (
+    <section class="card" aria-labelledby="logs-h">
+      <h2 id="logs-h">{t('logs')}</h2>
+      <CoverageLegend />
+      {groupByCategory(logs).map((g) => (
+        <Category key={g.category} group={g} />
+      ))}
+    </section>
+  );
+}

@@ -1,0 +1,67 @@
+// The headline figures: what has been collected, how fast, and when the target ranges will be done.
+import type { StatusResponse } from '../../../share/api/index.js';
+import type { WindowRate } from '../derive.js';
+import { overview } from '../derive.js';
+import { formatCompact, formatCount, formatDuration, formatPercent, formatRate } from '../format.js';
+import { useLang } from './context.js';
+
+function Stat({ label, value, hint, id }: { label: string; value: string; hint?: string; id: string }) {
+  return (
+    <div class="stat" data-stat={id}>
+      <div class="stat-label">{label}</div>
+      <div class="stat-value">{value}</div>
+      {hint && <div class="stat-hint">{hint}</div>}
+    </div>
+  );
+}
+
+export function Overview({ status, hourRate }: { status: StatusResponse; hourRate: WindowRate | null }) {
+  const { lang, t } = useLang();
+  const o = overview(status, hourRate);
+  const rateHint =
+    o.rateWindow === null
+      ? t('rateWarmingUp')
+      : o.rateWindow < 3300
+        ? `${t('measuredOver')} ${formatDuration(o.rateWindow, t)} · ${t('rateNow')} ${formatRate(o.rateNow, lang, t)}`
+        : `${t('rateNow')} ${formatRate(o.rateNow, lang, t)}`;
+  return (
+    <section class="card" aria-labelledby="overview-h">
+      <h2 id="overview-h">{t('overview')}</h2>
+      {o.workersDead > 0 && (
+        <p class="warning" role="alert">
+          {formatCount(o.workersDead, lang)} {t('deadWarning')}
+        </p>
+      )}
+      <div class="stats">
+        <Stat id="certificates" label={t('certificates')} value={formatCount(o.certificates, lang)} hint={t('certificatesHint')} />
+        <Stat
+          id="jp-share"
+          label={t('jpShare')}
+          value={formatPercent(o.jpShare, 2)}
+          hint={`${formatCount(o.sightings, lang)} ${t('sightings')}`}
+        />
+        <Stat id="scanned" label={t('scanned')} value={formatCount(o.scanned, lang)} hint={`/ ${formatCompact(o.target, lang)}`} />
+        <Stat id="rate" label={o.rateWindow === null ? t('rateNow') : t('rateHour')} value={formatRate(o.rateHour, lang, t)} hint={rateHint} />
+        <Stat
+          id="eta"
+          label={t('eta')}
+          value={o.eta === 0 ? t('done') : o.eta === null ? t('etaUnknown') : formatDuration(o.eta, t)}
+          hint={`${t('logsAvailable')} ${o.logsAvailable} / ${o.logs}`}
+        />
+        <Stat
+          id="workers"
+          label={t('workersSummary')}
+          value={`${o.workersAlive} ${t('alive')}`}
+          hint={`${o.workersDead} ${t('dead')} · ${o.workersStopped} ${t('stopped')}`}
+        />
+      </div>
+      <div class="progress-line">
+        <span>{t('progress')}</span>
+        <strong data-stat="progress">{formatPercent(o.progress, 2)}</strong>
+      </div>
+      <div class="bar" role="progressbar" aria-valuemin={0} aria-valuemax={100} aria-valuenow={Math.round(o.progress * 100)}>
+        <span class="seg seg-done" style={{ width: `${o.progress * 100}%` }} />
+      </div>
+    </section>
+  );
+}

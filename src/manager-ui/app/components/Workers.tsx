@@ -1,0 +1,129 @@
+// Every worker (dead ones first and marked) and the per-friend ranking.
+// Friend names and versions come from workers: they are only ever rendered as text nodes.
+import type { WorkerStatus } from '../../../share/api/index.js';
+import { friendRanking, leaseProgress, pingAgeSeconds, sortWorkers } from '../derive.js';
+import { formatCount, formatDuration, formatPercent } from '../format.js';
+import { useLang } from './context.js';
+
+interface Clock {
+  generatedAt: string;
+  sinceFetchMs: number;
+}
+
+function WorkerCard({ worker, clock }: { worker: WorkerStatus; clock: Clock }) {
+  const { lang, t } = useLang();
+  const age = pingAgeSeconds(worker, clock.generatedAt, clock.sinceFetchMs);
+  return (
+    <li class={`worker worker-${worker.state}`} data-worker-id={worker.worker_id} data-state={worker.state}>
+      <div class="worker-head">
+        <span class="friend">{worker.friend_name}</span>
+        <span class={`pill state-${worker.state}`}>{t(worker.state)}</span>
+      </div>
+      <dl class="worker-facts">
+        <div>
+          <dt>{t('workerId')}</dt>
+          <dd class="mono">{worker.worker_id}</dd>
+        </div>
+        <div>
+          <dt>{t('version')}</dt>
+          <dd class="mono">{worker.version}</dd>
+        </div>
+        <div>
+          <dt>{t('lastPing')}</dt>
+          <dd>
+            {Number.isNaN(age) ? '–' : `${formatDuration(age, t)} ${t('ago')}`}
+          </dd>
+        </div>
+        <div>
+          <dt>{t('collected')}</dt>
+          <dd data-collected={worker.collected}>{formatCount(worker.collected, lang)}</dd>
+        </div>
+        <div>
+          <dt>{t('spool')}</dt>
+          <dd class={worker.spool_backlog > 0 ? 'attention' : ''}>{formatCount(worker.spool_backlog, lang)}</dd>
+        </div>
+        <div>
+          <dt>{t('rateLimited')}</dt>
+          <dd class={worker.rate_limited > 0 ? 'attention' : ''}>{formatCount(worker.rate_limited, lang)}</dd>
+        </div>
+      </dl>
+      <div class="leases-title">{t('leases')}</div>
+      {worker.leases.length === 0 ? (
+        <p class="muted">{t('noLeases')}</p>
+      ) : (
+        <ul class="leases">
+          {worker.leases.map((l) => {
+            const p = leaseProgress(l);
+            return (
+              <li key={l.lease_id} class="lease">
+                <div class="lease-head">
+                  <span class="lease-log">
+                    <span class="muted">{l.category}</span> {l.log_name}
+                  </span>
+                  <span>{formatPercent(p)}</span>
+                </div>
+                <div class="bar bar-thin">
+                  <span class="seg seg-done" style={{ width: `${p * 100}%` }} />
+                </div>
+                <div class="lease-pos muted mono">
+                  {formatCount(Math.max(l.confirmed, l.start - 1), lang)} / {formatCount(l.start, lang)}–{formatCount(l.end, lang)}
+                </div>
+              </li>
+            );
+          })}
+        </ul>
+      )}
+    </li>
+  );
+}
+
+export function Workers({ workers, clock }: { workers: WorkerStatus[]; clock: Clock }) {
+  const { t } = useLang();
+  return (
+    <section class="card" aria-labelledby="workers-h">
+      <h2 id="workers-h">{t('workers')}</h2>
+      {workers.length === 0 ? (
+        <p class="muted">{t('noWorkers')}</p>
+      ) : (
+        <ul class="workers">
+          {sortWorkers(workers).map((w) => (
+            <WorkerCard key={w.worker_id} worker={w} clock={clock} />
+          ))}
+        </ul>
+      )}
+    </section>
+  );
+}
+
+export function Ranking({ workers }: { workers: WorkerStatus[] }) {
+  const { lang, t } = useLang();
+  const ranking = friendRanking(workers);
+  if (ranking.length === 0) return null;
+  return (
+    <section class="card" aria-labelledby="ranking-h">
+      <h2 id="ranking-h">{t('ranking')}</h2>
+      <table class="table ranking">
+        <thead>
+          <tr>
+            <th class="num">{t('rank')}</th>
+            <th>{t('friend')}</th>
+            <th class="num">{t('workersCount')}</th>
+            <th class="num">{t('collected')}</th>
+          </tr>
+        </thead>
+        <tbody>
+          {ranking.map((r, i) => (
+            <tr key={r.friend} data-friend-rank={i + 1}>
+              <td class="num">{i + 1}</td>
+              <td class="friend">{r.friend}</td>
+              <td class="num">
+                {r.alive}/{r.workers}
+              </td>
+              <td class="num">{formatCount(r.collected, lang)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </section>
+  );
+}

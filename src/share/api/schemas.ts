@@ -1,0 +1,372 @@
+/**
+ * JSON Schemas of every manager API request and response. The manager
+ * validates with them (fastify/ajv) and publishes them in its OpenAPI
+ * document; the worker builds its requests to match. The TypeScript types
+ * beside them live in types.ts and must say the same thing.
+ */
+import { CATEGORY_MAX, INDEX_MAX, LEAF_INPUT_MAX_CHARS, LEASES_PER_REPORT_MAX, NAME_MAX, UPLOAD_MAX_ITEMS, URL_MAX, VERSION_MAX } from './limits.js';
+
+const name = { type: 'string', minLength: 1, maxLength: NAME_MAX, pattern: '^[^\\u0000-\\u001f\\u007f]+$' } as const;
+const workerId = { type: 'string', minLength: 1, maxLength: NAME_MAX, pattern: '^[A-Za-z0-9._:-]+$' } as const;
+const version = { type: 'string', minLength: 1, maxLength: VERSION_MAX, pattern: '^[0-9A-Za-z.+_-]+$' } as const;
+const index = { type: 'integer', minimum: 0, maximum: INDEX_MAX } as const;
+/** A confirmed position may be start - 1 (nothing confirmed yet), so -1 is allowed. */
+const position = { type: 'integer', minimum: -1, maximum: INDEX_MAX } as const;
+const counter = { type: 'integer', minimum: 0, maximum: INDEX_MAX } as const;
+const leaseId = { type: 'integer', minimum: 1, maximum: INDEX_MAX } as const;
+const isoTime = { type: 'string', format: 'date-time' } as const;
+const nullableString = { type: ['string', 'null'] } as const;
+const nullableInteger = { type: ['integer', 'null'] } as const;
+
+export const errorSchema = {
+  $id: 'ctjp.Error',
+  type: 'object',
+  required: ['statusCode', 'error', 'message'],
+  properties: {
+    statusCode: { type: 'integer' },
+    error: { type: 'string' },
+    message: { type: 'string' },
+    code: { type: 'string' },
+  },
+} as const;
+
+export const directivesSchema = {
+  type: 'object',
+  required: ['paused', 'min_worker_version', 'ping_interval_s', 'slow_logs', 'upload_max_items'],
+  properties: {
+    paused: { type: 'boolean', description: 'Stop scanning until a later ping says otherwise.' },
+    min_worker_version: { ...nullableString, description: 'Workers older than this must update before scanning.' },
+    ping_interval_s: { type: 'integer', description: 'How often to ping.' },
+    upload_max_items: { type: 'integer' },
+    slow_logs: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['log_name', 'min_interval_ms'],
+        properties: { log_name: { type: 'string' }, min_interval_ms: { type: 'integer' } },
+      },
+    },
+  },
+} as const;
+
+const workerIdentity = {
+  worker_id: workerId,
+  friend_name: name,
+  version,
+} as const;
+
+export const registerRequestSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['worker_id', 'friend_name', 'version'],
+  properties: workerIdentity,
+} as const;
+
+export const registerResponseSchema = {
+  type: 'object',
+  required: ['worker_id', 'friend_name', 'state', 'directives'],
+  properties: {
+    worker_id: { type: 'string' },
+    friend_name: { type: 'string' },
+    state: { type: 'string' },
+    directives: directivesSchema,
+  },
+} as const;
+
+export const instructionsRequestSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['worker_id', 'friend_name', 'version'],
+  properties: {
+    ...workerIdentity,
+    categories: {
+      type: 'array',
+      maxItems: 16,
+      uniqueItems: true,
+      items: { type: 'string', minLength: 1, maxLength: CATEGORY_MAX },
+      description: 'Categories wanted (default: all). Asking for a category ends the lease the worker still holds in it.',
+    },
+  },
+} as const;
+
+export const assignmentSchema = {
+  type: 'object',
+  required: ['lease_id', 'category', 'log_name', 'log_url', 'start', 'end', 'page_size', 'resumed'],
+  properties: {
+    lease_id: leaseId,
+    category: { type: 'string' },
+    log_name: { type: 'string' },
+    log_url: { type: 'string' },
+    start: { ...index, description: 'First index to fetch (inclusive).' },
+    end: { ...index, description: 'Last index to fetch (inclusive).' },
+    page_size: { ...nullableInteger, description: 'Entries per get-entries answer, where known.' },
+    resumed: { type: 'boolean', description: 'A range left by a dead or stopped worker, resumed at its confirmed position + 1.' },
+    min_interval_ms: nullableInteger,
+    log_key: {
+      type: ['string', 'null'],
+      description: "The log's public key (base64 DER SubjectPublicKeyInfo) from the manager's catalogue, for verifying its tree heads; null when the catalogue has none.",
+    },
+  },
+} as const;
+
+export const instructionsResponseSchema = {
+  type: 'object',
+  required: ['assignments', 'directives', 'idle'],
+  properties: {
+    assignments: { type: 'array', items: assignmentSchema },
+    idle: { type: 'boolean', description: 'True when no category has work left anywhere (all target ranges handed out and none waiting).' },
+    directives: directivesSchema,
+  },
+} as const;
+
+export const uploadItemSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['leaf_input', 'ct_log_url', 'log_name', 'friend_name', 'index', 'lease_id'],
+  properties: {
+    leaf_input: { type: 'string', minLength: 4, maxLength: LEAF_INPUT_MAX_CHARS, description: 'Base64 MerkleTreeLeaf, exactly as the log served it.' },
+    ct_log_url: { type: 'string', minLength: 1, maxLength: URL_MAX },
+    log_name: name,
+    friend_name: name,
+    index: { ...index, description: "The entry's position in the log." },
+    lease_id: { ...leaseId, description: 'The lease under which the entry was fetched; index must lie inside it.' },
+  },
+} as const;
+
+export const uploadRequestSchema = {
+  type: 'array',
+  minItems: 1,
+  maxItems: UPLOAD_MAX_ITEMS,
+  items: uploadItemSchema,
+} as const;
+
+export const uploadResponseSchema = {
+  type: 'object',
+  required: ['received', 'new_sightings', 'new_certificates', 'duplicates', 'unparsable'],
+  properties: {
+    received: counter,
+    new_sightings: counter,
+    new_certificates: counter,
+    duplicates: { ...counter, description: 'Items whose (log, index) was already stored.' },
+    unparsable: { ...counter, description: 'Leaves whose framing decoded but whose certificate could not be parsed (kept as sightings).' },
+  },
+} as const;
+
+export const leaseReportSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['lease_id', 'confirmed'],
+  properties: {
+    lease_id: leaseId,
+    confirmed: { ...position, description: 'Highest index up to which every entry is scanned and every .jp entry uploaded or durably spooled.' },
+    collected: { ...counter, description: '.jp entries found in this lease so far.' },
+  },
+} as const;
+
+export const pingRequestSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['worker_id', 'version', 'leases'],
+  properties: {
+    worker_id: workerId,
+    version,
+    leases: { type: 'array', maxItems: LEASES_PER_REPORT_MAX, items: leaseReportSchema },
+    spool_backlog: { ...counter, description: 'Upload items waiting in the local spool.' },
+    rate_limited: { ...counter, description: 'HTTP 429 answers received from logs since the worker started.' },
+    collected: { ...counter, description: '.jp entries found since the worker started.' },
+  },
+} as const;
+
+export const pingResponseSchema = {
+  type: 'object',
+  required: ['ok', 'directives'],
+  properties: { ok: { type: 'boolean' }, directives: directivesSchema },
+} as const;
+
+export const staleLeaseErrorSchema = {
+  type: 'object',
+  required: ['statusCode', 'error', 'message', 'stale_leases'],
+  properties: {
+    statusCode: { type: 'integer' },
+    error: { type: 'string' },
+    message: { type: 'string' },
+    code: { type: 'string' },
+    stale_leases: { type: 'array', items: { type: 'integer' } },
+  },
+} as const;
+
+export const completeRequestSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['worker_id', 'lease_id'],
+  properties: { worker_id: workerId, lease_id: leaseId },
+} as const;
+
+export const completeResponseSchema = {
+  type: 'object',
+  required: ['ok'],
+  properties: { ok: { type: 'boolean' } },
+} as const;
+
+export const terminateRequestSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['worker_id', 'leases'],
+  properties: {
+    worker_id: workerId,
+    leases: { type: 'array', maxItems: LEASES_PER_REPORT_MAX, items: leaseReportSchema },
+    spool_backlog: counter,
+  },
+} as const;
+
+export const terminateResponseSchema = {
+  type: 'object',
+  required: ['released'],
+  properties: { released: { ...counter, description: 'Leases turned into resume-waiting ranges.' } },
+} as const;
+
+const leaseStatusSchema = {
+  type: 'object',
+  required: ['lease_id', 'log_name', 'category', 'start', 'end', 'confirmed', 'state', 'rate'],
+  properties: {
+    lease_id: leaseId,
+    log_name: { type: 'string' },
+    category: { type: 'string' },
+    start: index,
+    end: index,
+    confirmed: position,
+    state: { type: 'string' },
+    rate: { type: 'number', description: 'Entries per second.' },
+  },
+} as const;
+
+export const statusQuerySchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    days: { type: 'integer', minimum: 1, maximum: 3660, default: 62, description: 'Most recent days of per-log daily counts.' },
+  },
+} as const;
+
+export const statusResponseSchema = {
+  type: 'object',
+  required: ['generated_at', 'planning', 'totals', 'logs', 'daily', 'workers'],
+  properties: {
+    generated_at: isoTime,
+    planning: {
+      type: 'object',
+      required: ['mode', 'fraction', 'window', 'window_widened_hours', 'assignment_size'],
+      properties: {
+        mode: { type: 'string', enum: ['fraction', 'window'] },
+        fraction: { type: 'number' },
+        window: nullableString,
+        window_widened_hours: { type: 'integer', description: 'Window searches are widened by this much on each side (logs order entries only within the maximum merge delay).' },
+        assignment_size: { type: 'integer' },
+      },
+    },
+    totals: {
+      type: 'object',
+      required: ['logs', 'logs_available', 'certificates', 'sightings', 'target_entries', 'scanned_entries', 'workers_alive', 'workers_dead', 'workers_stopped', 'rate'],
+      properties: {
+        logs: counter,
+        logs_available: counter,
+        certificates: counter,
+        sightings: counter,
+        target_entries: counter,
+        scanned_entries: counter,
+        workers_alive: counter,
+        workers_dead: counter,
+        workers_stopped: counter,
+        rate: { type: 'number', description: 'Entries per second over all active leases.' },
+      },
+    },
+    logs: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['name', 'category', 'url', 'available', 'last_error', 'checked_at', 'tree_size', 'target_start', 'target_end', 'target_mode', 'target_note', 'handed_out_to', 'scanned', 'certificates', 'sightings', 'rate', 'resume_waiting', 'resume_waiting_entries'],
+        properties: {
+          name: { type: 'string' },
+          category: { type: 'string' },
+          url: { type: 'string' },
+          available: { type: 'boolean' },
+          last_error: nullableString,
+          checked_at: { type: ['string', 'null'], format: 'date-time' },
+          tree_size: nullableInteger,
+          target_start: index,
+          target_end: nullableInteger,
+          target_mode: nullableString,
+          target_note: nullableString,
+          handed_out_to: { ...position, description: 'Highest index handed out in a fresh range (target_start - 1 when none).' },
+          scanned: counter,
+          certificates: counter,
+          sightings: counter,
+          rate: { type: 'number' },
+          resume_waiting: { ...counter, description: 'Ranges waiting for resumption (left by dead or stopped workers).' },
+          resume_waiting_entries: { ...counter, description: 'Entries in those ranges still to scan, from each resume point to its end.' },
+        },
+      },
+    },
+    daily: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['log_name', 'day', 'sightings', 'certificates'],
+        properties: { log_name: { type: 'string' }, day: { type: 'string', format: 'date' }, sightings: counter, certificates: counter },
+      },
+    },
+    workers: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['worker_id', 'friend_name', 'state', 'version', 'last_ping_at', 'collected', 'uploaded_items', 'spool_backlog', 'rate_limited', 'leases'],
+        properties: {
+          worker_id: { type: 'string' },
+          friend_name: { type: 'string' },
+          state: { type: 'string', enum: ['alive', 'dead', 'stopped'] },
+          version: { type: 'string' },
+          last_ping_at: isoTime,
+          collected: counter,
+          uploaded_items: counter,
+          spool_backlog: counter,
+          rate_limited: counter,
+          leases: { type: 'array', items: leaseStatusSchema },
+        },
+      },
+    },
+  },
+} as const;
+
+export const replanResponseSchema = {
+  type: 'object',
+  required: ['logs'],
+  properties: {
+    logs: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['name', 'available', 'target_end', 'note'],
+        properties: { name: { type: 'string' }, available: { type: 'boolean' }, target_end: nullableInteger, note: nullableString },
+      },
+    },
+  },
+} as const;
+
+export const directivesUpdateSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    paused: { type: 'boolean' },
+    min_worker_version: { anyOf: [version, { type: 'null' }] },
+    slow_logs: {
+      type: 'array',
+      maxItems: 256,
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['log_name', 'min_interval_ms'],
+        properties: { log_name: name, min_interval_ms: { anyOf: [{ type: 'integer', minimum: 0, maximum: 3_600_000 }, { type: 'null' }] } },
+      },
+    },
+  },
+} as const;

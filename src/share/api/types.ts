@@ -1,0 +1,197 @@
+/**
+ * TypeScript types of the manager API, written beside the JSON Schemas in
+ * schemas.ts (which are what is enforced). Snake case, as on the wire.
+ */
+
+export interface ApiError {
+  statusCode: number;
+  error: string;
+  message: string;
+  code?: string;
+}
+
+export interface StaleLeaseError extends ApiError {
+  stale_leases: number[];
+}
+
+export interface Directives {
+  paused: boolean;
+  min_worker_version: string | null;
+  ping_interval_s: number;
+  upload_max_items: number;
+  slow_logs: { log_name: string; min_interval_ms: number }[];
+}
+
+export interface WorkerIdentity {
+  worker_id: string;
+  friend_name: string;
+  version: string;
+}
+
+export type RegisterRequest = WorkerIdentity;
+
+export interface RegisterResponse {
+  worker_id: string;
+  friend_name: string;
+  state: string;
+  directives: Directives;
+}
+
+export interface InstructionsRequest extends WorkerIdentity {
+  categories?: string[];
+}
+
+export interface Assignment {
+  lease_id: number;
+  category: string;
+  log_name: string;
+  log_url: string;
+  /** Inclusive. */
+  start: number;
+  /** Inclusive. */
+  end: number;
+  page_size: number | null;
+  resumed: boolean;
+  min_interval_ms?: number | null;
+  /** Base64 DER SubjectPublicKeyInfo of the log, from the manager's catalogue. */
+  log_key?: string | null;
+}
+
+export interface InstructionsResponse {
+  assignments: Assignment[];
+  idle: boolean;
+  directives: Directives;
+}
+
+export interface UploadItem {
+  leaf_input: string;
+  ct_log_url: string;
+  log_name: string;
+  friend_name: string;
+  index: number;
+  lease_id: number;
+}
+
+export type UploadRequest = UploadItem[];
+
+export interface UploadResponse {
+  received: number;
+  new_sightings: number;
+  new_certificates: number;
+  duplicates: number;
+  unparsable: number;
+}
+
+export interface LeaseReport {
+  lease_id: number;
+  confirmed: number;
+  collected?: number;
+}
+
+export interface PingRequest {
+  worker_id: string;
+  version: string;
+  leases: LeaseReport[];
+  spool_backlog?: number;
+  rate_limited?: number;
+  collected?: number;
+}
+
+export interface PingResponse {
+  ok: boolean;
+  directives: Directives;
+}
+
+export interface CompleteRequest {
+  worker_id: string;
+  lease_id: number;
+}
+
+export interface CompleteResponse {
+  ok: boolean;
+}
+
+export interface TerminateRequest {
+  worker_id: string;
+  leases: LeaseReport[];
+  spool_backlog?: number;
+}
+
+export interface TerminateResponse {
+  released: number;
+}
+
+export interface LeaseStatus {
+  lease_id: number;
+  log_name: string;
+  category: string;
+  start: number;
+  end: number;
+  confirmed: number;
+  state: string;
+  rate: number;
+}
+
+export interface LogStatus {
+  name: string;
+  category: string;
+  url: string;
+  available: boolean;
+  last_error: string | null;
+  checked_at: string | null;
+  tree_size: number | null;
+  target_start: number;
+  target_end: number | null;
+  target_mode: string | null;
+  target_note: string | null;
+  handed_out_to: number;
+  scanned: number;
+  certificates: number;
+  sightings: number;
+  rate: number;
+  resume_waiting: number;
+  resume_waiting_entries: number;
+}
+
+export interface WorkerStatus {
+  worker_id: string;
+  friend_name: string;
+  state: 'alive' | 'dead' | 'stopped';
+  version: string;
+  last_ping_at: string;
+  collected: number;
+  uploaded_items: number;
+  spool_backlog: number;
+  rate_limited: number;
+  leases: LeaseStatus[];
+}
+
+export interface StatusResponse {
+  generated_at: string;
+  planning: { mode: 'fraction' | 'window'; fraction: number; window: string | null; window_widened_hours: number; assignment_size: number };
+  totals: {
+    logs: number;
+    logs_available: number;
+    certificates: number;
+    sightings: number;
+    target_entries: number;
+    scanned_entries: number;
+    workers_alive: number;
+    workers_dead: number;
+    workers_stopped: number;
+    rate: number;
+  };
+  logs: LogStatus[];
+  daily: { log_name: string; day: string; sightings: number; certificates: number }[];
+  workers: WorkerStatus[];
+}
+
+export interface ReplanResponse {
+  logs: { name: string; available: boolean; target_end: number | null; note: string | null }[];
+}
+
+export interface DirectivesUpdate {
+  paused?: boolean;
+  min_worker_version?: string | null;
+  slow_logs?: { log_name: string; min_interval_ms: number | null }[];
+}

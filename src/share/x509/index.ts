@@ -1,0 +1,5 @@
+// Certificate field extraction, the .jp decision and certificate identity.
+export { parseCertificate, type CertificateFields } from './certificate.js';
+export { parseLeaf, type ParsedLeaf } from './leaf.js';
+export { isJpDnsName, jpNamesOf, mayCoverJp, normalizeDnsName } from './jp.js';
+export { certificateIdentity } from './identity.js';

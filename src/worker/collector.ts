@@ -1,0 +1,427 @@
+/**
+ * CtLogCollector: scans one inclusive index range of one RFC 6962 log and
+ * hands over, in index order, every chunk of entries it has read together
+ * with the `.jp` entries found in it. The CLI, the tests and the benchmark
+ * all drive this class.
+ *
+ * Rules it keeps (ct-protocol.md §3, field-lessons.md):
+ * - requests are aligned to the log's page size, learnt from the first short answers;
+ * - every answer is untrusted: never more entries than asked, every leaf must decode,
+ *   and a leaf_index extension, when present, must name the index asked for;
+ * - the next request always starts at start + returned, so no index is ever skipped;
+ * - 429 waits for Retry-After when given, else backs off with jitter and spaces all
+ *   requests to the log further apart; 5xx, empty answers and network errors back off too;
+ * - the signed tree head is verified when the log's key is known, only the largest one is
+ *   kept, and no entry at or beyond its tree size is asked for.
+ */
+import { request } from 'undici';
+import { CtDecodeError, TlsReader, decodeBase64, decodeMerkleTreeLeaf, parseSth, verifySthSignature, type SignedTreeHead } from '../share/ct/index.js';
+import { DEFAULT_BACKOFF, Pacer, backoffDelay, parseRetryAfter, sleep, type BackoffPolicy } from './backoff.js';
+import { leafCoversJp } from './jp-filter.js';
+import { RoutePool, type Route } from './routes.js';
+
+export interface FoundEntry {
+  index: number;
+  /** The leaf_input exactly as the log served it (base64). */
+  leafInput: string;
+}
+
+/** A contiguous run of scanned indexes [start, end] (inclusive) and the `.jp` entries among them. */
+export interface ScannedChunk {
+  start: number;
+  end: number;
+  found: FoundEntry[];
+}
+
+export type CollectorEvent =
+  | { type: 'page-size'; pageSize: number }
+  | { type: 'tree-head'; treeSize: number; verified: boolean }
+  | { type: 'stale-tree-head'; treeSize: number; kept: number }
+  | { type: 'rate-limited'; waitMs: number; retryAfter: boolean; route: string }
+  | { type: 'retry'; reason: string; waitMs: number; route: string }
+  | { type: 'waiting-for-log'; treeSize: number; end: number };
+
+export interface CollectorOptions {
+  /** The log's base URL; `ct/v1/...` is appended. */
+  logUrl: string;
+  /** First index to scan. */
+  start: number;
+  /** Last index to scan (inclusive). */
+  end: number;
+  /** Most entries asked for in one request (the log may cap it lower). */
+  batchSize?: number;
+  /** The log's page size when already known (it is learnt anyway). */
+  pageSize?: number | null;
+  /** Requests in flight at once once the page size is known. */
+  maxInFlight?: number;
+  /** Proxies to spread the requests over; or a shared RoutePool. Direct when empty. */
+  proxies?: readonly string[];
+  routes?: RoutePool;
+  userAgent?: string;
+  /** The log's public key (DER SubjectPublicKeyInfo): tree heads must carry its signature. */
+  logKey?: Uint8Array | null;
+  /** Least time between two request starts to this log. */
+  minRequestIntervalMs?: number;
+  /** false: a new connection per request (DigiCert asks for this). */
+  persistentConnections?: boolean;
+  backoff?: BackoffPolicy;
+  requestTimeoutMs?: number;
+  /** How often to ask for a new tree head while the range reaches past the log's end. */
+  treeHeadRefreshMs?: number;
+  /** Give up (throw CtLogUnavailableError) after failing without a single success for this long. */
+  giveUpAfterMs?: number;
+  /** Which leaves to keep; by default those covering a `.jp` name. */
+  keep?: (leafInput: Uint8Array) => boolean;
+  signal?: AbortSignal;
+  onEvent?: (event: CollectorEvent) => void;
+}
+
+export interface CollectorStats {
+  requests: number;
+  entries: number;
+  found: number;
+  rateLimited: number;
+  retries: number;
+  pageSize: number | null;
+  treeSize: number | null;
+}
+
+/** The log kept failing for longer than giveUpAfterMs. */
+export class CtLogUnavailableError extends Error {
+  constructor(
+    readonly logUrl: string,
+    readonly lastReason: string,
+  ) {
+    super(`${logUrl} has not answered usefully for too long (last: ${lastReason})`);
+    this.name = 'CtLogUnavailableError';
+  }
+}
+
+/** A response the collector refuses; the request is retried. */
+class BadResponse extends Error {}
+
+class HttpStatusError extends Error {
+  constructor(
+    readonly status: number,
+    readonly retryAfterMs: number | null,
+  ) {
+    super(`HTTP ${status}`);
+  }
+}
+
+const MAX_BODY_BYTES = 64 * 1024 * 1024;
+const LEAF_INDEX_EXTENSION = 0;
+
+/**
+ * static-ct-api leaves carry their own index in a leaf_index extension
+ * (uint8 type 0, then a uint16-length body holding a uint40). Returns null when absent.
+ */
+export function leafIndexExtension(extensions: Uint8Array): number | null {
+  if (extensions.length === 0) return null;
+  const r = new TlsReader(extensions, 'CtExtensions');
+  while (r.remaining > 0) {
+    const type = r.u8('extension_type');
+    const data = r.vector(2, 'extension_data');
+    if (type === LEAF_INDEX_EXTENSION) {
+      if (data.length !== 5) throw new CtDecodeError(`leaf_index extension has ${data.length} bytes, expected 5`);
+      return data[0] * 2 ** 32 + ((data[1] << 24) >>> 0) + (data[2] << 16) + (data[3] << 8) + data[4];
+    }
+  }
+  return null;
+}
+
+/** Smallest power of two >= n. */
+function ceilPow2(n: number): number {
+  let p = 1;
+  while (p < n) p *= 2;
+  return p;
+}
+
+interface Range {
+  start: number;
+  end: number;
+}
+
+interface FetchedRange {
+  start: number;
+  /** Entries read, from `start` on (may be fewer than asked). */
+  count: number;
+  found: FoundEntry[];
+}
+
+export class CtLogCollector {
+  readonly stats: CollectorStats = { requests: 0, entries: 0, found: 0, rateLimited: 0, retries: 0, pageSize: null, treeSize: null };
+  private readonly base: string;
+  private readonly routes: RoutePool;
+  private readonly ownsRoutes: boolean;
+  private readonly pacer: Pacer;
+  private readonly backoff: BackoffPolicy;
+  private readonly keep: (leafInput: Uint8Array) => boolean;
+  private sth: SignedTreeHead | null = null;
+  private pageSize: number | null = null;
+  private lastSuccess = Date.now();
+  private answered = false;
+
+  constructor(private readonly options: CollectorOptions) {
+    const { start, end } = options;
+    if (!Number.isSafeInteger(start) || start < 0) throw new RangeError(`start ${start} is not a non-negative integer`);
+    if (!Number.isSafeInteger(end) || end < start) throw new RangeError(`end ${end} is not an integer >= start ${start}`);
+    const url = new URL(options.logUrl);
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new Error(`log URL ${options.logUrl} is not http(s)`);
+    this.base = url.href.endsWith('/') ? url.href : `${url.href}/`;
+    this.ownsRoutes = options.routes === undefined;
+    this.routes = options.routes ?? new RoutePool(options.proxies ?? []);
+    this.pacer = new Pacer(options.minRequestIntervalMs ?? 0);
+    this.backoff = options.backoff ?? DEFAULT_BACKOFF;
+    this.keep = options.keep ?? leafCoversJp;
+    if (options.pageSize && options.pageSize > 0) {
+      this.pageSize = Math.min(options.pageSize, this.batchSize);
+      this.stats.pageSize = this.pageSize;
+    }
+  }
+
+  /** The manager asked for slower scanning: space request starts at least this far apart. */
+  setMinRequestInterval(ms: number): void {
+    this.pacer.setMinInterval(ms);
+  }
+
+  private get batchSize(): number {
+    return Math.max(1, this.options.batchSize ?? 256);
+  }
+
+  private emit(event: CollectorEvent): void {
+    this.options.onEvent?.(event);
+  }
+
+  /** Calls onChunk for every chunk, in index order, waiting for each before the next. */
+  async run(onChunk: (chunk: ScannedChunk) => Promise<void> | void): Promise<void> {
+    for await (const chunk of this.chunks()) await onChunk(chunk);
+  }
+
+  /**
+   * The scan: yields chunks in index order until `end` is reached or the
+   * signal aborts (then it returns quietly after the chunks already read).
+   */
+  async *chunks(): AsyncGenerator<ScannedChunk> {
+    const { end, signal } = this.options;
+    const maxInFlight = Math.max(1, this.options.maxInFlight ?? 4);
+    let nextToAsk = this.options.start;
+    let nextToYield = this.options.start;
+    const retryFirst: Range[] = [];
+    const done = new Map<number, FetchedRange>();
+    const inFlight = new Map<number, Promise<void>>();
+    let failure: unknown = null;
+
+    try {
+      await this.refreshTreeHead();
+      while (nextToYield <= end) {
+        if (signal?.aborted) return;
+        if (failure !== null) throw failure;
+        const limit = Math.min(end, (this.sth?.treeSize ?? 0) - 1);
+        // One request at a time until the first answer has shown how the log pages.
+        const allowed = this.answered ? maxInFlight : 1;
+        while (inFlight.size < allowed) {
+          const again = retryFirst.shift();
+          let range: Range | null;
+          if (again !== undefined) {
+            range = this.nextRange(again.start, again.end);
+            if (range !== null && range.end < again.end) retryFirst.unshift({ start: range.end + 1, end: again.end });
+          } else {
+            range = this.nextRange(nextToAsk, limit);
+          }
+          if (range === null) break;
+          if (range.start === nextToAsk) nextToAsk = range.end + 1;
+          const p = this.fetchRange(range).then(
+            (got) => {
+              done.set(got.start, got);
+              if (got.count < range.end - range.start + 1) retryFirst.unshift({ start: got.start + got.count, end: range.end });
+            },
+            (err: unknown) => {
+              failure ??= err;
+            },
+          );
+          inFlight.set(range.start, p);
+          void p.finally(() => inFlight.delete(range.start));
+        }
+        let chunk = done.get(nextToYield);
+        if (chunk !== undefined) {
+          while (chunk !== undefined) {
+            done.delete(nextToYield);
+            const c: ScannedChunk = { start: chunk.start, end: chunk.start + chunk.count - 1, found: chunk.found };
+            nextToYield = c.end + 1;
+            yield c;
+            chunk = done.get(nextToYield);
+          }
+          continue;
+        }
+        if (inFlight.size === 0) {
+          if (failure !== null) throw failure;
+          // Everything up to the tree head is read but the range goes further: wait for the log to grow.
+          this.emit({ type: 'waiting-for-log', treeSize: this.sth?.treeSize ?? 0, end });
+          await sleep(this.options.treeHeadRefreshMs ?? 60_000, signal);
+          await this.refreshTreeHead();
+          continue;
+        }
+        await Promise.race(inFlight.values());
+      }
+    } catch (err) {
+      if (signal?.aborted) return;
+      throw err;
+    } finally {
+      await Promise.allSettled(inFlight.values());
+      if (this.ownsRoutes) await this.routes.close();
+    }
+  }
+
+  /** The next request: from `from` up to the page boundary (or the batch size), within `limit`. */
+  private nextRange(from: number, limit: number): Range | null {
+    if (from > limit) return null;
+    const size = this.pageSize ?? this.batchSize;
+    const pageEnd = Math.floor(from / size) * size + size - 1;
+    return { start: from, end: Math.min(limit, pageEnd, from + this.batchSize - 1) };
+  }
+
+  /** Learn the page size from a short answer: the cap it hit, aligned when it looks aligned. */
+  private learnPageSize(asked: Range, count: number): void {
+    const askedCount = asked.end - asked.start + 1;
+    if (count >= askedCount) return;
+    const boundary = asked.start + count;
+    const aligned = ceilPow2(count);
+    const guess = boundary % aligned === 0 && aligned <= this.batchSize ? aligned : count;
+    if (this.pageSize === null || guess > this.pageSize) {
+      this.pageSize = guess;
+      this.stats.pageSize = guess;
+      this.emit({ type: 'page-size', pageSize: guess });
+    }
+  }
+
+  private checkGaveUp(reason: string): void {
+    if (Date.now() - this.lastSuccess > (this.options.giveUpAfterMs ?? 30 * 60_000)) {
+      throw new CtLogUnavailableError(this.options.logUrl, reason);
+    }
+  }
+
+  /** GET `<log>/ct/v1/<path>` through the next route; resolves with the parsed JSON body. */
+  private async getJson(path: string, route: Route): Promise<unknown> {
+    this.stats.requests++;
+    const timeout = this.options.requestTimeoutMs ?? 30_000;
+    const signals = [AbortSignal.timeout(timeout)];
+    if (this.options.signal) signals.push(this.options.signal);
+    const res = await request(`${this.base}ct/v1/${path}`, {
+      dispatcher: route.dispatcher,
+      headers: { 'user-agent': this.options.userAgent ?? 'ctjp-worker', accept: 'application/json' },
+      headersTimeout: timeout,
+      bodyTimeout: timeout,
+      reset: this.options.persistentConnections === false,
+      signal: AbortSignal.any(signals),
+    });
+    if (res.statusCode !== 200) {
+      await res.body.dump();
+      throw new HttpStatusError(res.statusCode, parseRetryAfter(res.headers['retry-after']));
+    }
+    const declared = Number(res.headers['content-length'] ?? 0);
+    if (declared > MAX_BODY_BYTES) {
+      await res.body.dump();
+      throw new BadResponse(`body of ${declared} bytes is too large`);
+    }
+    const text = await res.body.text();
+    try {
+      return JSON.parse(text);
+    } catch {
+      throw new BadResponse('body is not JSON');
+    }
+  }
+
+  /** One request with every retry it takes; only a usable answer or give-up leaves here. */
+  private async withRetries<T>(what: string, attempt: (route: Route) => Promise<T>): Promise<T> {
+    const signal = this.options.signal;
+    for (let tries = 1; ; tries++) {
+      signal?.throwIfAborted();
+      await this.pacer.take(signal);
+      const route = this.routes.pick();
+      let reason: string;
+      try {
+        const value = await attempt(route);
+        this.routes.succeeded(route);
+        this.pacer.succeeded();
+        this.lastSuccess = Date.now();
+        return value;
+      } catch (err) {
+        if (signal?.aborted) throw err;
+        if (err instanceof HttpStatusError && err.status === 429) {
+          this.stats.rateLimited++;
+          this.routes.succeeded(route);
+          const waitMs = err.retryAfterMs !== null ? Math.min(err.retryAfterMs, 10 * 60_000) : backoffDelay(tries, this.backoff);
+          if (err.retryAfterMs === null) this.pacer.slowDown();
+          this.pacer.pause(waitMs);
+          this.emit({ type: 'rate-limited', waitMs, retryAfter: err.retryAfterMs !== null, route: route.label });
+          this.checkGaveUp('429 Too Many Requests');
+          continue;
+        }
+        if (err instanceof HttpStatusError) {
+          this.routes.succeeded(route);
+          reason = `${what}: HTTP ${err.status}`;
+          if (err.retryAfterMs !== null) this.pacer.pause(Math.min(err.retryAfterMs, 10 * 60_000));
+        } else if (err instanceof BadResponse || err instanceof CtDecodeError) {
+          this.routes.succeeded(route);
+          reason = `${what}: ${err.message}`;
+        } else {
+          const e = err as Error & { code?: string };
+          reason = `${what}: ${e.code ?? e.name}${e.message ? ` ${e.message}` : ''}`;
+          this.routes.failed(route, reason);
+        }
+      }
+      this.stats.retries++;
+      const waitMs = backoffDelay(tries, this.backoff);
+      this.emit({ type: 'retry', reason, waitMs, route: route.label });
+      this.checkGaveUp(reason);
+      await sleep(waitMs, signal);
+    }
+  }
+
+  /** Ask for the tree head; keep the largest verified one, never going back to a smaller one. */
+  private async refreshTreeHead(): Promise<void> {
+    const key = this.options.logKey ?? null;
+    const sth = await this.withRetries('get-sth', async (route) => {
+      const got = parseSth(await this.getJson('get-sth', route));
+      if (key !== null && !verifySthSignature(got, key)) throw new BadResponse('tree head signature does not verify with the log key');
+      return got;
+    });
+    if (this.sth !== null && sth.treeSize < this.sth.treeSize) {
+      this.emit({ type: 'stale-tree-head', treeSize: sth.treeSize, kept: this.sth.treeSize });
+      return;
+    }
+    this.sth = sth;
+    this.stats.treeSize = sth.treeSize;
+    this.emit({ type: 'tree-head', treeSize: sth.treeSize, verified: key !== null });
+  }
+
+  /** get-entries for [range.start, range.end]: at least one entry, never more than asked, all checked. */
+  private async fetchRange(range: Range): Promise<FetchedRange> {
+    const asked = range.end - range.start + 1;
+    return this.withRetries(`get-entries ${range.start}-${range.end}`, async (route) => {
+      const body = await this.getJson(`get-entries?start=${range.start}&end=${range.end}`, route);
+      const entries = (body as { entries?: unknown } | null)?.entries;
+      if (!Array.isArray(entries)) throw new BadResponse('no entries array');
+      if (entries.length === 0) throw new BadResponse('empty entries array inside the tree');
+      if (entries.length > asked) throw new BadResponse(`${entries.length} entries returned, ${asked} asked`);
+      const found: FoundEntry[] = [];
+      for (let i = 0; i < entries.length; i++) {
+        const index = range.start + i;
+        const e = entries[i] as { leaf_input?: unknown } | null;
+        const b64 = e?.leaf_input;
+        if (typeof b64 !== 'string') throw new BadResponse(`entry ${index} has no leaf_input`);
+        const leaf = decodeBase64(b64, `entry ${index} leaf_input`);
+        const decoded = decodeMerkleTreeLeaf(leaf);
+        const claimed = leafIndexExtension(decoded.extensions);
+        if (claimed !== null && claimed !== index) throw new BadResponse(`entry ${index} says it is entry ${claimed}`);
+        if (this.keep(leaf)) found.push({ index, leafInput: b64 });
+      }
+      this.learnPageSize(range, entries.length);
+      this.answered = true;
+      this.stats.entries += entries.length;
+      this.stats.found += found.length;
+      return { start: range.start, count: entries.length, found };
+    });
+  }
+}

@@ -1,0 +1,21 @@
+// The worker's version, sent to the manager with every request and shown in --version.
+import pkg from '../../package.json' with { type: 'json' };
+
+export const WORKER_VERSION: string = pkg.version;
+
+/** Descriptive User-Agent for CT log operators: who runs this and where to read about it. */
+export function userAgent(friendName: string): string {
+  return `ctjp-worker/${WORKER_VERSION} (+${friendName.replace(/[^\x20-\x7e]/g, '?')})`;
+}
+
+/** Compare dotted versions numerically ("0.10.0" > "0.9.1"); pre-release suffixes are ignored. */
+export function compareVersions(a: string, b: string): number {
+  const parts = (v: string) => v.split(/[+-]/)[0].split('.').map((p) => Number.parseInt(p, 10) || 0);
+  const pa = parts(a);
+  const pb = parts(b);
+  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
+    const d = (pa[i] ?? 0) - (pb[i] ?? 0);
+    if (d !== 0) return Math.sign(d);
+  }
+  return 0;
+}

@@ -1,0 +1,49 @@
+/** Build the manager app against a fresh database and a catalogue of test logs. */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { buildApp, type BuildOptions } from '../../src/manager-api/app.js';
+import { managerConfig, type ManagerConfig } from '../../src/manager-api/config.js';
+import { dropTestDatabase, testDatabaseUrl } from './database.js';
+
+export interface CatalogueEntry {
+  name: string;
+  category: string;
+  url: string;
+  key?: string | null;
+}
+
+export interface TestManagerEnv {
+  dbUrl: string;
+  dir: string;
+  config: ManagerConfig;
+  /** Build (or rebuild, e.g. to test a restart) an app on the same database. */
+  build(options?: BuildOptions, overrides?: Partial<ManagerConfig>): Promise<FastifyInstance>;
+  cleanup(): Promise<void>;
+}
+
+export async function testManagerEnv(logs: CatalogueEntry[], overrides: Partial<ManagerConfig> = {}): Promise<TestManagerEnv> {
+  const dbUrl = testDatabaseUrl();
+  const dir = mkdtempSync(join(tmpdir(), 'ctjp-manager-'));
+  const catalogueFile = join(dir, 'logs.json');
+  writeFileSync(catalogueFile, JSON.stringify({ logs }));
+  const config = managerConfig({ dbUrl, logsFile: catalogueFile, dataDir: join(dir, 'data'), open: true, logLevel: 'silent', sthTimeoutMs: 2000, dbConnections: 10, ...overrides });
+  const apps: FastifyInstance[] = [];
+  return {
+    dbUrl,
+    dir,
+    config,
+    async build(options: BuildOptions = {}, more: Partial<ManagerConfig> = {}) {
+      const app = await buildApp({ ...config, ...more }, { background: false, logger: false, clientOptions: { retries: 0 }, ...options });
+      await app.ready();
+      apps.push(app);
+      return app;
+    },
+    async cleanup() {
+      for (const app of apps) await app.close();
+      await dropTestDatabase(dbUrl);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

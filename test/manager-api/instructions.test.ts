@@ -1,0 +1,152 @@
+import { test, after, before } from 'node:test';
+import assert from 'node:assert/strict';
+import type { AddressInfo } from 'node:net';
+import { startTestLog, type TestLog } from '../helpers/ct-test-log.js';
+import { testManagerEnv } from '../helpers/manager.js';
+import { parseFraction } from '../../src/manager-api/config.js';
+import { freshRangeEnd } from '../../src/manager-api/repositories/leases.js';
+import type { InstructionsResponse } from '../../src/share/api/index.js';
+
+let g: TestLog;
+let c: TestLog;
+
+before(async () => {
+  g = await startTestLog({ name: 'g1', category: 'google', size: 6000, pageSize: 32 });
+  c = await startTestLog({ name: 'c1', category: 'cloudflare', size: 6000, pageSize: 256 });
+});
+after(async () => {
+  await Promise.all([g.close(), c.close()]);
+});
+
+const catalogue = () => [
+  { name: g.name, category: 'google', url: g.url, key: g.key },
+  { name: c.name, category: 'cloudflare', url: c.url, key: c.key },
+];
+
+function ask(baseUrl: string, worker: string): Promise<InstructionsResponse> {
+  return fetch(`${baseUrl}/api/v1/instructions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ worker_id: worker, friend_name: `friend-${worker}`, version: '0.1.0' }),
+  }).then(async (r) => {
+    if (r.status !== 200) throw new Error(`HTTP ${r.status}: ${await r.text()}`);
+    return (await r.json()) as InstructionsResponse;
+  });
+}
+
+test('fresh ranges end on page boundaries and never pass the target', () => {
+  assert.equal(freshRangeEnd(0, 100_000, 32, 10_000_000), 99_999);
+  assert.equal(freshRangeEnd(0, 100_000, 256, 10_000_000), 99_839);
+  assert.equal(freshRangeEnd(99_840, 100_000, 256, 10_000_000), 199_679);
+  assert.equal(freshRangeEnd(5, 100, 32, 10_000), 95);
+  assert.equal(freshRangeEnd(0, 100_000, null, 500), 500);
+});
+
+test('one assignment per category; 200 concurrent HTTP requests on two manager instances never overlap', async () => {
+  const env = await testManagerEnv(catalogue(), { targetFraction: parseFraction('1/1'), assignmentSize: 10, dbConnections: 15 });
+  try {
+    const a = await env.build();
+    const b = await env.build();
+    await a.planner.planAll();
+    await a.listen({ port: 0, host: '127.0.0.1' });
+    await b.listen({ port: 0, host: '127.0.0.1' });
+    const urls = [a, b].map((app) => `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`);
+
+    const first = await ask(urls[0], 'solo');
+    assert.deepEqual(first.assignments.map((x) => x.category).sort(), ['cloudflare', 'google']);
+    for (const x of first.assignments) {
+      assert.equal(x.start, 0);
+      assert.equal(x.resumed, false);
+      assert.ok(x.lease_id > 0);
+    }
+
+    const answers = await Promise.all(Array.from({ length: 240 }, (_, i) => ask(urls[i % 2], `w${i}`)));
+    const all = [...first.assignments, ...answers.flatMap((r) => r.assignments)];
+    assert.equal(all.length, 2 * 241);
+    for (const log of ['g1', 'c1']) {
+      const ranges = all.filter((x) => x.log_name === log).sort((p, q) => p.start - q.start);
+      for (let i = 1; i < ranges.length; i++) assert.ok(ranges[i].start > ranges[i - 1].end, `${log}: [${ranges[i - 1].start},${ranges[i - 1].end}] overlaps [${ranges[i].start},${ranges[i].end}]`);
+    }
+    // The ranges of a log partition its target from 0: no overlap, nothing skipped.
+    const rows = await a.db.selectFrom('ranges').select(['log_id', 'start_index', 'end_index', 'state']).orderBy('log_id').orderBy('start_index').execute();
+    for (const logId of new Set(rows.map((r) => r.log_id))) {
+      const rs = rows.filter((r) => r.log_id === logId);
+      assert.equal(rs[0].start_index, 0);
+      for (let i = 1; i < rs.length; i++) assert.equal(rs[i].start_index, rs[i - 1].end_index + 1);
+      assert.equal(rs.filter((r) => r.state === 'assigned').length, 241);
+    }
+    // Every instruction is in the lease history, and every lease id is distinct.
+    const leases = await a.db.selectFrom('leases').select(['id', 'state']).execute();
+    assert.equal(leases.length, all.length);
+    assert.equal(new Set(all.map((x) => x.lease_id)).size, all.length);
+    const workers = await a.db.selectFrom('workers').select('id').execute();
+    assert.equal(workers.length, 241);
+  } finally {
+    await env.cleanup();
+  }
+});
+
+test('assignments follow page boundaries, stop at the target, and report idle when all work is handed out', async () => {
+  const env = await testManagerEnv(catalogue(), { targetFraction: parseFraction('1/10'), assignmentSize: 300 });
+  try {
+    const app = await env.build();
+    await app.planner.planAll();
+    // Targets: [0, 600] for both logs.
+    const post = (worker: string, categories?: string[]) =>
+      app.inject({ method: 'POST', url: '/api/v1/instructions', payload: { worker_id: worker, friend_name: 'f', version: '0.1.0', ...(categories ? { categories } : {}) } }).then((r) => r.json() as InstructionsResponse);
+    const r1 = await post('a', ['cloudflare']);
+    assert.deepEqual(
+      r1.assignments.map((x) => [x.log_name, x.start, x.end, x.page_size]),
+      [['c1', 0, 255, 256]],
+    );
+    // The catalogue's key travels with the assignment, so the worker can verify the log's tree heads.
+    assert.equal(r1.assignments[0].log_key, c.key);
+    const r2 = await post('b', ['cloudflare']);
+    assert.deepEqual(
+      r2.assignments.map((x) => [x.start, x.end]),
+      [[256, 511]],
+    );
+    const r3 = await post('c', ['cloudflare']);
+    assert.deepEqual(
+      r3.assignments.map((x) => [x.start, x.end]),
+      [[512, 600]],
+    );
+    const r4 = await post('d', ['cloudflare']);
+    assert.deepEqual(r4.assignments, []);
+    assert.equal(r4.idle, false, 'google still has work');
+    await post('d', ['google']);
+    await post('e', ['google']);
+    await post('f', ['google']);
+    const r5 = await post('g');
+    assert.deepEqual(r5.assignments, []);
+    assert.equal(r5.idle, true);
+    const bad = await app.inject({ method: 'POST', url: '/api/v1/instructions', payload: { worker_id: 'x', friend_name: 'f', version: '0.1.0', categories: ['nope'] } });
+    assert.equal(bad.statusCode, 422);
+    assert.match(bad.json().message, /unknown category "nope"/);
+  } finally {
+    await env.cleanup();
+  }
+});
+
+test('pause and minimum version travel as directives', async () => {
+  const env = await testManagerEnv(catalogue(), { targetFraction: parseFraction('1/10') });
+  try {
+    const app = await env.build();
+    await app.planner.planAll();
+    const set = await app.inject({ method: 'POST', url: '/api/v1/admin/directives', payload: { paused: true, min_worker_version: '0.2.0', slow_logs: [{ log_name: 'g1', min_interval_ms: 5000 }] } });
+    assert.equal(set.statusCode, 200);
+    assert.equal(set.json().paused, true);
+    const old = await app.inject({ method: 'POST', url: '/api/v1/instructions', payload: { worker_id: 'a', friend_name: 'f', version: '0.1.9' } });
+    assert.equal(old.statusCode, 426);
+    const paused = await app.inject({ method: 'POST', url: '/api/v1/instructions', payload: { worker_id: 'a', friend_name: 'f', version: '0.10.0' } });
+    assert.equal(paused.statusCode, 200);
+    assert.deepEqual(paused.json().assignments, []);
+    assert.deepEqual(paused.json().directives.slow_logs, [{ log_name: 'g1', min_interval_ms: 5000 }]);
+    await app.inject({ method: 'POST', url: '/api/v1/admin/directives', payload: { paused: false } });
+    const going = await app.inject({ method: 'POST', url: '/api/v1/instructions', payload: { worker_id: 'a', friend_name: 'f', version: '0.10.0' } });
+    assert.equal(going.json().assignments.length, 2);
+    assert.equal(going.json().assignments.find((x: { log_name: string }) => x.log_name === 'g1').min_interval_ms, 5000);
+  } finally {
+    await env.cleanup();
+  }
+});

@@ -1,0 +1,186 @@
+import { test, after, before } from 'node:test';
+import assert from 'node:assert/strict';
+import type { FastifyInstance } from 'fastify';
+import { startTestLog, type TestLog } from '../helpers/ct-test-log.js';
+import { testManagerEnv } from '../helpers/manager.js';
+import { ManualClock } from '../../src/manager-api/clock.js';
+import { parseFraction } from '../../src/manager-api/config.js';
+import { setSetting } from '../../src/manager-api/repositories/settings.js';
+import { loadLogCounts } from '../../src/manager-api/repositories/counters.js';
+import type { Assignment, InstructionsResponse, StatusResponse } from '../../src/share/api/index.js';
+
+let g: TestLog;
+before(async () => {
+  g = await startTestLog({ name: 'g1', category: 'google', size: 3000, pageSize: 32 });
+});
+after(async () => {
+  await g.close();
+});
+
+const DEAD_AFTER = 120;
+const overrides = { targetFraction: parseFraction('1/1'), assignmentSize: 320, deadAfterS: DEAD_AFTER };
+
+async function instruct(app: FastifyInstance, worker: string): Promise<Assignment> {
+  const r = await app.inject({ method: 'POST', url: '/api/v1/instructions', payload: { worker_id: worker, friend_name: `f-${worker}`, version: '0.1.0' } });
+  assert.equal(r.statusCode, 200, r.body);
+  const [a] = (r.json() as InstructionsResponse).assignments;
+  assert.ok(a, `no assignment for ${worker}`);
+  return a;
+}
+
+const ping = (app: FastifyInstance, worker: string, leases: { lease_id: number; confirmed: number }[]) =>
+  app.inject({ method: 'POST', url: '/api/v1/ping', payload: { worker_id: worker, version: '0.1.0', leases, spool_backlog: 3, rate_limited: 2, collected: 7 } });
+
+async function rangeAndLeases(app: FastifyInstance) {
+  return {
+    ranges: await app.db.selectFrom('ranges').selectAll().orderBy('id').execute(),
+    leases: await app.db.selectFrom('leases').selectAll().orderBy('id').execute(),
+  };
+}
+
+test('a silent worker is reaped and its range resumes at confirmed + 1; its late ping is refused and changes nothing', async () => {
+  const clock = new ManualClock(Date.UTC(2026, 0, 10));
+  const env = await testManagerEnv([{ name: g.name, category: 'google', url: g.url, key: g.key }], overrides);
+  try {
+    const app = await env.build({ clock });
+    await app.planner.planAll();
+    const a = await instruct(app, 'alice');
+    assert.deepEqual([a.start, a.end], [0, 319]);
+    clock.advance(30_000);
+    assert.equal((await ping(app, 'alice', [{ lease_id: a.lease_id, confirmed: 149 }])).statusCode, 200);
+    const status = (await app.inject({ method: 'GET', url: '/api/v1/status' })).json() as StatusResponse;
+    const alice = status.workers.find((w) => w.worker_id === 'alice')!;
+    assert.equal(alice.state, 'alive');
+    assert.equal(alice.spool_backlog, 3);
+    assert.equal(alice.rate_limited, 2);
+    assert.deepEqual(
+      alice.leases.map((l) => [l.lease_id, l.confirmed]),
+      [[a.lease_id, 149]],
+    );
+    assert.equal(status.logs[0].scanned, 150);
+
+    // Within the grace period after start-up nobody is reaped.
+    clock.advance((DEAD_AFTER - 10) * 1000);
+    assert.equal(await app.reaper.reapOnce(), 0);
+    clock.advance(60_000);
+    assert.equal(await app.reaper.reapOnce(), 1);
+    const { ranges, leases } = await rangeAndLeases(app);
+    assert.equal(leases[0].state, 'expired');
+    assert.equal(ranges[0].state, 'resume_waiting');
+    assert.equal(ranges[0].resume_from, 150);
+
+    const b = await instruct(app, 'bob');
+    assert.deepEqual([b.start, b.end, b.resumed, b.log_name], [150, 319, true, 'g1']);
+    // Fresh work continues after the resumed range.
+    const c = await instruct(app, 'carol');
+    assert.deepEqual([c.start, c.resumed], [320, false]);
+
+    const before = await rangeAndLeases(app);
+    const late = await ping(app, 'alice', [{ lease_id: a.lease_id, confirmed: 300 }]);
+    assert.equal(late.statusCode, 409);
+    assert.deepEqual(late.json().stale_leases, [a.lease_id]);
+    assert.deepEqual(await rangeAndLeases(app), before);
+    const w = await app.db.selectFrom('workers').select('state').where('worker_uid', '=', 'alice').executeTakeFirstOrThrow();
+    assert.equal(w.state, 'dead');
+  } finally {
+    await env.cleanup();
+  }
+});
+
+test('termination releases leases at once at the reported position; completion lets the next instruction follow', async () => {
+  const clock = new ManualClock(Date.UTC(2026, 0, 10));
+  const env = await testManagerEnv([{ name: g.name, category: 'google', url: g.url, key: g.key }], overrides);
+  try {
+    const app = await env.build({ clock });
+    await app.planner.planAll();
+    const a = await instruct(app, 'alice');
+    const t = await app.inject({ method: 'POST', url: '/api/v1/terminate', payload: { worker_id: 'alice', leases: [{ lease_id: a.lease_id, confirmed: 40 }] } });
+    assert.equal(t.statusCode, 200);
+    assert.equal(t.json().released, 1);
+    const b = await instruct(app, 'bob');
+    assert.deepEqual([b.start, b.end, b.resumed], [41, 319, true]);
+    const w = await app.db.selectFrom('workers').select('state').where('worker_uid', '=', 'alice').executeTakeFirstOrThrow();
+    assert.equal(w.state, 'stopped');
+
+    const done = await app.inject({ method: 'POST', url: '/api/v1/complete', payload: { worker_id: 'bob', lease_id: b.lease_id } });
+    assert.equal(done.statusCode, 200);
+    const again = await app.inject({ method: 'POST', url: '/api/v1/complete', payload: { worker_id: 'bob', lease_id: b.lease_id } });
+    assert.equal(again.statusCode, 409);
+    const { ranges } = await rangeAndLeases(app);
+    assert.equal(ranges[0].state, 'done');
+    const next = await instruct(app, 'bob');
+    assert.deepEqual([next.start, next.resumed], [320, false]);
+    const [counts] = [...(await loadLogCounts(app.db)).values()];
+    assert.equal(counts.scanned, 320);
+
+    // Another worker's lease, a position outside the lease, an unknown worker.
+    assert.equal((await ping(app, 'alice', [{ lease_id: next.lease_id, confirmed: 330 }])).statusCode, 409);
+    const outside = await ping(app, 'bob', [{ lease_id: next.lease_id, confirmed: 10_000 }]);
+    assert.equal(outside.statusCode, 422);
+    assert.match(outside.json().message, /outside/);
+    assert.equal((await ping(app, 'nobody', [])).statusCode, 404);
+    // Asking again for the same category ends the lease still held there (a restarted worker).
+    const again2 = await instruct(app, 'bob');
+    assert.deepEqual([again2.start, again2.resumed], [320, true]);
+  } finally {
+    await env.cleanup();
+  }
+});
+
+test('a manager restart keeps all state; workers silent before the manager went down are reaped at once, others after the grace period', async () => {
+  const clock = new ManualClock(Date.UTC(2026, 0, 10));
+  const env = await testManagerEnv([{ name: g.name, category: 'google', url: g.url, key: g.key }], overrides);
+  try {
+    const first = await env.build({ clock });
+    await first.planner.planAll();
+    const old = await instruct(first, 'old');
+    const recent = await instruct(first, 'recent');
+    clock.advance(DEAD_AFTER * 3 * 1000);
+    assert.equal((await ping(first, 'recent', [{ lease_id: recent.lease_id, confirmed: recent.start + 9 }])).statusCode, 200);
+    // The manager was last seen alive now (its reaper's heartbeat), long after 'old' fell silent.
+    await setSetting(first.db, 'manager_heartbeat_at', clock.now().toISOString());
+    const statusBefore = (await first.inject({ method: 'GET', url: '/api/v1/status' })).json() as StatusResponse;
+    await first.close();
+
+    clock.advance(3600 * 1000);
+    const second = await env.build({ clock });
+    const statusAfter = (await second.inject({ method: 'GET', url: '/api/v1/status' })).json() as StatusResponse;
+    assert.deepEqual(statusAfter.logs, statusBefore.logs);
+    assert.deepEqual(statusAfter.workers, statusBefore.workers);
+    assert.equal(await second.reaper.reapOnce(), 1);
+    const states = await second.db.selectFrom('workers').select(['worker_uid', 'state']).orderBy('worker_uid').execute();
+    assert.deepEqual(
+      states.map((s) => [s.worker_uid, s.state]),
+      [
+        ['old', 'dead'],
+        ['recent', 'alive'],
+      ],
+    );
+    clock.advance((DEAD_AFTER + 1) * 1000);
+    assert.equal(await second.reaper.reapOnce(), 1);
+    const next = await instruct(second, 'new');
+    assert.deepEqual([next.start, next.resumed], [old.start, true]);
+    const next2 = await instruct(second, 'new2');
+    assert.deepEqual([next2.start, next2.resumed], [recent.start + 10, true]);
+  } finally {
+    await env.cleanup();
+  }
+});
+
+test('a worker registers with its friend name and version and gets directives; another friend cannot take its id', async () => {
+  const env = await testManagerEnv([{ name: g.name, category: 'google', url: g.url, key: g.key }], overrides);
+  try {
+    const app = await env.build();
+    const r = await app.inject({ method: 'POST', url: '/api/v1/workers/register', payload: { worker_id: 'w-1', friend_name: 'alice', version: '0.1.0' } });
+    assert.equal(r.statusCode, 200);
+    assert.equal(r.json().state, 'alive');
+    assert.equal(r.json().directives.ping_interval_s, 30);
+    const other = await app.inject({ method: 'POST', url: '/api/v1/workers/register', payload: { worker_id: 'w-1', friend_name: 'mallory', version: '0.1.0' } });
+    assert.equal(other.statusCode, 403);
+    const bad = await app.inject({ method: 'POST', url: '/api/v1/workers/register', payload: { worker_id: 'w 1', friend_name: 'alice', version: '0.1.0' } });
+    assert.equal(bad.statusCode, 400);
+    assert.match(bad.json().message, /worker_id must match pattern/);
+  } finally {
+    await env.cleanup();
+  }
+});

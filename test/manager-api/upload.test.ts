@@ -1,0 +1,213 @@
+import { test, after, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, existsSync } from 'node:fs';
+import type { FastifyInstance } from 'fastify';
+import { sql } from 'kysely';
+import { startTestLog, type TestLog } from '../helpers/ct-test-log.js';
+import { finalCertificateLeaf } from '../helpers/final-cert.js';
+import { testManagerEnv, type TestManagerEnv } from '../helpers/manager.js';
+import { parseFraction } from '../../src/manager-api/config.js';
+import { decodeMerkleTreeLeaf } from '../../src/share/ct/index.js';
+import { issueToken } from '../../src/manager-api/repositories/tokens.js';
+import type { Assignment, StatusResponse, UploadItem } from '../../src/share/api/index.js';
+
+let g: TestLog;
+before(async () => {
+  g = await startTestLog({ name: 'g1', category: 'google', size: 400, pageSize: 32 });
+});
+after(async () => {
+  await g.close();
+});
+
+const TABLES = ['certificates', 'sightings', 'daily_counts', 'logs', 'workers', 'leases', 'ranges'];
+
+async function snapshot(app: FastifyInstance): Promise<unknown> {
+  const sums: Record<string, unknown> = {};
+  for (const t of TABLES) {
+    const r = await sql<{ Checksum: number }>`CHECKSUM TABLE ${sql.table(t)}`.execute(app.db);
+    sums[t] = r.rows[0].Checksum;
+  }
+  const file = app.leafStore.pathFor(g.url);
+  sums.file = existsSync(file) ? readFileSync(file, 'utf8') : null;
+  return sums;
+}
+
+async function setup(overrides = {}): Promise<{ env: TestManagerEnv; app: FastifyInstance; lease: Assignment }> {
+  const env = await testManagerEnv([{ name: g.name, category: 'google', url: g.url, key: g.key }], { targetFraction: parseFraction('1/1'), assignmentSize: 384, ...overrides });
+  const app = await env.build();
+  await app.planner.planAll();
+  const r = await app.inject({ method: 'POST', url: '/api/v1/instructions', payload: { worker_id: 'w1', friend_name: 'alice', version: '0.1.0' } });
+  assert.equal(r.statusCode, 200, r.body);
+  return { env, app, lease: r.json().assignments[0] };
+}
+
+const item = (lease: Assignment, index: number, leaf: Buffer = g.leaves[index]): UploadItem => ({
+  leaf_input: leaf.toString('base64'),
+  ct_log_url: g.url,
+  log_name: g.name,
+  friend_name: 'alice',
+  index,
+  lease_id: lease.lease_id,
+});
+
+const upload = (app: FastifyInstance, payload: unknown, headers: Record<string, string> = {}) => app.inject({ method: 'POST', url: '/api/v1/certificates', payload: payload as object, headers });
+
+test('uploads store each distinct certificate once and every sighting; the same upload twice changes nothing', async () => {
+  const { env, app, lease } = await setup();
+  try {
+    assert.deepEqual([lease.start, lease.end], [0, 383]);
+    const items = Array.from({ length: 163 }, (_, i) => item(lease, i));
+    const r1 = await upload(app, items);
+    assert.equal(r1.statusCode, 200, r1.body);
+    // Two real certificates appear twice in the test data (same certificate in two files).
+    assert.deepEqual(r1.json(), { received: 163, new_sightings: 163, new_certificates: 161, duplicates: 0, unparsable: 0 });
+    const before = await snapshot(app);
+    const r2 = await upload(app, items);
+    assert.deepEqual(r2.json(), { received: 163, new_sightings: 0, new_certificates: 0, duplicates: 163, unparsable: 0 });
+    assert.deepEqual(await snapshot(app), before);
+
+    const lines = readFileSync(app.leafStore.pathFor(g.url), 'utf8').trimEnd().split('\n');
+    assert.equal(lines.length, 163);
+    assert.equal(lines[5], `5\t${items[5].leaf_input}`);
+
+    const status = (await app.inject({ method: 'GET', url: '/api/v1/status?days=3660' })).json() as StatusResponse;
+    assert.equal(status.totals.certificates, 161);
+    assert.equal(status.totals.sightings, 163);
+    assert.equal(
+      status.daily.reduce((s, d) => s + d.sightings, 0),
+      163,
+    );
+    assert.equal(
+      status.daily.reduce((s, d) => s + d.certificates, 0),
+      161,
+    );
+    // Daily counts use the leaf timestamp's UTC date: the test log stamps entry i at 2025-12-01 + i minutes.
+    assert.deepEqual(
+      status.daily.map((d) => [d.log_name, d.day]),
+      [['g1', '2025-12-01']],
+    );
+    const row = await app.db.selectFrom('certificates').selectAll().where('leaf_index', '=', 0).executeTakeFirstOrThrow();
+    assert.equal(row.log_name, 'g1');
+    assert.equal(row.friend_name, 'alice');
+    const w = status.workers.find((x) => x.worker_id === 'w1')!;
+    assert.equal(w.uploaded_items, 163);
+  } finally {
+    await env.cleanup();
+  }
+});
+
+test('a precertificate and its final certificate are one row; cert_sha256 is null until the final one is seen', async () => {
+  const { env, app, lease } = await setup();
+  try {
+    const p = g.leaves.findIndex((l) => decodeMerkleTreeLeaf(l).entryType === 'precert_entry');
+    assert.equal((await upload(app, [item(lease, p)])).json().new_certificates, 1);
+    const pre = await app.db.selectFrom('certificates').selectAll().executeTakeFirstOrThrow();
+    assert.equal(pre.cert_sha256, null);
+    assert.equal(pre.seen_precert, 1);
+    assert.equal(pre.seen_final, 0);
+    const final = finalCertificateLeaf(g.leaves[p], decodeMerkleTreeLeaf(g.leaves[p]).timestamp + 5000);
+    const r = await upload(app, [item(lease, 300, final.leaf)]);
+    assert.deepEqual(r.json(), { received: 1, new_sightings: 1, new_certificates: 0, duplicates: 0, unparsable: 0 });
+    const rows = await app.db.selectFrom('certificates').selectAll().execute();
+    assert.equal(rows.length, 1);
+    assert.equal(rows[0].cert_sha256?.toString('hex'), final.certSha256);
+    assert.equal(rows[0].seen_final, 1);
+    assert.equal(rows[0].seen_precert, 1);
+    const sightings = await app.db.selectFrom('sightings').select(['leaf_index', 'certificate_id', 'entry_type']).orderBy('leaf_index').execute();
+    assert.deepEqual(
+      sightings.map((s) => [s.leaf_index, s.certificate_id, s.entry_type]),
+      [
+        [p, rows[0].id, 'precert_entry'],
+        [300, rows[0].id, 'x509_entry'],
+      ],
+    );
+    // Both in one request, the other way round, on fresh indexes: still one row.
+    await upload(app, [item(lease, 301, final.leaf), item(lease, 302, g.leaves[p])]);
+    assert.equal((await app.db.selectFrom('certificates').select('id').execute()).length, 1);
+  } finally {
+    await env.cleanup();
+  }
+});
+
+test('each bad upload gets a 4xx naming the problem and leaves every table unchanged', async () => {
+  const { env, app, lease } = await setup();
+  try {
+    await upload(app, [item(lease, 0)]);
+    const before = await snapshot(app);
+    const good = item(lease, 1);
+    const cases: [string, unknown, number, RegExp][] = [
+      ['malformed base64', [good, { ...item(lease, 2), leaf_input: 'not*base64!' }], 400, /items\[1\]\.leaf_input: not valid base64/],
+      ['leaf that does not decode', [good, { ...item(lease, 2), leaf_input: Buffer.from('hello, not a leaf').toString('base64') }], 422, /items\[1\]\.leaf_input does not decode/],
+      ['unknown log', [good, { ...item(lease, 2), log_name: 'nope' }], 422, /items\[1\]\.log_name: unknown log "nope"/],
+      ['wrong log URL', [good, { ...item(lease, 2), ct_log_url: 'https://example.com/' }], 422, /items\[1\]\.ct_log_url/],
+      ['missing field', [good, (({ index: _i, ...rest }) => rest)(item(lease, 2))], 400, /body\/1 must have required property 'index'/],
+      ['mistyped field', [good, { ...item(lease, 2), index: '2' }], 400, /body\/1\/index must be integer/],
+      ['negative index', [good, { ...item(lease, 2), index: -1 }], 400, /body\/1\/index must be >= 0/],
+      ['unknown field', [good, { ...item(lease, 2), extra: 1 }], 400, /must NOT have additional properties: "extra"/],
+      ['index outside the lease', [good, item(lease, 390)], 422, /items\[1\]\.index 390 is outside lease \d+ \[0, 383\]/],
+      ['unknown lease', [good, { ...item(lease, 2), lease_id: 999999 }], 422, /items\[1\]\.lease_id 999999 does not exist/],
+      ['name too long', [good, { ...item(lease, 2), friend_name: 'x'.repeat(65) }], 400, /friend_name must NOT have more than 64 characters/],
+      ['same index twice, different leaves', [good, item(lease, 1, g.leaves[2])], 422, /repeats log g1 index 1/],
+      ['too many items', Array.from({ length: 1001 }, (_, i) => item(lease, i % 384)), 400, /must NOT have more than 1000 items/],
+      ['empty array', [], 400, /must NOT have fewer than 1 items/],
+      ['not an array', { items: [good] }, 400, /body must be array/],
+    ];
+    for (const [what, payload, status, message] of cases) {
+      const r = await upload(app, payload);
+      assert.equal(r.statusCode, status, `${what}: ${r.body}`);
+      assert.match(r.json().message, message, what);
+      assert.deepEqual(await snapshot(app), before, `${what} changed a table`);
+    }
+    const notJson = await app.inject({ method: 'POST', url: '/api/v1/certificates', payload: '[{"leaf_input":', headers: { 'content-type': 'application/json' } });
+    assert.equal(notJson.statusCode, 400);
+    const huge = await app.inject({ method: 'POST', url: '/api/v1/certificates', payload: `[{"leaf_input":"${'A'.repeat(33 * 1024 * 1024)}"}]`, headers: { 'content-type': 'application/json' } });
+    assert.equal(huge.statusCode, 413);
+    assert.deepEqual(await snapshot(app), before);
+  } finally {
+    await env.cleanup();
+  }
+});
+
+test('without --open, writes need a token of the same friend; status stays readable', async () => {
+  const env = await testManagerEnv([{ name: g.name, category: 'google', url: g.url, key: g.key }], { targetFraction: parseFraction('1/1'), assignmentSize: 384, open: false });
+  try {
+    const app = await env.build();
+    await app.planner.planAll();
+    const token = await issueToken(app.db, 'alice', false);
+    const admin = await issueToken(app.db, 'root', true);
+    const ask = (headers: Record<string, string>, friend = 'alice') =>
+      app.inject({ method: 'POST', url: '/api/v1/instructions', headers, payload: { worker_id: 'w1', friend_name: friend, version: '0.1.0' } });
+    assert.equal((await ask({})).statusCode, 401);
+    assert.equal((await ask({ authorization: 'Bearer wrong' })).statusCode, 401);
+    assert.equal((await ask({ authorization: `Bearer ${token}` }, 'mallory')).statusCode, 403);
+    assert.equal(await app.db.selectFrom('workers').select('id').executeTakeFirst(), undefined);
+    const ok = await ask({ authorization: `Bearer ${token}` });
+    assert.equal(ok.statusCode, 200);
+    const lease = ok.json().assignments[0] as Assignment;
+    assert.equal((await upload(app, [item(lease, 0)])).statusCode, 401);
+    assert.equal((await upload(app, [{ ...item(lease, 0), friend_name: 'bob' }], { authorization: `Bearer ${token}` })).statusCode, 403);
+    assert.equal((await upload(app, [item(lease, 0)], { authorization: `Bearer ${token}` })).statusCode, 200);
+    assert.equal((await app.inject({ method: 'POST', url: '/api/v1/ping', payload: { worker_id: 'w1', version: '0.1.0', leases: [] } })).statusCode, 401);
+    assert.equal((await app.inject({ method: 'POST', url: '/api/v1/admin/directives', headers: { authorization: `Bearer ${token}` }, payload: { paused: true } })).statusCode, 403);
+    assert.equal((await app.inject({ method: 'POST', url: '/api/v1/admin/directives', headers: { authorization: `Bearer ${admin}` }, payload: { paused: true } })).statusCode, 200);
+    assert.equal((await app.inject({ method: 'GET', url: '/api/v1/status' })).statusCode, 200);
+    const stored = await app.db.selectFrom('tokens').select('token_sha256').execute();
+    assert.ok(stored.every((t) => t.token_sha256.length === 32 && !t.token_sha256.toString('latin1').includes(token)));
+  } finally {
+    await env.cleanup();
+  }
+});
+
+test('the OpenAPI document describes every endpoint', async () => {
+  const env = await testManagerEnv([{ name: g.name, category: 'google', url: g.url, key: g.key }]);
+  try {
+    const app = await env.build();
+    const doc = (await app.inject({ method: 'GET', url: '/docs/json' })).json();
+    for (const path of ['/api/v1/instructions', '/api/v1/certificates', '/api/v1/status', '/api/v1/ping', '/api/v1/complete', '/api/v1/terminate', '/api/v1/workers/register', '/api/v1/admin/replan']) {
+      assert.ok(doc.paths[path], path);
+    }
+    assert.equal((await app.inject({ method: 'GET', url: '/docs' })).statusCode < 400, true);
+  } finally {
+    await env.cleanup();
+  }
+});

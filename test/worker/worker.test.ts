@@ -1,0 +1,83 @@
+import assert from 'node:assert/strict';
+import { readdir } from 'node:fs/promises';
+import { test } from 'node:test';
+import { Worker } from '../../src/worker/worker.js';
+import { startRealLeafLog, type Fault } from '../helpers/real-leaf-log.js';
+import { leaseCoverage, startManager, storedIndexes, tempDir, workerConfig } from '../helpers/worker-env.js';
+
+const quiet = process.env.CTJP_TEST_VERBOSE ? { line: (t: string) => console.log(t), warn: (t: string) => console.log(t) } : { line: () => {}, warn: () => {} };
+
+test('a worker scans every assignment of two categories against the real manager and exits when idle', async () => {
+  let n = 0;
+  const google = await startRealLeafLog({ size: 700, pageSize: 32, faultFor: () => (++n % 11 === 0 ? ({ kind: 'status', status: 429 } as Fault) : null) });
+  const digicert = await startRealLeafLog({ size: 500, pageSize: 256, faultFor: (i) => (i % 7 === 3 ? { kind: 'status', status: 503 } : null) });
+  const manager = await startManager([
+    { name: 'g1', category: 'google', log: google },
+    { name: 'd1', category: 'digicert', log: digicert },
+  ]);
+  const spool = await tempDir('ctjp-worker-');
+  try {
+    const lines: string[] = [];
+    const worker = new Worker(workerConfig('alice', manager.url, spool.dir, { statusIntervalMs: 1000 }), { line: (t) => lines.push(t), warn: () => {} });
+    assert.equal(await worker.run(), 0);
+
+    const stored = await storedIndexes(manager.app);
+    assert.deepEqual(stored.get('g1'), google.jpIndexes);
+    assert.deepEqual(stored.get('d1'), digicert.jpIndexes);
+    const coverage = await leaseCoverage(manager.app);
+    for (const [name, size] of [
+      ['g1', 700],
+      ['d1', 500],
+    ] as const) {
+      const c = coverage.get(name)!;
+      for (let i = 0; i < size; i++) assert.equal(c.get(i), 1, `${name} index ${i} covered ${c.get(i) ?? 0} times`);
+    }
+    const leases = await manager.app.db.selectFrom('leases').select(['state']).execute();
+    assert.ok(leases.every((l) => l.state === 'completed'));
+    assert.ok(lines.some((l) => l.includes('🇯🇵 JP:')));
+  } finally {
+    await spool.remove();
+    await manager.close();
+    await google.close();
+    await digicert.close();
+  }
+});
+
+test('with the manager away, finds are spooled and delivered once it is back; a restart picks up a non-empty spool', async () => {
+  const log = await startRealLeafLog({ size: 600, pageSize: 32 });
+  const manager = await startManager([{ name: 'g1', category: 'google', log }], { assignmentSize: 600 });
+  const spool = await tempDir('ctjp-worker-');
+  try {
+    // The worker gets its lease, then the manager goes away before the first upload.
+    const first = new Worker(workerConfig('bob', manager.url, spool.dir, { spoolRetryMs: 500, exitWhenIdle: false }), quiet);
+    const firstRun = first.run();
+    await waitFor(async () => (await manager.app.db.selectFrom('leases').select('id').execute()).length > 0);
+    await manager.goAway();
+    // Scans everything, spools its finds; then stop it while the manager is still away.
+    await waitFor(async () => first.uploader.spool.itemCount > 0 && [...log.requests].some((r) => r.end === 599 && r.served > 0));
+    await first.shutdown('test', 0);
+    assert.equal(await firstRun, 0);
+
+    await manager.comeBack();
+    assert.equal((await readdir(spool.dir)).filter((f) => f.startsWith('unit-')).length, 1, 'one spooled unit left by the first run');
+    const second = new Worker(workerConfig('bob', manager.url, spool.dir, { spoolRetryMs: 500, exitWhenIdle: false }), quiet);
+    const secondRun = second.run();
+    await waitFor(async () => ((await storedIndexes(manager.app)).get('g1') ?? []).length === log.jpIndexes.length);
+    await second.shutdown('test', 0);
+    assert.equal(await secondRun, 0);
+    assert.deepEqual((await storedIndexes(manager.app)).get('g1'), log.jpIndexes);
+    assert.deepEqual((await readdir(spool.dir)).filter((f) => f.startsWith('unit-')), [], 'the spool is empty once delivered');
+  } finally {
+    await spool.remove();
+    await manager.close();
+    await log.close();
+  }
+});
+
+async function waitFor(check: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > until) throw new Error('condition not reached in time');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

@@ -1,0 +1,218 @@
+/**
+ * startTestLogs: generate (or load from the cache) a corpus, serve it as
+ * several RFC 6962 logs on 127.0.0.1, and write the log catalogue, a Chrome
+ * v3 log list and the expected data. Used by tests, benchmarks, the demo
+ * and `npm run testlog`.
+ */
+import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { generateCorpus, logPrivateKey, type Corpus, type CorpusSpec } from './corpus.js';
+import type { ExpectedData } from './expected.js';
+import { validateFaults, type FaultOptions } from './faults.js';
+import { rsaKeyPool, spkiOf } from './keys.js';
+import { LogState, TestLogServer } from './server.js';
+import { corpusDir, loadCorpus, saveCorpus } from './store.js';
+
+export type { ExpectedData, ExpectedCertificate, ExpectedEntry, ExpectedLineage, ExpectedRenewal } from './expected.js';
+export type { FaultOptions, RateLimit } from './faults.js';
+
+export interface TestLogSpec {
+  category: string;
+  name: string;
+  /** Entries in this log (default: options.size). */
+  size?: number;
+  /** Most entries per get-entries answer. */
+  pageSize?: number;
+  /** Cut answers at multiples of pageSize (Google). */
+  aligned?: boolean;
+  faults?: FaultOptions;
+}
+
+/** The built-in set: one log per operator style, two for Google. */
+export const DEFAULT_LOGS: readonly Required<Omit<TestLogSpec, 'size' | 'faults'>>[] = [
+  { category: 'google', name: 'argon-test', pageSize: 32, aligned: true },
+  { category: 'google', name: 'xenon-test', pageSize: 32, aligned: true },
+  { category: 'cloudflare', name: 'nimbus-test', pageSize: 1024, aligned: false },
+  { category: 'digicert', name: 'wyvern-test', pageSize: 256, aligned: false },
+  { category: 'trustasia', name: 'hetu-test', pageSize: 100, aligned: false },
+];
+
+export interface StartOptions {
+  /** Everything generated follows from the seed (default "ctjp"). */
+  seed?: string;
+  /** Entries per log unless the log says otherwise (default 5000). */
+  size?: number;
+  /** Logs to serve: specs, or names of built-in logs (default: all built-in logs). */
+  logs?: (TestLogSpec | string)[];
+  /** Faults for every log; a log's own `faults` replace these. */
+  faults?: FaultOptions;
+  /** Share of `.jp` entries (default 0.01). */
+  jpShare?: number;
+  host?: string;
+  /** 0 (default): an ephemeral port. */
+  port?: number;
+  /** Where logs.json, log_list.json and expected.json go (default: a fresh temporary folder, removed by close()). */
+  outDir?: string;
+  /** Corpus cache (default: CTJP_TESTLOG_CACHE or <repo>/tmp/testlog-cache). */
+  cacheDir?: string;
+  /** Progress messages (default: silent). */
+  log?: (message: string) => void;
+}
+
+export interface ServedLog {
+  category: string;
+  name: string;
+  url: string;
+  /** Base64 DER SubjectPublicKeyInfo of the log key. */
+  key: string;
+  /** Base64 log ID (SHA-256 of the key). */
+  logId: string;
+  pageSize: number;
+  aligned: boolean;
+}
+
+export interface TestLogs {
+  baseUrl: string;
+  logs: ServedLog[];
+  /** The log catalogue (DESIGN.md format) for the manager's --logs. */
+  cataloguePath: string;
+  /** A Chrome v3 log list of the same logs (for certspotter and other monitors). */
+  logListPath: string;
+  expectedPath: string;
+  expected: ExpectedData;
+  /** Current tree size of a log (grows with growth faults or append). */
+  treeSize(name: string): number;
+  /** The log's Merkle root at any size up to the current one. */
+  rootHash(name: string, treeSize: number): Buffer;
+  setFaults(name: string, faults: FaultOptions): void;
+  /** Append filler entries to a log now. */
+  append(name: string, count: number): void;
+  timings: { corpusMs: number; cached: boolean; treeMs: number };
+  close(): Promise<void>;
+}
+
+export const DEFAULT_CACHE_DIR = resolve(import.meta.dirname, '..', '..', 'tmp', 'testlog-cache');
+
+function resolveSpecs(opts: StartOptions): (Required<Omit<TestLogSpec, 'faults'>> & { faults?: FaultOptions })[] {
+  const size = opts.size ?? 5000;
+  if (!Number.isSafeInteger(size) || size < 1) throw new RangeError(`size must be a positive integer, got ${size}`);
+  const list = opts.logs ?? DEFAULT_LOGS.map((l) => l.name);
+  if (list.length === 0) throw new RangeError('logs must name at least one log');
+  const specs = list.map((l) => {
+    if (typeof l === 'string') {
+      const d = DEFAULT_LOGS.find((x) => x.name === l);
+      if (!d) throw new RangeError(`unknown built-in log ${JSON.stringify(l)} (known: ${DEFAULT_LOGS.map((x) => x.name).join(', ')})`);
+      return { ...d, size };
+    }
+    if (!/^[a-z0-9][a-z0-9._-]*$/i.test(l.name) || !/^[a-z0-9][a-z0-9._-]*$/i.test(l.category)) throw new RangeError(`log category and name must be URL-safe words: ${l.category}/${l.name}`);
+    const d = DEFAULT_LOGS.find((x) => x.name === l.name);
+    return { category: l.category, name: l.name, size: l.size ?? size, pageSize: l.pageSize ?? d?.pageSize ?? 1000, aligned: l.aligned ?? d?.aligned ?? false, faults: l.faults };
+  });
+  const names = new Set<string>();
+  for (const s of specs) {
+    if (names.has(s.name)) throw new RangeError(`log name ${s.name} appears twice`);
+    names.add(s.name);
+    if (!Number.isSafeInteger(s.size) || s.size < 1) throw new RangeError(`size of ${s.name} must be a positive integer`);
+    if (!Number.isSafeInteger(s.pageSize) || s.pageSize < 1) throw new RangeError(`pageSize of ${s.name} must be a positive integer`);
+  }
+  return specs;
+}
+
+/** Load the corpus from the cache, or generate and cache it. */
+export async function obtainCorpus(spec: CorpusSpec, cacheDir: string, log: (m: string) => void): Promise<{ corpus: Corpus; cached: boolean; ms: number }> {
+  const t0 = Date.now();
+  const dir = corpusDir(cacheDir, spec);
+  const cachedCorpus = loadCorpus(dir);
+  if (cachedCorpus) return { corpus: cachedCorpus, cached: true, ms: Date.now() - t0 };
+  log(`generating corpus ${dir}`);
+  const corpus = await generateCorpus(spec, await rsaKeyPool(cacheDir));
+  mkdirSync(cacheDir, { recursive: true });
+  saveCorpus(dir, corpus);
+  return { corpus, cached: false, ms: Date.now() - t0 };
+}
+
+export async function startTestLogs(opts: StartOptions = {}): Promise<TestLogs> {
+  const seed = opts.seed ?? 'ctjp';
+  const specs = resolveSpecs(opts);
+  if (opts.faults) validateFaults(opts.faults, 'faults');
+  const say = opts.log ?? (() => {});
+  const cacheDir = opts.cacheDir ?? process.env.CTJP_TESTLOG_CACHE ?? DEFAULT_CACHE_DIR;
+  const { corpus, cached, ms } = await obtainCorpus({ seed, jpShare: opts.jpShare ?? 0.01, logs: specs.map((s) => ({ name: s.name, size: s.size })) }, cacheDir, say);
+  say(`corpus ${cached ? 'loaded from cache' : 'generated'} in ${ms} ms`);
+
+  const t1 = Date.now();
+  const states = specs.map((s, i) => {
+    const st = new LogState(s.category, s.name, { pageSize: s.pageSize, aligned: s.aligned }, logPrivateKey(seed, s.name), corpus, corpus.logs[i], seed);
+    st.setFaults(s.faults ?? opts.faults ?? {});
+    return st;
+  });
+  const treeMs = Date.now() - t1;
+  say(`Merkle trees built in ${treeMs} ms`);
+
+  const server = new TestLogServer(states);
+  const baseUrl = await server.listen(opts.host ?? '127.0.0.1', opts.port ?? 0);
+  const ownOutDir = opts.outDir === undefined;
+  const outDir = opts.outDir ?? mkdtempSync(join(tmpdir(), 'ctjp-testlog-'));
+  mkdirSync(outDir, { recursive: true });
+
+  const served: ServedLog[] = states.map((s) => {
+    const spki = spkiOf(logPrivateKey(seed, s.name));
+    return {
+      category: s.category,
+      name: s.name,
+      url: `${baseUrl}${s.prefix}`,
+      key: spki.toString('base64'),
+      logId: createHash('sha256').update(spki).digest('base64'),
+      pageSize: s.quirks.pageSize,
+      aligned: s.quirks.aligned,
+    };
+  });
+  const cataloguePath = join(outDir, 'logs.json');
+  const logListPath = join(outDir, 'log_list.json');
+  const expectedPath = join(outDir, 'expected.json');
+  writeFileSync(cataloguePath, JSON.stringify({ logs: served.map((l) => ({ category: l.category, name: l.name, url: l.url, key: l.key })) }, null, 2) + '\n');
+  writeFileSync(logListPath, JSON.stringify(chromeLogList(served), null, 2) + '\n');
+  writeFileSync(expectedPath, JSON.stringify(corpus.expected));
+
+  const byName = (name: string): LogState => {
+    const s = states.find((x) => x.name === name);
+    if (!s) throw new RangeError(`no test log named ${name}`);
+    return s;
+  };
+  return {
+    baseUrl,
+    logs: served,
+    cataloguePath,
+    logListPath,
+    expectedPath,
+    expected: corpus.expected,
+    treeSize: (name) => byName(name).size,
+    rootHash: (name, treeSize) => byName(name).tree.root(treeSize),
+    setFaults: (name, faults) => byName(name).setFaults(faults),
+    append: (name, count) => byName(name).append(count),
+    timings: { corpusMs: ms, cached, treeMs },
+    close: async () => {
+      await server.close();
+      if (ownOutDir) rmSync(outDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The logs as a Chrome v3 log list (loglist3 schema), one operator per category. */
+function chromeLogList(logs: ServedLog[]): unknown {
+  const categories = [...new Set(logs.map((l) => l.category))];
+  const since = '2024-01-01T00:00:00Z';
+  return {
+    version: '1.0',
+    log_list_timestamp: new Date().toISOString(),
+    operators: categories.map((c) => ({
+      name: `${c} (ctjp test logs)`,
+      email: [`ct@${c}.test`],
+      logs: logs
+        .filter((l) => l.category === c)
+        .map((l) => ({ description: `ctjp test log ${l.category}/${l.name}`, log_id: l.logId, key: l.key, url: l.url, mmd: 86400, state: { usable: { timestamp: since } } })),
+    })),
+  };
+}
