@@ -36,6 +36,8 @@ export interface RealLeafLogOptions {
   publishedSize?: number;
   /** Decides a fault for the n-th request (0-based, all paths counted). */
   faultFor?: (n: number, req: { path: string; start: number | null; end: number | null }) => Fault | null;
+  /** get-entries answers wait for this, so a test can change the world while a scan is under way. */
+  entriesGate?: Promise<void>;
 }
 
 export interface RealLeafLog {
@@ -89,28 +91,36 @@ export async function startRealLeafLog(options: RealLeafLogOptions = {}): Promis
       res.writeHead(200, { 'content-type': 'application/json' }).end(sthBody(privateKey, published));
       return;
     }
+    if (u.pathname === '/ct/v1/get-entries' && options.entriesGate) {
+      void options.entriesGate.then(() => serveEntries(record, fault, res));
+      return;
+    }
     if (u.pathname === '/ct/v1/get-entries') {
-      const start = record.start;
-      const end = record.end;
-      if (start === null || end === null || !Number.isInteger(start) || !Number.isInteger(end) || start < 0 || end < start) {
-        res.writeHead(400).end('bad start/end');
-        return;
-      }
-      // Like a load-balanced log, entries are served up to the real size whatever get-sth says.
-      if (start >= size) {
-        res.writeHead(400).end('start beyond tree size');
-        return;
-      }
-      let last = Math.min(end, size - 1, Math.floor(start / pageSize) * pageSize + pageSize - 1);
-      if (fault?.kind === 'more-than-asked') last = Math.min(size - 1, end + 1);
-      if (fault?.kind === 'empty') last = start - 1;
-      const entries = leaves.slice(start, last + 1).map((l) => ({ leaf_input: l.leafInput, extra_data: l.extraData }));
-      if (fault?.kind === 'garbage-leaf' && entries.length > 0) entries[0] = { leaf_input: Buffer.from('not a leaf').toString('base64'), extra_data: '' };
-      record.served = entries.length;
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ entries }));
+      serveEntries(record, fault, res);
       return;
     }
     res.writeHead(404).end('not found');
+  };
+
+  const serveEntries = (record: LogRequest, fault: Fault | null, res: ServerResponse): void => {
+    const start = record.start;
+    const end = record.end;
+    if (start === null || end === null || !Number.isInteger(start) || !Number.isInteger(end) || start < 0 || end < start) {
+      res.writeHead(400).end('bad start/end');
+      return;
+    }
+    // Like a load-balanced log, entries are served up to the real size whatever get-sth says.
+    if (start >= size) {
+      res.writeHead(400).end('start beyond tree size');
+      return;
+    }
+    let last = Math.min(end, size - 1, Math.floor(start / pageSize) * pageSize + pageSize - 1);
+    if (fault?.kind === 'more-than-asked') last = Math.min(size - 1, end + 1);
+    if (fault?.kind === 'empty') last = start - 1;
+    const entries = leaves.slice(start, last + 1).map((l) => ({ leaf_input: l.leafInput, extra_data: l.extraData }));
+    if (fault?.kind === 'garbage-leaf' && entries.length > 0) entries[0] = { leaf_input: Buffer.from('not a leaf').toString('base64'), extra_data: '' };
+    record.served = entries.length;
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ entries }));
   };
 
   const server: Server = createServer(handle);

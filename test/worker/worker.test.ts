@@ -44,15 +44,21 @@ test('a worker scans every assignment of two categories against the real manager
 });
 
 test('with the manager away, finds are spooled and delivered once it is back; a restart picks up a non-empty spool', async () => {
-  const log = await startRealLeafLog({ size: 600, pageSize: 32 });
+  // The log holds every get-entries answer until the manager is gone, so nothing can be uploaded before.
+  let openLog = (): void => {};
+  const entriesGate = new Promise<void>((resolve) => (openLog = resolve));
+  const log = await startRealLeafLog({ size: 600, pageSize: 32, entriesGate });
   const manager = await startManager([{ name: 'g1', category: 'google', log }], { assignmentSize: 600 });
   const spool = await tempDir('ctjp-worker-');
+  const workers: Worker[] = [];
   try {
-    // The worker gets its lease, then the manager goes away before the first upload.
+    // The worker gets its lease and starts fetching; then the manager goes away.
     const first = new Worker(workerConfig('bob', manager.url, spool.dir, { spoolRetryMs: 500, exitWhenIdle: false }), quiet);
+    workers.push(first);
     const firstRun = first.run();
-    await waitFor(async () => (await manager.app.db.selectFrom('leases').select('id').execute()).length > 0);
+    await waitFor(async () => log.requests.some((r) => r.path === '/ct/v1/get-entries'));
     await manager.goAway();
+    openLog();
     // Scans everything, spools its finds; then stop it while the manager is still away.
     await waitFor(async () => first.uploader.spool.itemCount > 0 && [...log.requests].some((r) => r.end === 599 && r.served > 0));
     await first.shutdown('test', 0);
@@ -61,6 +67,7 @@ test('with the manager away, finds are spooled and delivered once it is back; a 
     await manager.comeBack();
     assert.equal((await readdir(spool.dir)).filter((f) => f.startsWith('unit-')).length, 1, 'one spooled unit left by the first run');
     const second = new Worker(workerConfig('bob', manager.url, spool.dir, { spoolRetryMs: 500, exitWhenIdle: false }), quiet);
+    workers.push(second);
     const secondRun = second.run();
     await waitFor(async () => ((await storedIndexes(manager.app)).get('g1') ?? []).length === log.jpIndexes.length);
     await second.shutdown('test', 0);
@@ -68,6 +75,8 @@ test('with the manager away, finds are spooled and delivered once it is back; a 
     assert.deepEqual((await storedIndexes(manager.app)).get('g1'), log.jpIndexes);
     assert.deepEqual((await readdir(spool.dir)).filter((f) => f.startsWith('unit-')), [], 'the spool is empty once delivered');
   } finally {
+    // A failed wait must not leave a worker running until the whole file times out.
+    await Promise.all(workers.map((w) => w.shutdown('test over', 0)));
     await spool.remove();
     await manager.close();
     await log.close();
