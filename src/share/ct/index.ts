@@ -3,5 +3,6 @@ export * from './errors.js';
 export * from './bytes.js';
 export * from './leaf.js';
 export * from './merkle.js';
+export * from './compact-range.js';
 export * from './sth.js';
 export * from './client.js';

@@ -29,18 +29,22 @@ export function splitPoint(n: number): number {
 }
 
 /**
- * RFC 9162 §2.1.3.2: does `path` prove that `leafHashValue` sits at `index`
- * in the tree of `treeSize` leaves whose root is `root`?
+ * The root implied by an inclusion proof, and the proof's left siblings
+ * (bottom-up: they are the compact range [0, index), see compact-range.ts).
+ * Null when the path has the wrong shape for (index, treeSize).
+ * The walk is RFC 9162 §2.1.3.2.
  */
-export function verifyInclusion(leafHashValue: Uint8Array, index: number, treeSize: number, path: Uint8Array[], root: Uint8Array): boolean {
-  if (!isSafeIndex(index) || !isSafeIndex(treeSize) || index >= treeSize) return false;
+export function walkInclusionProof(leafHashValue: Uint8Array, index: number, treeSize: number, path: readonly Uint8Array[]): { root: Buffer; leftSiblings: Uint8Array[] } | null {
+  if (!isSafeIndex(index) || !isSafeIndex(treeSize) || index >= treeSize) return null;
   let fn = index;
   let sn = treeSize - 1;
-  let r: Uint8Array = leafHashValue;
+  let r = Buffer.from(leafHashValue);
+  const leftSiblings: Uint8Array[] = [];
   for (const p of path) {
-    if (p.length !== 32 || sn === 0) return false;
+    if (p.length !== 32 || sn === 0) return null;
     if (fn % 2 === 1 || fn === sn) {
       r = hashChildren(p, r);
+      leftSiblings.push(p);
       if (fn % 2 === 0) {
         while (fn % 2 === 0 && fn !== 0) {
           fn = Math.floor(fn / 2);
@@ -53,7 +57,16 @@ export function verifyInclusion(leafHashValue: Uint8Array, index: number, treeSi
     fn = Math.floor(fn / 2);
     sn = Math.floor(sn / 2);
   }
-  return sn === 0 && equalBytes(r, root);
+  return sn === 0 ? { root: r, leftSiblings } : null;
+}
+
+/**
+ * RFC 9162 §2.1.3.2: does `path` prove that `leafHashValue` sits at `index`
+ * in the tree of `treeSize` leaves whose root is `root`?
+ */
+export function verifyInclusion(leafHashValue: Uint8Array, index: number, treeSize: number, path: Uint8Array[], root: Uint8Array): boolean {
+  const walked = walkInclusionProof(leafHashValue, index, treeSize, path);
+  return walked !== null && equalBytes(walked.root, root);
 }
 
 // Tree sizes exceed 2^31, so no bitwise tricks here.
