@@ -68,7 +68,7 @@ export class CompactRange {
   /** MTH of the leaves [0, size) (RFC 6962 §2.1); the empty-tree root is not needed here. */
   root(): Buffer {
     if (this.nodes.length === 0) throw new RangeError('an empty range has no root here');
-    let h = Buffer.from(this.nodes[this.nodes.length - 1].hash);
+    let h: Buffer = Buffer.from(this.nodes[this.nodes.length - 1].hash);
     for (let i = this.nodes.length - 2; i >= 0; i--) h = hashChildren(this.nodes[i].hash, h);
     return h;
   }

@@ -38,7 +38,7 @@ export function walkInclusionProof(leafHashValue: Uint8Array, index: number, tre
   if (!isSafeIndex(index) || !isSafeIndex(treeSize) || index >= treeSize) return null;
   let fn = index;
   let sn = treeSize - 1;
-  let r = Buffer.from(leafHashValue);
+  let r: Buffer = Buffer.from(leafHashValue);
   const leftSiblings: Uint8Array[] = [];
   for (const p of path) {
     if (p.length !== 32 || sn === 0) return null;
