@@ -12,12 +12,15 @@
  * - 429 waits for Retry-After when given, else backs off with jitter and spaces all
  *   requests to the log further apart; 5xx, empty answers and network errors back off too;
  * - the signed tree head is verified when the log's key is known, only the largest one is
- *   kept, and no entry at or beyond its tree size is asked for.
+ *   kept, and no entry at or beyond its tree size is asked for;
+ * - the scanned range is proven to be in the log's tree with two inclusion proofs
+ *   (range-verifier.ts); the verdict is `verification` once the scan ends.
  */
 import { request } from 'undici';
-import { CtDecodeError, TlsReader, decodeBase64, decodeMerkleTreeLeaf, parseSth, verifySthSignature, type SignedTreeHead } from '../share/ct/index.js';
+import { CtDecodeError, TlsReader, decodeBase64, decodeMerkleTreeLeaf, leafHash, parseSth, verifySthSignature, type SignedTreeHead } from '../share/ct/index.js';
 import { DEFAULT_BACKOFF, Pacer, backoffDelay, parseRetryAfter, sleep, type BackoffPolicy } from './backoff.js';
 import { leafCoversJp } from './jp-filter.js';
+import { ContradictoryProof, RangeVerifier, type LeafProof, type RangeVerification } from './range-verifier.js';
 import { RoutePool, type Route } from './routes.js';
 
 export interface FoundEntry {
@@ -39,7 +42,8 @@ export type CollectorEvent =
   | { type: 'stale-tree-head'; treeSize: number; kept: number }
   | { type: 'rate-limited'; waitMs: number; retryAfter: boolean; route: string }
   | { type: 'retry'; reason: string; waitMs: number; route: string }
-  | { type: 'waiting-for-log'; treeSize: number; end: number };
+  | { type: 'waiting-for-log'; treeSize: number; end: number }
+  | { type: 'range-verification'; verification: RangeVerification };
 
 export interface CollectorOptions {
   /** The log's base URL; `ct/v1/...` is appended. */
@@ -70,6 +74,8 @@ export interface CollectorOptions {
   treeHeadRefreshMs?: number;
   /** Give up (throw CtLogUnavailableError) after failing without a single success for this long. */
   giveUpAfterMs?: number;
+  /** Prove the scanned range is in the log's tree (two inclusion proofs per scan; default true). */
+  verifyRange?: boolean;
   /** Which leaves to keep; by default those covering a `.jp` name. */
   keep?: (leafInput: Uint8Array) => boolean;
   signal?: AbortSignal;
@@ -147,7 +153,11 @@ interface FetchedRange {
   /** Entries read, from `start` on (may be fewer than asked). */
   count: number;
   found: FoundEntry[];
+  /** Their leaf hashes, when the range is being verified. */
+  hashes: Buffer[];
 }
+
+const PROOF_TRIES = 4;
 
 export class CtLogCollector {
   readonly stats: CollectorStats = { requests: 0, entries: 0, found: 0, rateLimited: 0, retries: 0, pageSize: null, treeSize: null };
@@ -161,6 +171,8 @@ export class CtLogCollector {
   private pageSize: number | null = null;
   private lastSuccess = Date.now();
   private answered = false;
+  private readonly verifier: RangeVerifier | null;
+  private verdict: RangeVerification | null = null;
 
   constructor(private readonly options: CollectorOptions) {
     const { start, end } = options;
@@ -174,10 +186,18 @@ export class CtLogCollector {
     this.pacer = new Pacer(options.minRequestIntervalMs ?? 0);
     this.backoff = options.backoff ?? DEFAULT_BACKOFF;
     this.keep = options.keep ?? leafCoversJp;
+    this.verifier = options.verifyRange === false ? null : new RangeVerifier(start, end, (i, h) => this.proveLeaf(i, h), (options.logKey ?? null) !== null);
     if (options.pageSize && options.pageSize > 0) {
       this.pageSize = Math.min(options.pageSize, this.batchSize);
       this.stats.pageSize = this.pageSize;
     }
+  }
+
+  /** Whether the scanned range is proven to be in the log's tree; `unverified` until the scan has ended. */
+  get verification(): RangeVerification {
+    const { start, end } = this.options;
+    if (this.verdict !== null) return this.verdict;
+    return { state: 'unverified', start, end, reason: this.verifier === null ? 'verification switched off' : 'the scan did not reach the end' };
   }
 
   /** The manager asked for slower scanning: space request starts at least this far apart. */
@@ -249,6 +269,7 @@ export class CtLogCollector {
             done.delete(nextToYield);
             const c: ScannedChunk = { start: chunk.start, end: chunk.start + chunk.count - 1, found: chunk.found };
             nextToYield = c.end + 1;
+            await this.verifier?.take(chunk.start, chunk.hashes);
             yield c;
             chunk = done.get(nextToYield);
           }
@@ -263,6 +284,10 @@ export class CtLogCollector {
           continue;
         }
         await Promise.race(inFlight.values());
+      }
+      if (this.verifier !== null) {
+        this.verdict = await this.verifier.finish();
+        this.emit({ type: 'range-verification', verification: this.verdict });
       }
     } catch (err) {
       if (signal?.aborted) return;
@@ -333,7 +358,7 @@ export class CtLogCollector {
   }
 
   /** One request with every retry it takes; only a usable answer or give-up leaves here. */
-  private async withRetries<T>(what: string, attempt: (route: Route) => Promise<T>): Promise<T> {
+  private async withRetries<T>(what: string, attempt: (route: Route) => Promise<T>, maxTries = Infinity): Promise<T> {
     const signal = this.options.signal;
     for (let tries = 1; ; tries++) {
       signal?.throwIfAborted();
@@ -347,7 +372,7 @@ export class CtLogCollector {
         this.lastSuccess = Date.now();
         return value;
       } catch (err) {
-        if (signal?.aborted) throw err;
+        if (signal?.aborted || err instanceof ContradictoryProof) throw err;
         if (err instanceof HttpStatusError && err.status === 429) {
           this.stats.rateLimited++;
           this.routes.succeeded(route);
@@ -371,6 +396,7 @@ export class CtLogCollector {
           this.routes.failed(route, reason);
         }
       }
+      if (tries >= maxTries) throw new Error(reason);
       this.stats.retries++;
       const waitMs = backoffDelay(tries, this.backoff);
       this.emit({ type: 'retry', reason, waitMs, route: route.label });
@@ -406,6 +432,7 @@ export class CtLogCollector {
       if (entries.length === 0) throw new BadResponse('empty entries array inside the tree');
       if (entries.length > asked) throw new BadResponse(`${entries.length} entries returned, ${asked} asked`);
       const found: FoundEntry[] = [];
+      const hashes: Buffer[] = [];
       for (let i = 0; i < entries.length; i++) {
         const index = range.start + i;
         const e = entries[i] as { leaf_input?: unknown } | null;
@@ -415,13 +442,45 @@ export class CtLogCollector {
         const decoded = decodeMerkleTreeLeaf(leaf);
         const claimed = leafIndexExtension(decoded.extensions);
         if (claimed !== null && claimed !== index) throw new BadResponse(`entry ${index} says it is entry ${claimed}`);
+        if (this.verifier !== null) hashes.push(leafHash(leaf));
         if (this.keep(leaf)) found.push({ index, leafInput: b64 });
       }
       this.learnPageSize(range, entries.length);
       this.answered = true;
       this.stats.entries += entries.length;
       this.stats.found += found.length;
-      return { start: range.start, count: entries.length, found };
+      return { start: range.start, count: entries.length, found, hashes };
     });
+  }
+
+  /**
+   * The inclusion proof of one scanned leaf in the largest tree head held.
+   * By hash first (what every RFC 6962 log serves); a log holding the same
+   * leaf twice answers with the other index, so then by index.
+   */
+  private async proveLeaf(index: number, hash: Uint8Array): Promise<LeafProof> {
+    const sth = this.sth;
+    if (sth === null || index >= sth.treeSize) throw new Error(`entry ${index} is not below a verified tree head`);
+    const n = sth.treeSize;
+    const auditPath = (body: unknown): Uint8Array[] => {
+      const path = (body as { audit_path?: unknown } | null)?.audit_path;
+      if (!Array.isArray(path) || path.length > 64 || path.some((p) => typeof p !== 'string')) throw new BadResponse('no audit_path array of base64 strings');
+      return path.map((p: string, i) => decodeBase64(p, `audit_path[${i}]`));
+    };
+    return this.withRetries(
+      `inclusion proof of ${index}`,
+      async (route) => {
+        const byHash = await this.getJson(`get-proof-by-hash?hash=${encodeURIComponent(Buffer.from(hash).toString('base64'))}&tree_size=${n}`, route);
+        const leafIndex = (byHash as { leaf_index?: unknown } | null)?.leaf_index;
+        if (typeof leafIndex !== 'number') throw new BadResponse('no leaf_index in the proof');
+        if (leafIndex === index) return { path: auditPath(byHash), sth };
+        const byIndex = await this.getJson(`get-entry-and-proof?leaf_index=${index}&tree_size=${n}`, route);
+        const leafInput = (byIndex as { leaf_input?: unknown } | null)?.leaf_input;
+        if (typeof leafInput !== 'string') throw new BadResponse('no leaf_input in get-entry-and-proof');
+        if (!leafHash(decodeBase64(leafInput, 'leaf_input')).equals(hash)) throw new ContradictoryProof(`the log holds another leaf at ${index} than get-entries served`);
+        return { path: auditPath(byIndex), sth };
+      },
+      PROOF_TRIES,
+    );
   }
 }

@@ -2,8 +2,9 @@
  * A small but real RFC 6962 log over HTTP for the worker's tests: it serves
  * the real leaves of test/data/ct-real (repeated to the size asked for) with
  * a Google-style page cap (32 entries, aligned), a tree head signed with a
- * fresh ECDSA key, and faults on demand (429 with or without Retry-After,
- * 5xx, dropped connections, a tree head that is stale or badly signed).
+ * fresh ECDSA key, inclusion proofs (by hash and by index), and faults on
+ * demand (429 with or without Retry-After, 5xx, dropped connections, a tree
+ * head that is stale or badly signed, a leaf that is not the one in the tree).
  */
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -16,7 +17,9 @@ export type Fault =
   | { kind: 'drop' }
   | { kind: 'more-than-asked' }
   | { kind: 'empty' }
-  | { kind: 'garbage-leaf' };
+  | { kind: 'garbage-leaf' }
+  /** The first entry served is a real, well-formed leaf, but not the one the tree holds there. */
+  | { kind: 'swapped-leaf' };
 
 export interface LogRequest {
   path: string;
@@ -61,6 +64,8 @@ export async function startRealLeafLog(options: RealLeafLogOptions = {}): Promis
   const distinct = real.map((e) => ({ leafInput: e.leafInput.toString('base64'), extraData: e.extraData.toString('base64'), coversJp: e.expected.covers_jp === true }));
   const leaves = Array.from({ length: size }, (_, i) => distinct[i % distinct.length]);
   const distinctHashes = real.map((e) => leafHash(e.leafInput));
+  // Leaves repeat, so a hash names its first index (as in a real log that logged a leaf twice).
+  const firstIndexOfHash = new Map(distinctHashes.map((h, i) => [h.toString('base64'), i]));
   const tree = new MerkleTree();
   for (let i = 0; i < size; i++) tree.appendLeafHash(distinctHashes[i % distinctHashes.length]);
   const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
@@ -91,6 +96,18 @@ export async function startRealLeafLog(options: RealLeafLogOptions = {}): Promis
       res.writeHead(200, { 'content-type': 'application/json' }).end(sthBody(privateKey, published));
       return;
     }
+    if (u.pathname === '/ct/v1/get-proof-by-hash' || u.pathname === '/ct/v1/get-entry-and-proof') {
+      const treeSize = num('tree_size');
+      const index = u.pathname.endsWith('by-hash') ? firstIndexOfHash.get(u.searchParams.get('hash') ?? '') : num('leaf_index');
+      if (treeSize === null || !Number.isInteger(treeSize) || treeSize < 1 || treeSize > size || index === undefined || index === null || !Number.isInteger(index) || index < 0 || index >= treeSize) {
+        res.writeHead(400).end('bad hash, leaf_index or tree_size');
+        return;
+      }
+      const auditPath = tree.inclusionProof(index, treeSize).map((h) => h.toString('base64'));
+      const body = u.pathname.endsWith('by-hash') ? { leaf_index: index, audit_path: auditPath } : { leaf_input: leaves[index].leafInput, extra_data: leaves[index].extraData, audit_path: auditPath };
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+      return;
+    }
     if (u.pathname === '/ct/v1/get-entries' && options.entriesGate) {
       void options.entriesGate.then(() => serveEntries(record, fault, res));
       return;
@@ -119,6 +136,10 @@ export async function startRealLeafLog(options: RealLeafLogOptions = {}): Promis
     if (fault?.kind === 'empty') last = start - 1;
     const entries = leaves.slice(start, last + 1).map((l) => ({ leaf_input: l.leafInput, extra_data: l.extraData }));
     if (fault?.kind === 'garbage-leaf' && entries.length > 0) entries[0] = { leaf_input: Buffer.from('not a leaf').toString('base64'), extra_data: '' };
+    if (fault?.kind === 'swapped-leaf' && entries.length > 0) {
+      const other = distinct.find((d) => d.leafInput !== leaves[start].leafInput)!;
+      entries[0] = { leaf_input: other.leafInput, extra_data: other.extraData };
+    }
     record.served = entries.length;
     res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ entries }));
   };

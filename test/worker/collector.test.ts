@@ -220,6 +220,72 @@ test('an aborted scan stops quietly after the chunks already read', async () => 
     });
     assert.ok(chunks.length >= 3 && chunks.length < 32);
     assertTiles(chunks, 0, chunks.at(-1)!.end);
+    assert.equal(collector.verification.state, 'unverified');
+  } finally {
+    await log.close();
+  }
+});
+
+const proofRequests = (log: RealLeafLog) => log.requests.filter((r) => r.path === '/ct/v1/get-proof-by-hash' || r.path === '/ct/v1/get-entry-and-proof');
+
+test('every scanned range is proven to be in the signed tree with two inclusion proofs', async () => {
+  const log = await startRealLeafLog({ size: 1000, pageSize: 32 });
+  try {
+    // Unaligned, aligned, one entry, the first and the last entries of the tree.
+    for (const [start, end] of [[5, 900], [0, 999], [64, 127], [0, 0], [517, 517], [998, 999], [300, 301]] as const) {
+      const before = proofRequests(log).length;
+      const { collector, chunks, events } = await scan(log, { start, end, maxInFlight: 3 });
+      assertTiles(chunks, start, end);
+      assert.deepEqual(collector.verification, { state: 'verified', start, end, treeSize: 1000, signed: true }, `[${start}, ${end}]`);
+      assert.ok(events.some((e) => e.type === 'range-verification'));
+      const proofs = proofRequests(log).slice(before);
+      assert.ok(proofs.filter((r) => r.path === '/ct/v1/get-proof-by-hash').length === (start === end ? 1 : 2), `[${start}, ${end}] asked ${proofs.length} proofs`);
+    }
+    // The test log repeats its leaves, so entry 900's hash first names an earlier index: the proof is then asked by index.
+    assert.ok(proofRequests(log).some((r) => r.path === '/ct/v1/get-entry-and-proof'));
+  } finally {
+    await log.close();
+  }
+});
+
+test('a served leaf that is not the one in the tree fails the verification, wherever it is', async () => {
+  for (const swapAt of ['first', 'middle', 'last'] as const) {
+    let entriesSeen = 0;
+    const log = await startRealLeafLog({
+      size: 400,
+      pageSize: 32,
+      faultFor: (_n, req) => {
+        if (req.path !== '/ct/v1/get-entries') return null;
+        entriesSeen++;
+        const hit = req.start === { first: 10, middle: 128, last: 352 }[swapAt];
+        return hit && entriesSeen < 100 ? { kind: 'swapped-leaf' } : null;
+      },
+    });
+    try {
+      // Pages of 32: the request for the last page starts with entry 352, the range's end.
+      const { collector, chunks } = await scan(log, { start: 10, end: 352, batchSize: 32, maxInFlight: 1 });
+      assertTiles(chunks, 10, 352);
+      const v = collector.verification;
+      assert.equal(v.state, 'failed', `swapped ${swapAt}: ${JSON.stringify(v)}`);
+    } finally {
+      await log.close();
+    }
+  }
+});
+
+test('a log that serves no proofs leaves the range unverified and the scan complete', async () => {
+  const log = await startRealLeafLog({
+    size: 300,
+    faultFor: (_n, req) => (req.path === '/ct/v1/get-proof-by-hash' ? { kind: 'status', status: 404 } : null),
+  });
+  try {
+    const { collector, chunks } = await scan(log, { start: 0, end: 299 });
+    assertTiles(chunks, 0, 299);
+    assert.deepEqual(found(chunks), log.jpIndexes);
+    const v = collector.verification;
+    assert.equal(v.state, 'unverified');
+    assert.match(v.state === 'unverified' ? v.reason : '', /no inclusion proof for entry 0: inclusion proof of 0: HTTP 404/);
+    assert.equal(proofRequests(log).length, 4, 'a bounded number of tries');
   } finally {
     await log.close();
   }
