@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import type { Assignment, Directives, UploadItem } from '../share/api/index.js';
 import { sleep } from './backoff.js';
 import { CtLogCollector, CtLogUnavailableError, type CollectorEvent, type ScannedChunk } from './collector.js';
+import { leaseVerification, type RangeVerification } from './range-verifier.js';
 import type { WorkerConfig } from './config.js';
 import { ManagerClient, ManagerError } from './manager-client.js';
 import { knownLogKey } from './log-keys.js';
@@ -52,6 +53,8 @@ class CategoryRunner {
   /** Next index to scan. */
   position: number | null = null;
   collectedInLease = 0;
+  /** Verdicts of the scans of the current lease (one per collector run; a run restarts after a log outage). */
+  verifications: RangeVerification[] = [];
   /** The lease is fully scanned but the manager has not yet acknowledged its completion. */
   awaitingCompletion = false;
   readonly totals: Counters = { requests: 0, scanned: 0, found: 0, uploaded: 0, rateLimited: 0 };
@@ -75,6 +78,7 @@ class CategoryRunner {
     this.confirmed = a.start - 1;
     this.position = a.start;
     this.collectedInLease = 0;
+    this.verifications = [];
     this.awaitingCompletion = false;
     this.stopReason = null;
     this.controller = new AbortController();
@@ -174,6 +178,7 @@ class CategoryRunner {
         if (pending.length === 0) this.confirmed = scannedThrough;
         else if (pending.length >= w.uploader.maxItems || Date.now() - pendingSince >= FLUSH_EVERY_MS) await flush();
       }
+      if (!signal.aborted) this.verifications.push(collector.verification);
     } finally {
       account();
       // Also on shutdown: the last upload attempt (spooled if the manager does not take it).
@@ -209,6 +214,10 @@ class CategoryRunner {
       w.warn(`retry-${this.category}`, `${this.category}: ${a.log_name}: ${e.reason}; retrying in ${(e.waitMs / 1000).toFixed(1)} s via ${e.route}`);
     } else if (e.type === 'waiting-for-log') {
       w.warn(`grow-${this.category}`, `${this.category}: ${a.log_name} has only ${e.treeSize} entries; waiting for it to reach ${e.end + 1}`);
+    } else if (e.type === 'range-verification' && e.verification.state === 'failed') {
+      w.warn(`verify-${this.category}`, `❗ ${this.category}: ${a.log_name} ${e.verification.start}-${e.verification.end} is NOT in the log's signed tree: ${e.verification.reason}`);
+    } else if (e.type === 'range-verification' && e.verification.state === 'unverified') {
+      w.warn(`verify-${this.category}`, `${this.category}: ${a.log_name} ${e.verification.start}-${e.verification.end} could not be proven in the log's tree: ${e.verification.reason}`);
     } else if (e.type === 'stale-tree-head') {
       w.warn(`stale-${this.category}`, `${this.category}: ${a.log_name} served an older tree head (${e.treeSize} < ${e.kept}); ignored`);
     }
@@ -388,7 +397,8 @@ export class Worker {
   /** Report a lease as done; false when the manager could not be reached (the pings retry it). */
   async completeLease(a: Assignment): Promise<boolean> {
     try {
-      await this.client.complete({ worker_id: this.workerId, lease_id: a.lease_id });
+      const verification = leaseVerification(a.start, a.end, this.runner(a.category).verifications);
+      await this.client.complete({ worker_id: this.workerId, lease_id: a.lease_id, verification });
       return true;
     } catch (err) {
       if (err instanceof ManagerError && !err.retriable) {

@@ -184,3 +184,47 @@ test('a worker registers with its friend name and version and gets directives; a
     await env.cleanup();
   }
 });
+
+test("a completion carries the worker's verification verdict: kept on the lease, counted per log, bad verdicts refused", async () => {
+  const env = await testManagerEnv([{ name: g.name, category: 'google', url: g.url, key: g.key }], overrides);
+  try {
+    const app = await env.build();
+    await app.planner.planAll();
+    const complete = (lease_id: number, verification: unknown) => app.inject({ method: 'POST', url: '/api/v1/complete', payload: { worker_id: 'carol', lease_id, verification } });
+    const tables = () => rangeAndLeases(app);
+
+    const a = await instruct(app, 'carol');
+    const before = await tables();
+    for (const bad of [{ state: 'sure' }, { state: 'verified', tree_size: -1 }, { state: 'failed', reason: 'x'.repeat(501) }, { state: 'verified', extra: 1 }]) {
+      const r = await complete(a.lease_id, bad);
+      assert.equal(r.statusCode, 400, JSON.stringify(bad));
+      assert.match(r.json().message, /verification/);
+    }
+    assert.deepEqual(await tables(), before, 'a refused completion changes nothing');
+
+    assert.equal((await complete(a.lease_id, { state: 'verified', tree_size: 3000, signed: true })).statusCode, 200);
+    const b = await instruct(app, 'carol');
+    assert.equal((await complete(b.lease_id, { state: 'failed', reason: 'the entries 320-639 served do not hash into tree 3000' })).statusCode, 200);
+    const c = await instruct(app, 'carol');
+    assert.equal((await complete(c.lease_id, { state: 'unverified', reason: 'no proofs' })).statusCode, 200);
+    const d = await instruct(app, 'carol');
+    assert.equal((await app.inject({ method: 'POST', url: '/api/v1/complete', payload: { worker_id: 'carol', lease_id: d.lease_id } })).statusCode, 200);
+
+    const leases = await app.db.selectFrom('leases').select(['id', 'verification', 'verified_tree_size', 'verification_note']).orderBy('id').execute();
+    assert.deepEqual(
+      leases.map((l) => [l.verification, l.verified_tree_size, l.verification_note]),
+      [
+        ['verified', 3000, null],
+        ['failed', null, 'the entries 320-639 served do not hash into tree 3000'],
+        ['unverified', null, 'no proofs'],
+        [null, null, null],
+      ],
+    );
+    const status = (await app.inject({ method: 'GET', url: '/api/v1/status' })).json() as StatusResponse;
+    assert.equal(status.logs[0].verified, 320);
+    assert.equal(status.logs[0].verification_failures, 1);
+    assert.equal(status.logs[0].scanned, 4 * 320);
+  } finally {
+    await env.cleanup();
+  }
+});

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { readdir } from 'node:fs/promises';
 import { test } from 'node:test';
+import type { StatusResponse } from '../../src/share/api/index.js';
 import { Worker } from '../../src/worker/worker.js';
 import { startRealLeafLog, type Fault } from '../helpers/real-leaf-log.js';
 import { leaseCoverage, startManager, storedIndexes, tempDir, workerConfig } from '../helpers/worker-env.js';
@@ -32,8 +33,15 @@ test('a worker scans every assignment of two categories against the real manager
       const c = coverage.get(name)!;
       for (let i = 0; i < size; i++) assert.equal(c.get(i), 1, `${name} index ${i} covered ${c.get(i) ?? 0} times`);
     }
-    const leases = await manager.app.db.selectFrom('leases').select(['state']).execute();
+    const leases = await manager.app.db.selectFrom('leases').select(['state', 'verification', 'verified_tree_size']).execute();
     assert.ok(leases.every((l) => l.state === 'completed'));
+    // Each lease was proven to be in the log's signed tree, and the status counts it.
+    assert.deepEqual(leases.filter((l) => l.verification !== 'verified'), []);
+    const status = await manager.app.inject({ method: 'GET', url: '/api/v1/status' });
+    const logs = new Map(status.json<StatusResponse>().logs.map((l) => [l.name, l]));
+    assert.equal(logs.get('g1')!.verified, 700);
+    assert.equal(logs.get('d1')!.verified, 500);
+    assert.equal(logs.get('g1')!.verification_failures, 0);
     assert.ok(lines.some((l) => l.includes('🇯🇵 JP:')));
   } finally {
     await spool.remove();

@@ -192,10 +192,24 @@ const rangesByStart: Migration = {
   },
 };
 
+/** Workers prove the entries of a lease are in the log's tree; the verdict is kept per lease and counted per log. */
+const leaseVerification: Migration = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    await sql.raw(`ALTER TABLE leases
+        ADD COLUMN verification VARCHAR(16) NULL,
+        ADD COLUMN verified_tree_size BIGINT NULL,
+        ADD COLUMN verification_note VARCHAR(500) NULL`).execute(db);
+    await sql.raw(`ALTER TABLE log_counters
+        ADD COLUMN verified BIGINT NOT NULL DEFAULT 0,
+        ADD COLUMN verification_failures BIGINT NOT NULL DEFAULT 0`).execute(db);
+  },
+};
+
 export const MIGRATIONS: Record<string, Migration> = {
   '0001_initial': initial,
   '0002_log_counters': logCounters,
   '0003_ranges_by_start': rangesByStart,
+  '0004_lease_verification': leaseVerification,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -49,6 +49,10 @@ export interface LogCountersTable {
   certificates: Generated<number>;
   /** (log, index) sightings stored. */
   sightings: Generated<number>;
+  /** Entries of completed leases proven to be in a signed tree head. */
+  verified: Generated<number>;
+  /** Completed leases whose entries contradicted the log's proofs. */
+  verification_failures: Generated<number>;
 }
 
 /** A contiguous part of a log's target range; at most one active lease at a time. */
@@ -83,6 +87,10 @@ export interface LeasesTable {
   created_at: Timestamp;
   last_progress_at: Timestamp;
   ended_at: Timestamp | null;
+  /** What the worker reported on completion: verified | failed | unverified (null: not reported). */
+  verification: string | null;
+  verified_tree_size: number | null;
+  verification_note: string | null;
 }
 
 export interface WorkersTable {

@@ -13,32 +13,34 @@ export interface LogCounts {
   scanned: number;
   certificates: number;
   sightings: number;
+  verified: number;
+  verification_failures: number;
 }
+
+const COUNTS = ['scanned', 'certificates', 'sightings', 'verified', 'verification_failures'] as const;
 
 /** Add to the counters of several logs (in log id order, one shard per call). */
 export async function addLogCounts(trx: Trx, additions: Map<number, Partial<LogCounts>>): Promise<void> {
   const rows = [...additions]
-    .map(([logId, a]) => ({ log_id: logId, scanned: a.scanned ?? 0, certificates: a.certificates ?? 0, sightings: a.sightings ?? 0 }))
-    .filter((r) => r.scanned > 0 || r.certificates > 0 || r.sightings > 0)
+    .map(([logId, a]) => ({ log_id: logId, ...Object.fromEntries(COUNTS.map((c) => [c, a[c] ?? 0])) }) as { log_id: number } & LogCounts)
+    .filter((r) => COUNTS.some((c) => r[c] > 0))
     .sort((a, b) => a.log_id - b.log_id);
   if (rows.length === 0) return;
   const shard = Math.floor(Math.random() * LOG_COUNTER_SHARDS);
   await trx
     .insertInto('log_counters')
     .values(rows.map((r) => ({ ...r, shard })))
-    .onDuplicateKeyUpdate({
-      scanned: sql`scanned + VALUES(scanned)`,
-      certificates: sql`certificates + VALUES(certificates)`,
-      sightings: sql`sightings + VALUES(sightings)`,
-    })
+    .onDuplicateKeyUpdate(Object.fromEntries(COUNTS.map((c) => [c, sql`${sql.ref(c)} + VALUES(${sql.ref(c)})`])))
     .execute();
 }
+
+export const NO_COUNTS: Readonly<LogCounts> = { scanned: 0, certificates: 0, sightings: 0, verified: 0, verification_failures: 0 };
 
 export async function loadLogCounts(db: Db): Promise<Map<number, LogCounts>> {
   const rows = await db
     .selectFrom('log_counters')
-    .select(['log_id', sql<number>`SUM(scanned)`.as('scanned'), sql<number>`SUM(certificates)`.as('certificates'), sql<number>`SUM(sightings)`.as('sightings')])
+    .select(['log_id', ...COUNTS.map((c) => sql<number>`SUM(${sql.ref(c)})`.as(c))])
     .groupBy('log_id')
     .execute();
-  return new Map(rows.map((r) => [r.log_id, { scanned: Number(r.scanned), certificates: Number(r.certificates), sightings: Number(r.sightings) }]));
+  return new Map(rows.map((r) => [r.log_id, Object.fromEntries(COUNTS.map((c) => [c, Number(r[c])])) as unknown as LogCounts]));
 }

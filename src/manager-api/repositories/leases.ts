@@ -9,6 +9,7 @@
  * processes.
  */
 import { sql } from 'kysely';
+import type { LeaseVerification } from '../../share/api/index.js';
 import type { Trx } from '../db/transaction.js';
 import type { LeaseRow } from '../db/tables.js';
 
@@ -257,6 +258,15 @@ export async function recordProgress(trx: Trx, reports: { lease: LeaseRow; confi
  * End an active lease. Completed (or fully confirmed) leases finish their
  * range; others turn it into a resume-waiting range from confirmed + 1.
  */
+/** The worker's verdict on whether the lease's entries are in the log's signed tree. */
+export async function recordVerification(trx: Trx, leaseId: number, v: LeaseVerification): Promise<void> {
+  await trx
+    .updateTable('leases')
+    .set({ verification: v.state, verified_tree_size: v.state === 'verified' ? (v.tree_size ?? null) : null, verification_note: v.reason ?? null })
+    .where('id', '=', leaseId)
+    .execute();
+}
+
 export async function endLease(trx: Trx, lease: LeaseRow, state: LeaseEndState, now: Date): Promise<void> {
   const finished = state === 'completed' || lease.confirmed >= lease.end_index;
   await trx.updateTable('leases').set({ state, rate: 0, ended_at: now }).where('id', '=', lease.id).where('state', '=', 'active').execute();

@@ -7,7 +7,7 @@ import { sql } from 'kysely';
 import type { StatusResponse } from '../../share/api/index.js';
 import type { ManagerConfig } from '../config.js';
 import type { Db } from '../db/connect.js';
-import { loadLogCounts } from './counters.js';
+import { NO_COUNTS, loadLogCounts } from './counters.js';
 
 const iso = (d: Date | string | null): string | null => (d === null ? null : new Date(d).toISOString());
 
@@ -64,7 +64,7 @@ export async function buildStatus(db: Db, config: ManagerConfig, now: Date, days
     target_mode: l.target_mode,
     target_note: l.target_note,
     handed_out_to: (lowestFresh.get(l.id) ?? l.next_index) - 1,
-    ...(counts.get(l.id) ?? { scanned: 0, certificates: 0, sightings: 0 }),
+    ...(counts.get(l.id) ?? NO_COUNTS),
     rate: rateByLog.get(l.id) ?? 0,
     resume_waiting: waitingByLog.get(l.id) ?? 0,
     resume_waiting_entries: waitingEntriesByLog.get(l.id) ?? 0,

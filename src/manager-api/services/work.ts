@@ -8,8 +8,8 @@ import type { Db } from '../db/connect.js';
 import { inTransaction } from '../db/transaction.js';
 import type { LeaseRow } from '../db/tables.js';
 import { ApiProblem, conflict, unprocessable } from '../errors.js';
-import { claimAssignment, endLease, lockActiveLeasesOfWorker, lockLeases, recordProgress } from '../repositories/leases.js';
-import { addLogCounts } from '../repositories/counters.js';
+import { claimAssignment, endLease, lockActiveLeasesOfWorker, lockLeases, recordProgress, recordVerification } from '../repositories/leases.js';
+import { addLogCounts, type LogCounts } from '../repositories/counters.js';
 import { compareVersions } from '../repositories/settings.js';
 import { lockWorker, upsertAndLockWorker } from '../repositories/workers.js';
 
@@ -149,7 +149,16 @@ export async function complete(ctx: WorkContext, req: CompleteRequest, friendNam
     const worker = await lockWorker(trx, req.worker_id, friendName);
     const [lease] = await lockLeases(trx, [req.lease_id]);
     checkLeases([{ lease_id: req.lease_id, confirmed: lease?.end_index ?? 0 }], lease ? [lease] : [], worker.id);
-    await addLogCounts(trx, await recordProgress(trx, [{ lease, confirmed: lease.end_index }], now));
+    const counts: Map<number, Partial<LogCounts>> = await recordProgress(trx, [{ lease, confirmed: lease.end_index }], now);
+    const v = req.verification;
+    if (v !== undefined) {
+      await recordVerification(trx, lease.id, v);
+      const c = counts.get(lease.log_id) ?? {};
+      if (v.state === 'verified') c.verified = lease.end_index - lease.start_index + 1;
+      if (v.state === 'failed') c.verification_failures = 1;
+      counts.set(lease.log_id, c);
+    }
+    await addLogCounts(trx, counts);
     await endLease(trx, lease, 'completed', now);
     await trx.updateTable('workers').set({ state: 'alive', last_ping_at: now }).where('id', '=', worker.id).execute();
   });

@@ -16,3 +16,5 @@ export const LEASES_PER_REPORT_MAX = 64;
 export const INDEX_MAX = Number.MAX_SAFE_INTEGER;
 /** Header carrying a worker's credential: `Authorization: Bearer <token>`. */
 export const AUTH_SCHEME = 'Bearer';
+/** Longest reason a worker may give for a lease verification that failed or could not be done. */
+export const VERIFICATION_REASON_MAX = 500;

@@ -4,7 +4,7 @@
  * document; the worker builds its requests to match. The TypeScript types
  * beside them live in types.ts and must say the same thing.
  */
-import { CATEGORY_MAX, INDEX_MAX, LEAF_INPUT_MAX_CHARS, LEASES_PER_REPORT_MAX, NAME_MAX, UPLOAD_MAX_ITEMS, URL_MAX, VERSION_MAX } from './limits.js';
+import { CATEGORY_MAX, INDEX_MAX, LEAF_INPUT_MAX_CHARS, LEASES_PER_REPORT_MAX, NAME_MAX, UPLOAD_MAX_ITEMS, URL_MAX, VERIFICATION_REASON_MAX, VERSION_MAX } from './limits.js';
 
 const name = { type: 'string', minLength: 1, maxLength: NAME_MAX, pattern: '^[^\\u0000-\\u001f\\u007f]+$' } as const;
 const workerId = { type: 'string', minLength: 1, maxLength: NAME_MAX, pattern: '^[A-Za-z0-9._:-]+$' } as const;
@@ -195,11 +195,24 @@ export const staleLeaseErrorSchema = {
   },
 } as const;
 
+export const leaseVerificationSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['state'],
+  description: "Whether the worker proved the lease's entries are in the log's signed tree (two inclusion proofs).",
+  properties: {
+    state: { type: 'string', enum: ['verified', 'failed', 'unverified'] },
+    tree_size: { ...index, description: 'The tree size the proofs were for.' },
+    signed: { type: 'boolean', description: "The tree head carried the log key's signature." },
+    reason: { type: 'string', maxLength: VERIFICATION_REASON_MAX, description: 'Why it failed or could not be checked.' },
+  },
+} as const;
+
 export const completeRequestSchema = {
   type: 'object',
   additionalProperties: false,
   required: ['worker_id', 'lease_id'],
-  properties: { worker_id: workerId, lease_id: leaseId },
+  properties: { worker_id: workerId, lease_id: leaseId, verification: leaseVerificationSchema },
 } as const;
 
 export const completeResponseSchema = {
@@ -284,7 +297,7 @@ export const statusResponseSchema = {
       type: 'array',
       items: {
         type: 'object',
-        required: ['name', 'category', 'url', 'available', 'last_error', 'checked_at', 'tree_size', 'target_start', 'target_end', 'target_mode', 'target_note', 'handed_out_to', 'scanned', 'certificates', 'sightings', 'rate', 'resume_waiting', 'resume_waiting_entries'],
+        required: ['name', 'category', 'url', 'available', 'last_error', 'checked_at', 'tree_size', 'target_start', 'target_end', 'target_mode', 'target_note', 'handed_out_to', 'scanned', 'certificates', 'sightings', 'rate', 'resume_waiting', 'resume_waiting_entries', 'verified', 'verification_failures'],
         properties: {
           name: { type: 'string' },
           category: { type: 'string' },
@@ -304,6 +317,8 @@ export const statusResponseSchema = {
           rate: { type: 'number' },
           resume_waiting: { ...counter, description: 'Ranges waiting for resumption (left by dead or stopped workers).' },
           resume_waiting_entries: { ...counter, description: 'Entries in those ranges still to scan, from each resume point to its end.' },
+          verified: { ...counter, description: 'Entries in completed leases whose worker proved them to be in a signed tree head.' },
+          verification_failures: { ...counter, description: "Completed leases whose entries contradicted the log's inclusion proofs." },
         },
       },
     },

@@ -102,9 +102,21 @@ export interface PingResponse {
   directives: Directives;
 }
 
+/** Whether the worker proved the lease's entries are in the log's signed tree (two inclusion proofs). */
+export interface LeaseVerification {
+  state: 'verified' | 'failed' | 'unverified';
+  /** The tree size the proofs were for (verified only). */
+  tree_size?: number;
+  /** The tree head carried the log key's signature (verified only). */
+  signed?: boolean;
+  /** Why it failed or could not be checked. */
+  reason?: string;
+}
+
 export interface CompleteRequest {
   worker_id: string;
   lease_id: number;
+  verification?: LeaseVerification;
 }
 
 export interface CompleteResponse {
@@ -151,6 +163,10 @@ export interface LogStatus {
   rate: number;
   resume_waiting: number;
   resume_waiting_entries: number;
+  /** Entries in completed leases whose worker proved them to be in a signed tree head. */
+  verified: number;
+  /** Completed leases whose entries contradicted the log's inclusion proofs. */
+  verification_failures: number;
 }
 
 export interface WorkerStatus {

@@ -39,6 +39,14 @@ function LogRow({ log }: { log: LogStatus }) {
         <span>
           {t('eta')}: <Eta seconds={logEta(log)} />
         </span>
+        <span title={t('verifiedHint')} data-verified={log.verified}>
+          {t('verified')}: {formatCount(log.verified, lang)}
+        </span>
+        {log.verification_failures > 0 && (
+          <span class="pill pill-bad" role="alert" title={t('verificationFailuresHint')} data-verification-failures={log.verification_failures}>
+            {formatCount(log.verification_failures, lang)} {t('verificationFailures')}
+          </span>
+        )}
       </div>
     </li>
   );
