@@ -6,7 +6,9 @@
  * not counted against either scanner.
  *
  * Prints entries per second and CPU seconds per million entries for both,
- * and the ratios. Size: BENCH_ENTRIES (default 200000).
+ * and the ratios; also the collector without its range proof (leaf hashing
+ * and two inclusion proofs), to show what the proof costs.
+ * Size: BENCH_ENTRIES (default 200000).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -41,9 +43,10 @@ interface Result {
   seconds: number;
   cpuSeconds: number;
   found: number;
+  verification?: string;
 }
 
-async function benchCollector(info: LogInfo): Promise<Result> {
+async function benchCollector(info: LogInfo, verifyRange: boolean): Promise<Result> {
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   const collector = new CtLogCollector({
@@ -54,6 +57,7 @@ async function benchCollector(info: LogInfo): Promise<Result> {
     maxInFlight: IN_FLIGHT,
     logKey: Buffer.from(info.key, 'base64'),
     userAgent: 'ctjp-bench',
+    verifyRange,
   });
   let found = 0;
   await collector.run((c) => {
@@ -61,7 +65,7 @@ async function benchCollector(info: LogInfo): Promise<Result> {
   });
   const seconds = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
-  return { seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, found };
+  return { seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, found, verification: collector.verification.state };
 }
 
 /** utime + stime of a process, in seconds, from /proc. */
@@ -147,21 +151,24 @@ async function benchCertspotter(info: LogInfo): Promise<Result | string> {
 function line(name: string, r: Result, size: number): string {
   const rate = size / r.seconds;
   const cpuPerM = (r.cpuSeconds / size) * 1e6;
-  return `${name.padEnd(22)} ${Math.round(rate).toLocaleString('en-US').padStart(9)} entries/s   ${cpuPerM.toFixed(1).padStart(6)} CPU s per million entries   (${r.seconds.toFixed(2)} s wall, ${r.cpuSeconds.toFixed(2)} s CPU, ${r.found} .jp found)`;
+  return `${name.padEnd(30)} ${Math.round(rate).toLocaleString('en-US').padStart(9)} entries/s   ${cpuPerM.toFixed(1).padStart(6)} CPU s per million entries   (${r.seconds.toFixed(2)} s wall, ${r.cpuSeconds.toFixed(2)} s CPU, ${r.found} .jp found)`;
 }
 
 const { info, child } = await startLogServer();
 try {
   console.log(`log: ${info.size.toLocaleString('en-US')} real leaves (${info.jp} cover .jp), ${BATCH} per page, ${IN_FLIGHT} requests in flight, no rate limits`);
-  const ours = await benchCollector(info);
-  console.log(line('ctjp CtLogCollector', ours, info.size));
+  const unproven = await benchCollector(info, false);
+  console.log(line('ctjp CtLogCollector, no proof', unproven, info.size));
+  const ours = await benchCollector(info, true);
+  console.log(`${line('ctjp CtLogCollector', ours, info.size)} range ${ours.verification}`);
+  console.log(`range proof cost: CPU per entry ${(ours.cpuSeconds / unproven.cpuSeconds).toFixed(2)}× of the scan without it`);
   const theirs = await benchCertspotter(info);
   if (typeof theirs === 'string') {
     console.log(`certspotter: skipped (${theirs})`);
   } else {
     console.log(line('certspotter 0.16', theirs, info.size));
     console.log(`ratio (ctjp / certspotter): speed ${(theirs.seconds / ours.seconds).toFixed(2)}×, CPU per entry ${(ours.cpuSeconds / theirs.cpuSeconds).toFixed(2)}×`);
-    console.log('note: certspotter also verifies every entry into its Merkle tree and parses every certificate; ctjp parses only the leaves its .jp prefilter lets through.');
+    console.log('note: both prove every entry is in the signed tree; certspotter also parses every certificate, ctjp only the leaves its .jp prefilter lets through.');
   }
 } finally {
   child.kill('SIGTERM');
