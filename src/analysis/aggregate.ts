@@ -2,29 +2,17 @@
  * Folds lineages, one at a time, into the figures of the report. Memory grows with the number of
  * groups (organisation types, CAs) and expiry gaps, not with the number of certificates.
  */
+import type { SummaryLineage } from '../share/api/analysis.js';
 import { caName } from './cas.js';
 import { type CalendarShares, type DayClass, expectedShares } from './calendar.js';
-import { type AutomationClass, type Classification, type Readiness, SC081, classifyLineage, readiness } from './classify.js';
+import { type Evidence, type Readiness, SC081, classifyLineage, readiness } from './classify.js';
 import { type OrgType, primaryDomain } from './domains.js';
 import { type Lineage, issuanceJst } from './lineage.js';
 
-export interface LineageResult {
-  names: readonly string[];
-  domain: string;
+/** A lineage as the summary API serves it, with the analysis's own types where the API says only string or object. */
+export interface LineageResult extends SummaryLineage {
   org_type: OrgType;
-  /** Issuer organisation of the latest issuance; `cas` lists every CA seen in the lineage. */
-  ca: string;
-  cas: string[];
-  validation_level: string;
-  certificates: number;
-  issuances: number;
-  first_issued: string;
-  last_not_after: string;
-  class: AutomationClass;
-  lifetime_relative: boolean;
-  automated_with_lapses: boolean;
-  evidence: Classification['evidence'];
-  renewals: { not_before: string; interval_days: number; overlap_days: number; gap_days: number; ratio: number | null }[];
+  evidence: Evidence;
   readiness: Record<'200' | '100' | '47', Readiness>;
 }
 
