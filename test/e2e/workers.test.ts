@@ -15,7 +15,8 @@ import { startTestLogs } from '../../tools/testlog/index.js';
 import { parseFraction } from '../../src/manager-api/config.js';
 import { testManagerEnv } from '../helpers/manager.js';
 import { leaseCoverage, storedIndexes, tempDir } from '../helpers/worker-env.js';
-import { exitWithin, isRunning, startWorkerProcess, waitFor, type WorkerProcess } from '../helpers/worker-process.js';
+import { exitWithin, isRunning, startWorkerProcess, type WorkerProcess } from '../helpers/worker-process.js';
+import { waitFor } from '../helpers/wait.js';
 
 type Proc = WorkerProcess;
 

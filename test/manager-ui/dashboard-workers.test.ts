@@ -14,7 +14,8 @@ import { parseFraction } from '../../src/manager-api/config.js';
 import { API_PATHS, type StatusResponse, type WorkerStatus } from '../../src/share/api/index.js';
 import { testManagerEnv, type TestManagerEnv } from '../helpers/manager.js';
 import { tempDir } from '../helpers/worker-env.js';
-import { exitWithin, isRunning, startWorkerProcess, waitFor, type WorkerProcess } from '../helpers/worker-process.js';
+import { exitWithin, isRunning, startWorkerProcess, type WorkerProcess } from '../helpers/worker-process.js';
+import { waitFor } from '../helpers/wait.js';
 import { ARTIFACTS_DIR, launchChromium, type Browser } from '../helpers/browser.js';
 
 const HOSTILE_FRIEND = '<img src=x onerror=alert(1)>';

@@ -13,6 +13,7 @@ import { parseLeaf } from '../../src/share/x509/index.js';
 import { deadLogUrl, startTestLog, type TestLog } from '../helpers/ct-test-log.js';
 import { testManagerEnv, type TestManagerEnv } from '../helpers/manager.js';
 import { ARTIFACTS_DIR, launchChromium, type Browser } from '../helpers/browser.js';
+import { waitFor } from '../helpers/wait.js';
 
 const HOSTILE_FRIEND = '<img src=x onerror=alert(1)>';
 // Versions are refused by the manager unless they match [0-9A-Za-z.+_-]+; friend names are free text.
@@ -67,14 +68,6 @@ class FakeFriend {
   }
   async ping(leases: { lease_id: number; confirmed: number }[], extra: Record<string, number> = {}): Promise<void> {
     await api('POST', API_PATHS.ping, { worker_id: this.workerId, version: this.version, leases, ...extra });
-  }
-}
-
-async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
   }
 }
 
