@@ -16,7 +16,7 @@ import { testManagerEnv, type TestManagerEnv } from '../helpers/manager.js';
 import { tempDir } from '../helpers/worker-env.js';
 import { exitWithin, isRunning, startWorkerProcess, type WorkerProcess } from '../helpers/worker-process.js';
 import { waitFor } from '../helpers/wait.js';
-import { ARTIFACTS_DIR, launchChromium, type Browser } from '../helpers/browser.js';
+import { ARTIFACTS_DIR, launchChromium, openWatchedPage, pageWidths, type Browser } from '../helpers/browser.js';
 
 const HOSTILE_FRIEND = '<img src=x onerror=alert(1)>';
 const PLAIN_FRIEND = 'bob';
@@ -95,14 +95,7 @@ test('real workers on the dashboard: alive with names as text, totals as the sta
   const plainId = (await workerOf(PLAIN_FRIEND))!.worker_id;
 
   browser = await launchChromium();
-  const dialogs: string[] = [];
-  const pageErrors: string[] = [];
-  const page = await browser.context.newPage();
-  page.on('dialog', (d) => {
-    dialogs.push(d.message());
-    void d.dismiss();
-  });
-  page.on('pageerror', (e) => pageErrors.push(e.message));
+  const { page, dialogs, pageErrors } = await openWatchedPage(browser);
   try {
     await page.setViewportSize({ width: 1280, height: 900 });
     await page.goto(base + '/');
@@ -156,7 +149,7 @@ test('real workers on the dashboard: alive with names as text, totals as the sta
     await waitFor(
       'the page to fit the phone width',
       async () => {
-        widths = await page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, client: document.documentElement.clientWidth }));
+        widths = await pageWidths(page);
         return widths.scroll <= widths.client;
       },
       60_000,

@@ -12,7 +12,7 @@ import { API_PATHS, type AnalysisGroup, type AnalysisSummaryResponse, type Assig
 import { parseLeaf } from '../../src/share/x509/index.js';
 import { deadLogUrl, startTestLog, type TestLog } from '../helpers/ct-test-log.js';
 import { testManagerEnv, type TestManagerEnv } from '../helpers/manager.js';
-import { ARTIFACTS_DIR, launchChromium, type Browser } from '../helpers/browser.js';
+import { ARTIFACTS_DIR, launchChromium, openWatchedPage, pageWidths, type Browser } from '../helpers/browser.js';
 import { waitFor } from '../helpers/wait.js';
 
 const HOSTILE_FRIEND = '<img src=x onerror=alert(1)>';
@@ -162,14 +162,7 @@ test('the dashboard shows the manager totals, every worker, a dead one marked, h
   // alice keeps pinging; the hostile friend goes silent and must turn dead.
   const keepAlive = setInterval(() => void alicePing().catch(() => {}), 500);
 
-  const dialogs: string[] = [];
-  const pageErrors: string[] = [];
-  const page = await browser.context.newPage();
-  page.on('dialog', (d) => {
-    dialogs.push(d.message());
-    void d.dismiss();
-  });
-  page.on('pageerror', (e) => pageErrors.push(e.message));
+  const { page, dialogs, pageErrors } = await openWatchedPage(browser);
   try {
     await page.setViewportSize({ width: 1280, height: 900 });
     await page.goto(base + '/');
@@ -239,7 +232,7 @@ test('the dashboard shows the manager totals, every worker, a dead one marked, h
     await page.screenshot({ path: path.join(ARTIFACTS_DIR, 'analysis-desktop.png'), fullPage: true });
     await page.setViewportSize({ width: 375, height: 812 });
     if (summary.totals.renewals > 0) await page.locator('.histogram .chart canvas').waitFor();
-    const analysisWidths = await page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, client: document.documentElement.clientWidth }));
+    const analysisWidths = await pageWidths(page);
     assert.ok(analysisWidths.scroll <= analysisWidths.client, `analysis page is ${analysisWidths.scroll}px wide on a ${analysisWidths.client}px screen`);
     await page.screenshot({ path: path.join(ARTIFACTS_DIR, 'analysis-phone.png'), fullPage: true });
     await page.locator('button.lang').click();
@@ -256,7 +249,7 @@ test('the dashboard shows the manager totals, every worker, a dead one marked, h
     await page.reload();
     await page.locator(`[data-worker-id="${hostile.workerId}"]`).waitFor();
     await page.locator('.chart canvas').first().waitFor();
-    const widths = await page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, client: document.documentElement.clientWidth }));
+    const widths = await pageWidths(page);
     assert.ok(widths.scroll <= widths.client, `page is ${widths.scroll}px wide on a ${widths.client}px screen`);
     await page.screenshot({ path: path.join(ARTIFACTS_DIR, 'dashboard-phone.png'), fullPage: true });
 
