@@ -12,7 +12,7 @@ import type { Page } from 'playwright-core';
 import { startTestLogs, type TestLogs } from '../../tools/testlog/index.js';
 import { parseFraction } from '../../src/manager-api/config.js';
 import { API_PATHS, type StatusResponse, type WorkerStatus } from '../../src/share/api/index.js';
-import { testManagerEnv, type TestManagerEnv } from '../helpers/manager.js';
+import { catalogueEntry, testManagerEnv, type TestManagerEnv } from '../helpers/manager.js';
 import { tempDir } from '../helpers/worker-env.js';
 import { exitWithin, isRunning, startWorkerProcess, type WorkerProcess } from '../helpers/worker-process.js';
 import { waitFor } from '../helpers/wait.js';
@@ -64,7 +64,7 @@ before(async () => {
   // Slow answers keep the workers scanning while the page is looked at.
   logs = await startTestLogs({ seed: 'ui-workers', size: 3000, logs: ['argon-test', 'nimbus-test'], faults: { latencyMs: [150, 350] } });
   env = await testManagerEnv(
-    logs.logs.map((l) => ({ name: l.name, category: l.category, url: l.url, key: l.key })),
+    logs.logs.map(catalogueEntry),
     { targetFraction: parseFraction('1/1'), assignmentSize: 200, deadAfterS: 3, reaperIntervalS: 1, pingIntervalS: 1 },
   );
   app = await env.build({ background: true });

@@ -11,7 +11,7 @@ import type { Page } from 'playwright-core';
 import { API_PATHS, type AnalysisGroup, type AnalysisSummaryResponse, type Assignment, type InstructionsResponse, type StatusResponse, type UploadItem } from '../../src/share/api/index.js';
 import { parseLeaf } from '../../src/share/x509/index.js';
 import { deadLogUrl, startTestLog, type TestLog } from '../helpers/ct-test-log.js';
-import { testManagerEnv, type TestManagerEnv } from '../helpers/manager.js';
+import { catalogueEntry, testManagerEnv, type TestManagerEnv } from '../helpers/manager.js';
 import { ARTIFACTS_DIR, launchChromium, openWatchedPage, pageWidths, type Browser } from '../helpers/browser.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -118,8 +118,8 @@ before(async () => {
   cloudflare = await startTestLog({ name: 'ui-cloudflare', category: 'cloudflare', size: 620, pageSize: 64 });
   env = await testManagerEnv(
     [
-      { name: google.name, category: 'google', url: google.url, key: google.key },
-      { name: cloudflare.name, category: 'cloudflare', url: cloudflare.url, key: cloudflare.key },
+      catalogueEntry(google),
+      catalogueEntry(cloudflare),
       { name: 'ui-gone', category: 'digicert', url: await deadLogUrl(), key: null },
     ],
     { assignmentSize: 50, deadAfterS: 3, reaperIntervalS: 1 },
