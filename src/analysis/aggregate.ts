@@ -2,7 +2,7 @@
  * Folds lineages, one at a time, into the figures of the report. Memory grows with the number of
  * groups (organisation types, CAs) and expiry gaps, not with the number of certificates.
  */
-import type { SummaryLineage } from '../share/api/analysis.js';
+import type { AnalysisGroup, ReadinessGroup, SummaryLineage } from '../share/api/analysis.js';
 import { caName } from './cas.js';
 import { type CalendarShares, type DayClass, expectedShares } from './calendar.js';
 import { type Evidence, type Readiness, SC081, classifyLineage, readiness } from './classify.js';
@@ -16,24 +16,11 @@ export interface LineageResult extends SummaryLineage {
   readiness: Record<'200' | '100' | '47', Readiness>;
 }
 
-export interface ClassCounts {
-  lineages: number;
-  automated: number;
-  manual: number;
-  undetermined: number;
-}
-export interface GapCounts {
-  renewals: number;
-  gaps: number;
-  rate: number | null;
-}
-export interface ReadinessCounts {
-  lineages: number;
-  ready: number;
-  likely: number;
-  not_ready: number;
-  unknown: number;
-}
+/** The counts of a group's figures as the API has them; finish() adds the shares. */
+export type ClassCounts = Omit<AnalysisGroup['classes'], 'share'>;
+export type GapCounts = AnalysisGroup['expiry_gaps'];
+export type ReadinessCounts = Omit<ReadinessGroup, 'share'>;
+/** Issuances per kind of day; finish() turns them into the API's share rows. */
 export interface TimeCounts {
   issuances: number;
   weekday: number;
