@@ -2,50 +2,25 @@
  * Folds lineages, one at a time, into the figures of the report. Memory grows with the number of
  * groups (organisation types, CAs) and expiry gaps, not with the number of certificates.
  */
+import type { AnalysisGroup, ReadinessGroup, SummaryLineage } from '../share/api/analysis.js';
 import { caName } from './cas.js';
 import { type CalendarShares, type DayClass, expectedShares } from './calendar.js';
-import { type AutomationClass, type Classification, type Readiness, SC081, classifyLineage, readiness } from './classify.js';
+import { type Evidence, type Readiness, SC081, classifyLineage, readiness } from './classify.js';
 import { type OrgType, primaryDomain } from './domains.js';
 import { type Lineage, issuanceJst } from './lineage.js';
 
-export interface LineageResult {
-  names: readonly string[];
-  domain: string;
+/** A lineage as the summary API serves it, with the analysis's own types where the API says only string or object. */
+export interface LineageResult extends SummaryLineage {
   org_type: OrgType;
-  /** Issuer organisation of the latest issuance; `cas` lists every CA seen in the lineage. */
-  ca: string;
-  cas: string[];
-  validation_level: string;
-  certificates: number;
-  issuances: number;
-  first_issued: string;
-  last_not_after: string;
-  class: AutomationClass;
-  lifetime_relative: boolean;
-  automated_with_lapses: boolean;
-  evidence: Classification['evidence'];
-  renewals: { not_before: string; interval_days: number; overlap_days: number; gap_days: number; ratio: number | null }[];
+  evidence: Evidence;
   readiness: Record<'200' | '100' | '47', Readiness>;
 }
 
-export interface ClassCounts {
-  lineages: number;
-  automated: number;
-  manual: number;
-  undetermined: number;
-}
-export interface GapCounts {
-  renewals: number;
-  gaps: number;
-  rate: number | null;
-}
-export interface ReadinessCounts {
-  lineages: number;
-  ready: number;
-  likely: number;
-  not_ready: number;
-  unknown: number;
-}
+/** The counts of a group's figures as the API has them; finish() adds the shares. */
+export type ClassCounts = Omit<AnalysisGroup['classes'], 'share'>;
+export type GapCounts = AnalysisGroup['expiry_gaps'];
+export type ReadinessCounts = Omit<ReadinessGroup, 'share'>;
+/** Issuances per kind of day; finish() turns them into the API's share rows. */
 export interface TimeCounts {
   issuances: number;
   weekday: number;

@@ -2,11 +2,12 @@
  * Automation class of a lineage, from the evidence its renewals leave in CT.
  * Each signal adds to or takes from a score; the thresholds and their sources are in docs/analysis.md.
  */
+import type { SummaryLineage } from '../share/api/analysis.js';
 import { isAcmeOnlyCa } from './cas.js';
 import { jstTime } from './calendar.js';
 import { type Lineage, issuanceJst } from './lineage.js';
 
-export type AutomationClass = 'automated' | 'manual' | 'undetermined';
+export type AutomationClass = SummaryLineage['class'];
 
 export const THRESHOLDS = {
   /** Renewals needed before a lineage is classified at all; the regularity signals need one more. */
@@ -29,7 +30,8 @@ export const THRESHOLDS = {
   manualScore: -1,
 } as const;
 
-export interface Evidence {
+// A type alias rather than an interface: only an alias fits the API's `evidence: Record<string, unknown>`.
+export type Evidence = {
   renewals: number;
   interval_median_days: number | null;
   interval_cv: number | null;
@@ -47,7 +49,7 @@ export interface Evidence {
   expiry_gaps: number;
   score: number;
   signals: string[];
-}
+};
 
 export interface Classification {
   class: AutomationClass;

@@ -9,6 +9,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { CtLogClient, decodeMerkleTreeLeaf, verifySthSignature, type CtClientOptions } from '../share/ct/index.js';
 import { loadCatalogue, type Catalogue } from '../share/logs/catalogue.js';
+import { BackgroundLoop } from './background.js';
 import type { Clock } from './clock.js';
 import type { ManagerConfig } from './config.js';
 import type { Db } from './db/connect.js';
@@ -67,8 +68,7 @@ async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promis
 }
 
 export class Planner {
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<unknown> | null = null;
+  private loop: BackgroundLoop | null = null;
   readonly catalogue: Catalogue;
 
   constructor(private readonly o: PlannerOptions) {
@@ -95,23 +95,16 @@ export class Planner {
   /** Initial planning in the background, then a timer for due checks. */
   start(): void {
     const { config, log } = this.o;
-    const tick = (first: boolean): void => {
-      if (this.running) return;
-      this.running = (first ? this.planAll() : this.checkDue())
-        .catch((err) => log.error({ err }, 'planning failed'))
-        .finally(() => {
-          this.running = null;
-        });
-    };
-    tick(true);
-    this.timer = setInterval(() => tick(false), Math.min(config.logRetryS, 60) * 1000);
-    this.timer.unref();
+    this.loop ??= new BackgroundLoop(
+      (first) => (first ? this.planAll() : this.checkDue()),
+      Math.min(config.logRetryS, 60) * 1000,
+      (err) => log.error({ err }, 'planning failed'),
+    );
+    this.loop.start();
   }
 
   async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
-    await this.running;
+    await this.loop?.stop();
   }
 
   async checkLog(log: LogRow, force: boolean): Promise<PlanOutcome> {

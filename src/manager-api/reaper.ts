@@ -7,6 +7,7 @@
  * (judged by the manager's own heartbeat in `settings`) are reaped at once.
  */
 import type { FastifyBaseLogger } from 'fastify';
+import { BackgroundLoop } from './background.js';
 import type { Clock } from './clock.js';
 import type { Db } from './db/connect.js';
 import { inTransaction } from './db/transaction.js';
@@ -25,8 +26,7 @@ export interface ReaperOptions {
 }
 
 export class Reaper {
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<unknown> | null = null;
+  private loop: BackgroundLoop | null = null;
   private startedAt: Date;
   /** When the manager (any process) last ran the reaper before this one started. */
   private previousHeartbeat: Date | null = null;
@@ -88,22 +88,15 @@ export class Reaper {
   }
 
   start(): void {
-    const tick = (): void => {
-      if (this.running) return;
-      this.running = this.reapOnce()
-        .catch((err) => this.o.log.error({ err }, 'reaper pass failed'))
-        .finally(() => {
-          this.running = null;
-        });
-    };
-    tick();
-    this.timer = setInterval(tick, this.o.intervalS * 1000);
-    this.timer.unref();
+    this.loop ??= new BackgroundLoop(
+      () => this.reapOnce(),
+      this.o.intervalS * 1000,
+      (err) => this.o.log.error({ err }, 'reaper pass failed'),
+    );
+    this.loop.start();
   }
 
   async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
-    await this.running;
+    await this.loop?.stop();
   }
 }

@@ -13,9 +13,10 @@ import { test } from 'node:test';
 import type { AddressInfo } from 'node:net';
 import { startTestLogs } from '../../tools/testlog/index.js';
 import { parseFraction } from '../../src/manager-api/config.js';
-import { testManagerEnv } from '../helpers/manager.js';
+import { catalogueEntry, testManagerEnv } from '../helpers/manager.js';
 import { leaseCoverage, storedIndexes, tempDir } from '../helpers/worker-env.js';
-import { exitWithin, isRunning, startWorkerProcess, waitFor, type WorkerProcess } from '../helpers/worker-process.js';
+import { exitWithin, isRunning, startWorkerProcess, type WorkerProcess } from '../helpers/worker-process.js';
+import { waitFor } from '../helpers/wait.js';
 
 type Proc = WorkerProcess;
 
@@ -39,7 +40,7 @@ test('three workers, faults, a SIGKILL, a SIGTERM during a manager outage and re
       'hetu-test',
     ],
   });
-  const catalogue = tl.logs.map((l) => ({ name: l.name, category: l.category, url: l.url, key: l.key }));
+  const catalogue = tl.logs.map(catalogueEntry);
   const env = await testManagerEnv(catalogue, {
     targetFraction: parseFraction('1/1'),
     assignmentSize: 500,

@@ -3,33 +3,31 @@
  * tests and the benchmark, and a loader that stores certificates the way the manager's ingest does.
  */
 import { randomBytes, createHash } from 'node:crypto';
-import { createConnection, type Connection } from 'mysql2/promise';
+import type { Connection } from 'mysql2/promise';
+import { connectDb } from '../../src/analysis/db.js';
 import type { AnalysisCertificate } from '../../src/analysis/model.js';
 import { openDatabase } from '../../src/manager-api/db/connect.js';
-
-export const ROOT_URL = process.env.CTJP_TEST_DB_SERVER ?? 'mysql://root@127.0.0.1:3306';
+import { dropTestDatabase, testDatabaseUrl } from './database.js';
 
 export interface TestDb {
   url: string;
-  name: string;
+  /** A connection as the analysis opens one (UTC). */
   conn: Connection;
   drop(): Promise<void>;
 }
 
 export async function createTestDb(prefix = 'ctjp_test'): Promise<TestDb> {
-  const name = `${prefix}_${randomBytes(6).toString('hex')}`;
-  const kysely = await openDatabase(`${ROOT_URL}/${name}`, 1);
+  const url = testDatabaseUrl(prefix);
+  const kysely = await openDatabase(url, 1);
   await kysely.destroy();
-  const conn = await createConnection({ uri: `${ROOT_URL}/${name}`, timezone: 'Z', charset: 'utf8mb4', supportBigNumbers: true });
-  await conn.query("SET time_zone = '+00:00'");
+  const conn = await connectDb(url);
   await conn.query("INSERT INTO logs (name, category, url) VALUES ('testlog-a', 'google', 'http://127.0.0.1/a/'), ('testlog-b', 'cloudflare', 'http://127.0.0.1/b/')");
   return {
-    url: `${ROOT_URL}/${name}`,
-    name,
+    url,
     conn,
     async drop() {
-      await conn.query(`DROP DATABASE IF EXISTS \`${name}\``);
       await conn.end();
+      await dropTestDatabase(url);
     },
   };
 }

@@ -5,7 +5,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { chromium, type BrowserContext } from 'playwright-core';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
 
 export const CHROMIUM_PATH = process.env.CTJP_CHROMIUM ?? '/usr/bin/chromium';
 
@@ -43,6 +43,32 @@ export async function launchChromium(): Promise<Browser> {
       await rm(userDataDir, { recursive: true, force: true });
     },
   };
+}
+
+export interface WatchedPage {
+  page: Page;
+  /** Every dialog the page opened (each dismissed at once). */
+  dialogs: string[];
+  /** Every uncaught error in the page. */
+  pageErrors: string[];
+}
+
+/** A new page that records dialogs and uncaught errors, so that a test can assert there were none. */
+export async function openWatchedPage(browser: Browser): Promise<WatchedPage> {
+  const dialogs: string[] = [];
+  const pageErrors: string[] = [];
+  const page = await browser.context.newPage();
+  page.on('dialog', (d) => {
+    dialogs.push(d.message());
+    void d.dismiss();
+  });
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  return { page, dialogs, pageErrors };
+}
+
+/** The document's full width and the screen's: the page fits when scroll <= client. */
+export function pageWidths(page: Page): Promise<{ scroll: number; client: number }> {
+  return page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, client: document.documentElement.clientWidth }));
 }
 
 export const ARTIFACTS_DIR = path.join(import.meta.dirname, '..', '..', 'test-artifacts');

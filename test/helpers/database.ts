@@ -2,10 +2,11 @@
 import { randomBytes } from 'node:crypto';
 import { dropDatabase } from '../../src/manager-api/db/connect.js';
 
-export const DB_SERVER_URL = process.env.CTJP_TEST_DB_SERVER ?? 'mysql://root@127.0.0.1:3306';
+const DB_SERVER_URL = process.env.CTJP_TEST_DB_SERVER ?? 'mysql://root@127.0.0.1:3306';
 
-export function testDatabaseUrl(): string {
-  return `${DB_SERVER_URL}/ctjp_test_${randomBytes(6).toString('hex')}`;
+/** The URL of a database that does not exist yet, `<prefix>_<12 hex digits>` on the test server. */
+export function testDatabaseUrl(prefix = 'ctjp_test'): string {
+  return `${DB_SERVER_URL}/${prefix}_${randomBytes(6).toString('hex')}`;
 }
 
 export async function dropTestDatabase(url: string): Promise<void> {

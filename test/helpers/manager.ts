@@ -23,6 +23,21 @@ export interface TestManagerEnv {
   cleanup(): Promise<void>;
 }
 
+/** A test log's catalogue entry. */
+export function catalogueEntry(log: CatalogueEntry): CatalogueEntry {
+  return { name: log.name, category: log.category, url: log.url, key: log.key };
+}
+
+/** Runs `fn` with a fresh manager environment and cleans it up afterwards, whether `fn` passed or failed. */
+export async function withTestManager<T>(logs: CatalogueEntry[], overrides: Partial<ManagerConfig>, fn: (env: TestManagerEnv) => Promise<T>): Promise<T> {
+  const env = await testManagerEnv(logs, overrides);
+  try {
+    return await fn(env);
+  } finally {
+    await env.cleanup();
+  }
+}
+
 export async function testManagerEnv(logs: CatalogueEntry[], overrides: Partial<ManagerConfig> = {}): Promise<TestManagerEnv> {
   const dbUrl = testDatabaseUrl();
   const dir = mkdtempSync(join(tmpdir(), 'ctjp-manager-'));

@@ -1,7 +1,6 @@
 /**
  * Real worker processes (src/worker/main.ts under tsx) for end-to-end tests,
- * with their output kept for failure messages, and the polling waits those
- * tests share.
+ * with their output kept for failure messages.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
@@ -39,14 +38,6 @@ export function startWorkerProcess(name: string, managerUrl: string, spoolDir: s
 
 export function isRunning(p: WorkerProcess): boolean {
   return p.child.exitCode === null && p.child.signalCode === null;
-}
-
-export async function waitFor(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 120_000, pollMs = 100): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, pollMs));
-  }
 }
 
 /** The exit code, or 'late' when the process has not exited within `ms`. */

@@ -2,7 +2,7 @@ import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import type { FastifyInstance } from 'fastify';
 import { startTestLog, type TestLog } from '../helpers/ct-test-log.js';
-import { testManagerEnv } from '../helpers/manager.js';
+import { catalogueEntry, withTestManager } from '../helpers/manager.js';
 import { ManualClock } from '../../src/manager-api/clock.js';
 import { parseFraction } from '../../src/manager-api/config.js';
 import { setSetting } from '../../src/manager-api/repositories/settings.js';
@@ -40,8 +40,7 @@ async function rangeAndLeases(app: FastifyInstance) {
 
 test('a silent worker is reaped and its range resumes at confirmed + 1; its late ping is refused and changes nothing', async () => {
   const clock = new ManualClock(Date.UTC(2026, 0, 10));
-  const env = await testManagerEnv([{ name: g.name, category: 'google', url: g.url, key: g.key }], overrides);
-  try {
+  await withTestManager([catalogueEntry(g)], overrides, async (env) => {
     const app = await env.build({ clock });
     await app.planner.planAll();
     const a = await instruct(app, 'alice');
@@ -82,15 +81,12 @@ test('a silent worker is reaped and its range resumes at confirmed + 1; its late
     assert.deepEqual(await rangeAndLeases(app), before);
     const w = await app.db.selectFrom('workers').select('state').where('worker_uid', '=', 'alice').executeTakeFirstOrThrow();
     assert.equal(w.state, 'dead');
-  } finally {
-    await env.cleanup();
-  }
+  });
 });
 
 test('termination releases leases at once at the reported position; completion lets the next instruction follow', async () => {
   const clock = new ManualClock(Date.UTC(2026, 0, 10));
-  const env = await testManagerEnv([{ name: g.name, category: 'google', url: g.url, key: g.key }], overrides);
-  try {
+  await withTestManager([catalogueEntry(g)], overrides, async (env) => {
     const app = await env.build({ clock });
     await app.planner.planAll();
     const a = await instruct(app, 'alice');
@@ -122,15 +118,12 @@ test('termination releases leases at once at the reported position; completion l
     // Asking again for the same category ends the lease still held there (a restarted worker).
     const again2 = await instruct(app, 'bob');
     assert.deepEqual([again2.start, again2.resumed], [320, true]);
-  } finally {
-    await env.cleanup();
-  }
+  });
 });
 
 test('a manager restart keeps all state; workers silent before the manager went down are reaped at once, others after the grace period', async () => {
   const clock = new ManualClock(Date.UTC(2026, 0, 10));
-  const env = await testManagerEnv([{ name: g.name, category: 'google', url: g.url, key: g.key }], overrides);
-  try {
+  await withTestManager([catalogueEntry(g)], overrides, async (env) => {
     const first = await env.build({ clock });
     await first.planner.planAll();
     const old = await instruct(first, 'old');
@@ -162,14 +155,11 @@ test('a manager restart keeps all state; workers silent before the manager went 
     assert.deepEqual([next.start, next.resumed], [old.start, true]);
     const next2 = await instruct(second, 'new2');
     assert.deepEqual([next2.start, next2.resumed], [recent.start + 10, true]);
-  } finally {
-    await env.cleanup();
-  }
+  });
 });
 
 test('a worker registers with its friend name and version and gets directives; another friend cannot take its id', async () => {
-  const env = await testManagerEnv([{ name: g.name, category: 'google', url: g.url, key: g.key }], overrides);
-  try {
+  await withTestManager([catalogueEntry(g)], overrides, async (env) => {
     const app = await env.build();
     const r = await app.inject({ method: 'POST', url: '/api/v1/workers/register', payload: { worker_id: 'w-1', friend_name: 'alice', version: '0.1.0' } });
     assert.equal(r.statusCode, 200);
@@ -180,9 +170,7 @@ test('a worker registers with its friend name and version and gets directives; a
     const bad = await app.inject({ method: 'POST', url: '/api/v1/workers/register', payload: { worker_id: 'w 1', friend_name: 'alice', version: '0.1.0' } });
     assert.equal(bad.statusCode, 400);
     assert.match(bad.json().message, /worker_id must match pattern/);
-  } finally {
-    await env.cleanup();
-  }
+  });
 });
 
 test("a completion carries the worker's verification verdict: kept on the lease, counted per log, bad verdicts refused", async () => {

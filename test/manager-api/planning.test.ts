@@ -1,7 +1,7 @@
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { deadLogUrl, startTestLog, type TestLog } from '../helpers/ct-test-log.js';
-import { testManagerEnv } from '../helpers/manager.js';
+import { catalogueEntry, withTestManager } from '../helpers/manager.js';
 import { parseFraction, parseWindow } from '../../src/manager-api/config.js';
 import { fractionTargetEnd } from '../../src/manager-api/planner.js';
 import type { StatusResponse } from '../../src/share/api/index.js';
@@ -23,12 +23,8 @@ after(async () => {
 });
 
 test('planning: tree_size / 31 per log, verified tree heads, page size probed; a dead log is unavailable and blocks nothing', async () => {
-  const env = await testManagerEnv([
-    { name: google.name, category: 'google', url: google.url, key: google.key },
-    { name: cloudflare.name, category: 'cloudflare', url: cloudflare.url, key: cloudflare.key },
-    { name: 'gone', category: 'trustasia', url: dead, key: null },
-  ]);
-  try {
+  const catalogue = [catalogueEntry(google), catalogueEntry(cloudflare), { name: 'gone', category: 'trustasia', url: dead, key: null }];
+  await withTestManager(catalogue, {}, async (env) => {
     const app = await env.build();
     const outcomes = await app.planner.planAll();
     assert.deepEqual(
@@ -65,26 +61,20 @@ test('planning: tree_size / 31 per log, verified tree heads, page size probed; a
       due.map((d) => d.name),
       ['gone'],
     );
-  } finally {
-    await env.cleanup();
-  }
+  });
 });
 
 test('planning: a tree head that does not verify with the catalogue key makes the log unavailable', async () => {
-  const env = await testManagerEnv([{ name: google.name, category: 'google', url: google.url, key: cloudflare.key }]);
-  try {
+  await withTestManager([{ name: google.name, category: 'google', url: google.url, key: cloudflare.key }], {}, async (env) => {
     const app = await env.build();
     const [o] = await app.planner.planAll();
     assert.equal(o.available, false);
     assert.match(o.note!, /signature does not verify/);
-  } finally {
-    await env.cleanup();
-  }
+  });
 });
 
 test('planning: a date window is found by binary search over timestamps, widened by a day on each side', async () => {
-  const env = await testManagerEnv([{ name: hourly.name, category: 'digicert', url: hourly.url, key: hourly.key }], { window: parseWindow('2025-12-01/2025-12-10') });
-  try {
+  await withTestManager([catalogueEntry(hourly)], { window: parseWindow('2025-12-01/2025-12-10') }, async (env) => {
     const app = await env.build();
     await app.planner.planAll();
     const log = await app.db.selectFrom('logs').selectAll().executeTakeFirstOrThrow();
@@ -96,9 +86,7 @@ test('planning: a date window is found by binary search over timestamps, widened
     const status = (await app.inject({ method: 'GET', url: '/api/v1/status' })).json() as StatusResponse;
     assert.equal(status.planning.mode, 'window');
     assert.equal(status.planning.window_widened_hours, 24);
-  } finally {
-    await env.cleanup();
-  }
+  });
 });
 
 test('fractions and windows parse strictly', () => {

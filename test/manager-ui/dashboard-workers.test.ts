@@ -12,10 +12,11 @@ import type { Page } from 'playwright-core';
 import { startTestLogs, type TestLogs } from '../../tools/testlog/index.js';
 import { parseFraction } from '../../src/manager-api/config.js';
 import { API_PATHS, type StatusResponse, type WorkerStatus } from '../../src/share/api/index.js';
-import { testManagerEnv, type TestManagerEnv } from '../helpers/manager.js';
+import { catalogueEntry, testManagerEnv, type TestManagerEnv } from '../helpers/manager.js';
 import { tempDir } from '../helpers/worker-env.js';
-import { exitWithin, isRunning, startWorkerProcess, waitFor, type WorkerProcess } from '../helpers/worker-process.js';
-import { ARTIFACTS_DIR, launchChromium, type Browser } from '../helpers/browser.js';
+import { exitWithin, isRunning, startWorkerProcess, type WorkerProcess } from '../helpers/worker-process.js';
+import { waitFor } from '../helpers/wait.js';
+import { ARTIFACTS_DIR, launchChromium, openWatchedPage, pageWidths, type Browser } from '../helpers/browser.js';
 
 const HOSTILE_FRIEND = '<img src=x onerror=alert(1)>';
 const PLAIN_FRIEND = 'bob';
@@ -63,7 +64,7 @@ before(async () => {
   // Slow answers keep the workers scanning while the page is looked at.
   logs = await startTestLogs({ seed: 'ui-workers', size: 3000, logs: ['argon-test', 'nimbus-test'], faults: { latencyMs: [150, 350] } });
   env = await testManagerEnv(
-    logs.logs.map((l) => ({ name: l.name, category: l.category, url: l.url, key: l.key })),
+    logs.logs.map(catalogueEntry),
     { targetFraction: parseFraction('1/1'), assignmentSize: 200, deadAfterS: 3, reaperIntervalS: 1, pingIntervalS: 1 },
   );
   app = await env.build({ background: true });
@@ -94,14 +95,7 @@ test('real workers on the dashboard: alive with names as text, totals as the sta
   const plainId = (await workerOf(PLAIN_FRIEND))!.worker_id;
 
   browser = await launchChromium();
-  const dialogs: string[] = [];
-  const pageErrors: string[] = [];
-  const page = await browser.context.newPage();
-  page.on('dialog', (d) => {
-    dialogs.push(d.message());
-    void d.dismiss();
-  });
-  page.on('pageerror', (e) => pageErrors.push(e.message));
+  const { page, dialogs, pageErrors } = await openWatchedPage(browser);
   try {
     await page.setViewportSize({ width: 1280, height: 900 });
     await page.goto(base + '/');
@@ -155,7 +149,7 @@ test('real workers on the dashboard: alive with names as text, totals as the sta
     await waitFor(
       'the page to fit the phone width',
       async () => {
-        widths = await page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, client: document.documentElement.clientWidth }));
+        widths = await pageWidths(page);
         return widths.scroll <= widths.client;
       },
       60_000,

@@ -11,8 +11,9 @@ import type { Page } from 'playwright-core';
 import { API_PATHS, type AnalysisGroup, type AnalysisSummaryResponse, type Assignment, type InstructionsResponse, type StatusResponse, type UploadItem } from '../../src/share/api/index.js';
 import { parseLeaf } from '../../src/share/x509/index.js';
 import { deadLogUrl, startTestLog, type TestLog } from '../helpers/ct-test-log.js';
-import { testManagerEnv, type TestManagerEnv } from '../helpers/manager.js';
-import { ARTIFACTS_DIR, launchChromium, type Browser } from '../helpers/browser.js';
+import { catalogueEntry, testManagerEnv, type TestManagerEnv } from '../helpers/manager.js';
+import { ARTIFACTS_DIR, launchChromium, openWatchedPage, pageWidths, type Browser } from '../helpers/browser.js';
+import { waitFor } from '../helpers/wait.js';
 
 const HOSTILE_FRIEND = '<img src=x onerror=alert(1)>';
 // Versions are refused by the manager unless they match [0-9A-Za-z.+_-]+; friend names are free text.
@@ -70,14 +71,6 @@ class FakeFriend {
   }
 }
 
-async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
 async function statText(page: Page, id: string): Promise<string> {
   return (await page.locator(`[data-stat="${id}"] .stat-value`).textContent()) ?? '';
 }
@@ -125,8 +118,8 @@ before(async () => {
   cloudflare = await startTestLog({ name: 'ui-cloudflare', category: 'cloudflare', size: 620, pageSize: 64 });
   env = await testManagerEnv(
     [
-      { name: google.name, category: 'google', url: google.url, key: google.key },
-      { name: cloudflare.name, category: 'cloudflare', url: cloudflare.url, key: cloudflare.key },
+      catalogueEntry(google),
+      catalogueEntry(cloudflare),
       { name: 'ui-gone', category: 'digicert', url: await deadLogUrl(), key: null },
     ],
     { assignmentSize: 50, deadAfterS: 3, reaperIntervalS: 1 },
@@ -169,14 +162,7 @@ test('the dashboard shows the manager totals, every worker, a dead one marked, h
   // alice keeps pinging; the hostile friend goes silent and must turn dead.
   const keepAlive = setInterval(() => void alicePing().catch(() => {}), 500);
 
-  const dialogs: string[] = [];
-  const pageErrors: string[] = [];
-  const page = await browser.context.newPage();
-  page.on('dialog', (d) => {
-    dialogs.push(d.message());
-    void d.dismiss();
-  });
-  page.on('pageerror', (e) => pageErrors.push(e.message));
+  const { page, dialogs, pageErrors } = await openWatchedPage(browser);
   try {
     await page.setViewportSize({ width: 1280, height: 900 });
     await page.goto(base + '/');
@@ -246,7 +232,7 @@ test('the dashboard shows the manager totals, every worker, a dead one marked, h
     await page.screenshot({ path: path.join(ARTIFACTS_DIR, 'analysis-desktop.png'), fullPage: true });
     await page.setViewportSize({ width: 375, height: 812 });
     if (summary.totals.renewals > 0) await page.locator('.histogram .chart canvas').waitFor();
-    const analysisWidths = await page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, client: document.documentElement.clientWidth }));
+    const analysisWidths = await pageWidths(page);
     assert.ok(analysisWidths.scroll <= analysisWidths.client, `analysis page is ${analysisWidths.scroll}px wide on a ${analysisWidths.client}px screen`);
     await page.screenshot({ path: path.join(ARTIFACTS_DIR, 'analysis-phone.png'), fullPage: true });
     await page.locator('button.lang').click();
@@ -263,7 +249,7 @@ test('the dashboard shows the manager totals, every worker, a dead one marked, h
     await page.reload();
     await page.locator(`[data-worker-id="${hostile.workerId}"]`).waitFor();
     await page.locator('.chart canvas').first().waitFor();
-    const widths = await page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, client: document.documentElement.clientWidth }));
+    const widths = await pageWidths(page);
     assert.ok(widths.scroll <= widths.client, `page is ${widths.scroll}px wide on a ${widths.client}px screen`);
     await page.screenshot({ path: path.join(ARTIFACTS_DIR, 'dashboard-phone.png'), fullPage: true });
 

@@ -3,6 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { startRealLeafLog } from '../helpers/real-leaf-log.js';
+import { waitFor } from '../helpers/wait.js';
 import { startManager, tempDir } from '../helpers/worker-env.js';
 
 const MAIN = join(import.meta.dirname, '..', '..', 'src', 'worker', 'main.ts');
@@ -26,14 +27,6 @@ async function exitWithin(p: { child: ChildProcess; exited: Promise<{ code: numb
   return result;
 }
 
-async function waitFor(check: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > until) throw new Error('condition not reached in time');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 test('SIGTERM: the worker stops fetching, reports its lease to the termination endpoint and exits within 10 s', async () => {
   const log = await startRealLeafLog({ size: 5000, pageSize: 32 });
   const manager = await startManager([{ name: 'g1', category: 'google', log }], { assignmentSize: 5000 });
@@ -41,7 +34,7 @@ test('SIGTERM: the worker stops fetching, reports its lease to the termination e
   try {
     // Slow pacing keeps the lease mid-range when the signal comes.
     const cli = startCli(['--name', 'carol', '--manager', manager.url, '--spool-dir', spool.dir, '--interval-ms', '200']);
-    await waitFor(async () => (await manager.app.db.selectFrom('leases').select('confirmed').where('state', '=', 'active').execute()).some((l) => Number(l.confirmed) > 100));
+    await waitFor('a lease confirmed past index 100', async () => (await manager.app.db.selectFrom('leases').select('confirmed').where('state', '=', 'active').execute()).some((l) => Number(l.confirmed) > 100));
     cli.child.kill('SIGTERM');
     const result = await exitWithin(cli, 10_000);
     assert.notEqual(result, null, `the worker did not exit within 10 s:\n${cli.output()}`);
@@ -67,9 +60,9 @@ test('a second Ctrl-C exits at once', async () => {
   try {
     // No manager listens here: the worker keeps trying to register, and the first SIGINT starts a stop.
     const cli = startCli(['--name', 'dave', '--manager', 'http://127.0.0.1:9', '--spool-dir', spool.dir]);
-    await waitFor(async () => cli.output().includes('ctjp-worker'));
+    await waitFor('the worker to start', async () => cli.output().includes('ctjp-worker'));
     cli.child.kill('SIGINT');
-    await waitFor(async () => cli.output().includes('stopping'));
+    await waitFor('the worker to start stopping', async () => cli.output().includes('stopping'));
     cli.child.kill('SIGINT');
     const result = await exitWithin(cli, 10_000);
     assert.notEqual(result, null);

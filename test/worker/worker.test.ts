@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import type { StatusResponse } from '../../src/share/api/index.js';
 import { Worker } from '../../src/worker/worker.js';
 import { startRealLeafLog, type Fault } from '../helpers/real-leaf-log.js';
+import { waitFor } from '../helpers/wait.js';
 import { leaseCoverage, startManager, storedIndexes, tempDir, workerConfig } from '../helpers/worker-env.js';
 
 const quiet = process.env.CTJP_TEST_VERBOSE ? { line: (t: string) => console.log(t), warn: (t: string) => console.log(t) } : { line: () => {}, warn: () => {} };
@@ -64,11 +65,11 @@ test('with the manager away, finds are spooled and delivered once it is back; a 
     const first = new Worker(workerConfig('bob', manager.url, spool.dir, { spoolRetryMs: 500, exitWhenIdle: false }), quiet);
     workers.push(first);
     const firstRun = first.run();
-    await waitFor(async () => log.requests.some((r) => r.path === '/ct/v1/get-entries'));
+    await waitFor('the first get-entries request', async () => log.requests.some((r) => r.path === '/ct/v1/get-entries'));
     await manager.goAway();
     openLog();
     // Scans everything, spools its finds; then stop it while the manager is still away.
-    await waitFor(async () => first.uploader.spool.itemCount > 0 && [...log.requests].some((r) => r.end === 599 && r.served > 0));
+    await waitFor('the last page scanned and finds spooled', async () => first.uploader.spool.itemCount > 0 && [...log.requests].some((r) => r.end === 599 && r.served > 0));
     await first.shutdown('test', 0);
     assert.equal(await firstRun, 0);
 
@@ -77,7 +78,7 @@ test('with the manager away, finds are spooled and delivered once it is back; a 
     const second = new Worker(workerConfig('bob', manager.url, spool.dir, { spoolRetryMs: 500, exitWhenIdle: false }), quiet);
     workers.push(second);
     const secondRun = second.run();
-    await waitFor(async () => ((await storedIndexes(manager.app)).get('g1') ?? []).length === log.jpIndexes.length);
+    await waitFor('every .jp entry stored', async () => ((await storedIndexes(manager.app)).get('g1') ?? []).length === log.jpIndexes.length);
     await second.shutdown('test', 0);
     assert.equal(await secondRun, 0);
     assert.deepEqual((await storedIndexes(manager.app)).get('g1'), log.jpIndexes);
@@ -90,11 +91,3 @@ test('with the manager away, finds are spooled and delivered once it is back; a 
     await log.close();
   }
 });
-
-async function waitFor(check: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > until) throw new Error('condition not reached in time');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}

@@ -6,28 +6,19 @@
  */
 import { createPool, type Pool } from 'mysql2/promise';
 import { analyzeDatabase, certificatesForDomain, checkDomainName, type DomainCertificate } from '../../analysis/index.js';
-import { parseDbUrl } from '../../analysis/db.js';
+import { connectionOptions } from '../../analysis/db.js';
 import { definitions, SUMMARY_VERSION } from '../../analysis/summary.js';
-import type { LineageResult } from '../../analysis/aggregate.js';
-import { SUMMARY_LINEAGES_LIMIT_MAX, type AnalysisSummaryResponse, type DomainCertificateItem, type DomainCertificatesResponse } from '../../share/api/index.js';
+import { SUMMARY_LINEAGES_LIMIT_MAX, type AnalysisSummaryResponse, type DomainCertificateItem, type DomainCertificatesResponse, type SummaryLineage } from '../../share/api/index.js';
 
 /** A summary as cached: everything but the cache block, with at most SUMMARY_LINEAGES_LIMIT_MAX lineages. */
-export type CachedSummary = Omit<AnalysisSummaryResponse, 'cache' | 'lineages' | 'lineages_total'> & { lineages: LineageResult[]; lineages_total: number };
+export type CachedSummary = Omit<AnalysisSummaryResponse, 'cache' | 'lineages' | 'lineages_total'> & { lineages: SummaryLineage[]; lineages_total: number };
 
 export class InvalidDomainName extends Error {}
 export class SummaryPending extends Error {}
 
 /** The analysis reads with mysql2's promise API; a small pool of its own keeps it off the manager's work pool. */
 export function analysisPool(dbUrl: string, connectionLimit = 4): Pool {
-  const pool = createPool({
-    ...parseDbUrl(dbUrl),
-    connectionLimit,
-    supportBigNumbers: true,
-    bigNumberStrings: false,
-    timezone: 'Z',
-    charset: 'utf8mb4',
-    connectTimeout: 10_000,
-  });
+  const pool = createPool({ ...connectionOptions(dbUrl), connectionLimit });
   // UTC on every connection, as in the analysis CLI: DATE_FORMAT and TIMESTAMPDIFF read DATETIME as UTC.
   pool.pool.on('connection', (conn) => {
     conn.query("SET time_zone = '+00:00'");
@@ -67,7 +58,7 @@ export async function domainCertificates(pool: Pool, raw: string, limit: number)
 export async function computeSummary(pool: Pool): Promise<CachedSummary> {
   const conn = await pool.getConnection();
   try {
-    const lineages: LineageResult[] = [];
+    const lineages: SummaryLineage[] = [];
     let total = 0;
     const { aggregates, input } = await analyzeDatabase(conn, (r) => {
       total++;

@@ -314,10 +314,15 @@ export interface AnalysisGroup {
   };
 }
 
+/**
+ * One exact-SAN-set lineage of the summary. src/analysis produces it (its LineageResult extends this
+ * type, naming the organisation types, evidence fields and readiness keys precisely).
+ */
 export interface SummaryLineage {
-  names: string[];
+  names: readonly string[];
   domain: string;
   org_type: string;
+  /** Issuer organisation of the latest issuance; `cas` lists every CA seen in the lineage. */
   ca: string;
   cas: string[];
   validation_level: string;

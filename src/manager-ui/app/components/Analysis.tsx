@@ -1,18 +1,22 @@
 // The Analysis tab (#/analysis): the figures of the analysis report (docs/analysis.md) from
 // GET /api/v1/analysis/summary. Every string that comes from data (CA names, organisation types)
 // is rendered as text.
+import type { ComponentChildren } from 'preact';
 import { useMemo } from 'preact/hooks';
-import type { AnalysisGroup, AnalysisSummaryResponse, ShareRow } from '../../../share/api/index.js';
+import type { AnalysisGroup, AnalysisSummaryResponse } from '../../../share/api/index.js';
 import { analysisTranslator, orgTypeLabel, type AnalysisTranslate } from '../analysis-i18n.js';
 import { formatCount, formatDuration, formatPercent } from '../format.js';
 import type { Lang } from '../i18n.js';
 import { useAnalysis } from '../useAnalysis.js';
 import { useLang } from './context.js';
 import { Heatmap, IntervalHistogram } from './AnalysisCharts.js';
+import { ScrollTable } from './ScrollTable.js';
 import './analysis.css';
 
 const CLASSES = ['automated', 'manual', 'undetermined'] as const;
 const DAY_CLASSES = ['weekday', 'weekend', 'holiday', 'non_business', 'closure', 'government_non_working'] as const;
+/** The day classes of the time table per organisation type. */
+const ORG_TIME_CLASSES = ['weekend', 'holiday', 'closure'] as const;
 const READINESS = ['ready', 'likely', 'not_ready', 'unknown'] as const;
 const LIMITS = ['200', '100', '47'] as const;
 
@@ -24,6 +28,9 @@ interface Row {
 
 const share = (x: number | null): string => (x === null ? '–' : formatPercent(x));
 
+/** "Automated 40% (12)": a label, its share, and the count behind it. */
+const figure = (label: string, x: number | null, n: number, lang: Lang): string => `${label} ${share(x)} (${formatCount(n, lang)})`;
+
 function groupRows(s: AnalysisSummaryResponse, lang: Lang, a: AnalysisTranslate): { overall: Row[]; org: Row[]; ca: Row[] } {
   return {
     overall: [{ key: 'overall', label: a('overall'), group: s.overall }],
@@ -34,7 +41,7 @@ function groupRows(s: AnalysisSummaryResponse, lang: Lang, a: AnalysisTranslate)
 
 function ClassBar({ group, a, lang }: { group: AnalysisGroup; a: AnalysisTranslate; lang: Lang }) {
   const c = group.classes;
-  const text = CLASSES.map((k) => `${a(k)} ${share(c.share[k])} (${formatCount(c[k], lang)})`).join(', ');
+  const text = CLASSES.map((k) => figure(a(k), c.share[k], c[k], lang)).join(', ');
   return (
     <div class="bar class-bar" role="img" aria-label={text} title={text}>
       {c.lineages > 0 && CLASSES.map((k) => (c[k] > 0 ? <span key={k} class={`seg cls-${k}`} style={{ width: `${(c[k] / c.lineages) * 100}%` }} /> : null))}
@@ -61,7 +68,7 @@ function ClassTable({ title, rows, a, lang }: { title: string; rows: Row[]; a: A
               {CLASSES.map((k) => (
                 <span key={k} class={`class-figure fig-${k}`}>
                   <span class={`swatch cls-${k}`} />
-                  {a(k)} {share(r.group.classes.share[k])} ({formatCount(r.group.classes[k], lang)})
+                  {figure(a(k), r.group.classes.share[k], r.group.classes[k], lang)}
                 </span>
               ))}
             </div>
@@ -72,8 +79,15 @@ function ClassTable({ title, rows, a, lang }: { title: string; rows: Row[]; a: A
   );
 }
 
-function TimeCell({ row }: { row: ShareRow }) {
-  return <>{share(row.share)}</>;
+/** One part of the tab: a heading (its id labels the section) and a hint under it. */
+function Part({ id, title, hint, children }: { id: string; title: string; hint: string; children: ComponentChildren }) {
+  return (
+    <section class="analysis-part" aria-labelledby={id}>
+      <h2 id={id}>{title}</h2>
+      <p class="muted">{hint}</p>
+      {children}
+    </section>
+  );
 }
 
 export function Analysis() {
@@ -113,156 +127,136 @@ export function Analysis() {
             <p class="muted">{a('empty')}</p>
           ) : (
             <>
-              <section class="analysis-part" aria-labelledby="classes-h">
-                <h2 id="classes-h">{a('classes')}</h2>
-                <p class="muted">{a('classesHint')}</p>
+              <Part id="classes-h" title={a('classes')} hint={a('classesHint')}>
                 <ClassTable title={a('overall')} rows={rows.overall} a={a} lang={lang} />
                 <ClassTable title={a('byOrgType')} rows={rows.org} a={a} lang={lang} />
                 <ClassTable title={a('byCa')} rows={rows.ca} a={a} lang={lang} />
-              </section>
+              </Part>
 
-              <section class="analysis-part" aria-labelledby="gaps-h">
-                <h2 id="gaps-h">{a('gaps')}</h2>
-                <p class="muted">{a('gapsHint')}</p>
-                <div class="table-scroll">
-                  <table class="table gaps-table">
-                    <thead>
-                      <tr>
-                        <th>{a('group')}</th>
-                        <th class="num">{a('renewals')}</th>
-                        <th class="num">{a('gapCount')}</th>
-                        <th class="num">{a('gapRate')}</th>
+              <Part id="gaps-h" title={a('gaps')} hint={a('gapsHint')}>
+                <ScrollTable
+                  name="gaps-table"
+                  head={
+                    <>
+                      <th>{a('group')}</th>
+                      <th class="num">{a('renewals')}</th>
+                      <th class="num">{a('gapCount')}</th>
+                      <th class="num">{a('gapRate')}</th>
+                    </>
+                  }
+                >
+                  {[...rows.overall, ...rows.org].map((r) => (
+                    <tr key={r.key} data-group={r.key} data-renewals={r.group.expiry_gaps.renewals} data-gaps={r.group.expiry_gaps.gaps}>
+                      <td>{r.label}</td>
+                      <td class="num">{formatCount(r.group.expiry_gaps.renewals, lang)}</td>
+                      <td class="num">{formatCount(r.group.expiry_gaps.gaps, lang)}</td>
+                      <td class="num">{share(r.group.expiry_gaps.rate)}</td>
+                    </tr>
+                  ))}
+                </ScrollTable>
+              </Part>
+
+              <Part id="time-h" title={a('time')} hint={a('timeHint')}>
+                <ScrollTable
+                  name="time-table"
+                  head={
+                    <>
+                      <th>{a('dayClass')}</th>
+                      <th class="num">{a('issuances')}</th>
+                      <th class="num">{a('observed')}</th>
+                      <th class="num">{a('expected')}</th>
+                      <th class="num">{a('ratio')}</th>
+                    </>
+                  }
+                >
+                  {DAY_CLASSES.map((k) => {
+                    const row = s.overall.time[k];
+                    return (
+                      <tr key={k} data-day-class={k} data-count={row.count} data-share={row.share ?? ''} data-expected={row.expected_share ?? ''}>
+                        <td>{a(k)}</td>
+                        <td class="num">{formatCount(row.count, lang)}</td>
+                        <td class="num">{share(row.share)}</td>
+                        <td class="num">{share(row.expected_share)}</td>
+                        <td class="num">{row.ratio_to_expected === null ? '–' : row.ratio_to_expected.toFixed(2)}</td>
                       </tr>
-                    </thead>
-                    <tbody>
-                      {[...rows.overall, ...rows.org].map((r) => (
-                        <tr key={r.key} data-group={r.key} data-renewals={r.group.expiry_gaps.renewals} data-gaps={r.group.expiry_gaps.gaps}>
-                          <td>{r.label}</td>
-                          <td class="num">{formatCount(r.group.expiry_gaps.renewals, lang)}</td>
-                          <td class="num">{formatCount(r.group.expiry_gaps.gaps, lang)}</td>
-                          <td class="num">{share(r.group.expiry_gaps.rate)}</td>
-                        </tr>
+                    );
+                  })}
+                </ScrollTable>
+                <h3>{a('timeByOrg')}</h3>
+                <ScrollTable
+                  name="time-org-table"
+                  head={
+                    <>
+                      <th>{a('group')}</th>
+                      <th class="num">{a('issuances')}</th>
+                      {ORG_TIME_CLASSES.map((k) => (
+                        <th key={k} class="num">
+                          {a(k)}
+                          <br />
+                          <span class="muted">
+                            {a('expected')} {share(s.expected_shares_uniform_time?.[k] ?? null)}
+                          </span>
+                        </th>
                       ))}
-                    </tbody>
-                  </table>
-                </div>
-              </section>
+                    </>
+                  }
+                >
+                  {[...rows.overall, ...rows.org].map((r) => (
+                    <tr key={r.key} data-group={r.key}>
+                      <td>{r.label}</td>
+                      <td class="num">{formatCount(r.group.time.issuances, lang)}</td>
+                      {ORG_TIME_CLASSES.map((k) => (
+                        <td key={k} class="num" title={`${formatCount(r.group.time[k].count, lang)} / ${formatCount(r.group.time.issuances, lang)}`}>
+                          {share(r.group.time[k].share)}
+                        </td>
+                      ))}
+                    </tr>
+                  ))}
+                </ScrollTable>
+              </Part>
 
-              <section class="analysis-part" aria-labelledby="time-h">
-                <h2 id="time-h">{a('time')}</h2>
-                <p class="muted">{a('timeHint')}</p>
-                <div class="table-scroll">
-                  <table class="table time-table">
-                    <thead>
-                      <tr>
-                        <th>{a('dayClass')}</th>
-                        <th class="num">{a('issuances')}</th>
-                        <th class="num">{a('observed')}</th>
-                        <th class="num">{a('expected')}</th>
-                        <th class="num">{a('ratio')}</th>
-                      </tr>
-                    </thead>
-                    <tbody>
-                      {DAY_CLASSES.map((k) => {
-                        const row = s.overall.time[k];
+              <Part id="hist-h" title={a('histogram')} hint={a('histogramHint')}>
+                <IntervalHistogram histograms={s.histograms} daysLabel={a('days')} />
+              </Part>
+
+              <Part id="heat-h" title={a('heatmap')} hint={a('heatmapHint')}>
+                <Heatmap counts={s.heatmap_jst.counts} weekdays={a('weekdays').split(',')} lang={lang} />
+              </Part>
+
+              <Part id="ready-h" title={a('readiness')} hint={a('readinessHint')}>
+                <ScrollTable
+                  name="readiness-table"
+                  head={
+                    <>
+                      <th>{a('group')}</th>
+                      {LIMITS.map((l) => (
+                        <th key={l}>
+                          {a('maxDays')} {l} {a('days')}
+                        </th>
+                      ))}
+                    </>
+                  }
+                >
+                  {[...rows.overall, ...rows.org, ...rows.ca].map((r) => (
+                    <tr key={r.key} data-group={r.key}>
+                      <td>{r.label}</td>
+                      {LIMITS.map((l) => {
+                        const c = r.group.readiness[l];
+                        if (!c) return <td key={l}>–</td>;
                         return (
-                          <tr key={k} data-day-class={k} data-count={row.count} data-share={row.share ?? ''} data-expected={row.expected_share ?? ''}>
-                            <td>{a(k)}</td>
-                            <td class="num">{formatCount(row.count, lang)}</td>
-                            <td class="num">{share(row.share)}</td>
-                            <td class="num">{share(row.expected_share)}</td>
-                            <td class="num">{row.ratio_to_expected === null ? '–' : row.ratio_to_expected.toFixed(2)}</td>
-                          </tr>
+                          <td key={l} class="readiness-cell" data-limit={l} data-ready={c.ready} data-likely={c.likely} data-not-ready={c.not_ready} data-unknown={c.unknown}>
+                            {READINESS.filter((k) => c[k] > 0).map((k) => (
+                              <span key={k} class={`ready-fig ready-${k}`}>
+                                {figure(a(k), c.share[k], c[k], lang)}
+                              </span>
+                            ))}
+                          </td>
                         );
                       })}
-                    </tbody>
-                  </table>
-                </div>
-                <h3>{a('timeByOrg')}</h3>
-                <div class="table-scroll">
-                  <table class="table time-org-table">
-                    <thead>
-                      <tr>
-                        <th>{a('group')}</th>
-                        <th class="num">{a('issuances')}</th>
-                        {(['weekend', 'holiday', 'closure'] as const).map((k) => (
-                          <th key={k} class="num">
-                            {a(k)}
-                            <br />
-                            <span class="muted">
-                              {a('expected')} {share(s.expected_shares_uniform_time?.[k] ?? null)}
-                            </span>
-                          </th>
-                        ))}
-                      </tr>
-                    </thead>
-                    <tbody>
-                      {[...rows.overall, ...rows.org].map((r) => (
-                        <tr key={r.key} data-group={r.key}>
-                          <td>{r.label}</td>
-                          <td class="num">{formatCount(r.group.time.issuances, lang)}</td>
-                          {(['weekend', 'holiday', 'closure'] as const).map((k) => (
-                            <td key={k} class="num" title={`${formatCount(r.group.time[k].count, lang)} / ${formatCount(r.group.time.issuances, lang)}`}>
-                              <TimeCell row={r.group.time[k]} />
-                            </td>
-                          ))}
-                        </tr>
-                      ))}
-                    </tbody>
-                  </table>
-                </div>
-              </section>
-
-              <section class="analysis-part" aria-labelledby="hist-h">
-                <h2 id="hist-h">{a('histogram')}</h2>
-                <p class="muted">{a('histogramHint')}</p>
-                <IntervalHistogram histograms={s.histograms} daysLabel={a('days')} />
-              </section>
-
-              <section class="analysis-part" aria-labelledby="heat-h">
-                <h2 id="heat-h">{a('heatmap')}</h2>
-                <p class="muted">{a('heatmapHint')}</p>
-                <Heatmap counts={s.heatmap_jst.counts} weekdays={a('weekdays').split(',')} lang={lang} />
-              </section>
-
-              <section class="analysis-part" aria-labelledby="ready-h">
-                <h2 id="ready-h">{a('readiness')}</h2>
-                <p class="muted">{a('readinessHint')}</p>
-                <div class="table-scroll">
-                  <table class="table readiness-table">
-                    <thead>
-                      <tr>
-                        <th>{a('group')}</th>
-                        {LIMITS.map((l) => (
-                          <th key={l}>
-                            {a('maxDays')} {l} {a('days')}
-                          </th>
-                        ))}
-                      </tr>
-                    </thead>
-                    <tbody>
-                      {[...rows.overall, ...rows.org, ...rows.ca].map((r) => (
-                        <tr key={r.key} data-group={r.key}>
-                          <td>{r.label}</td>
-                          {LIMITS.map((l) => {
-                            const c = r.group.readiness[l];
-                            if (!c) return <td key={l}>–</td>;
-                            return (
-                              <td key={l} class="readiness-cell" data-limit={l} data-ready={c.ready} data-likely={c.likely} data-not-ready={c.not_ready} data-unknown={c.unknown}>
-                                {READINESS.filter((k) => c[k] > 0).map((k) => (
-                                  <span key={k} class={`ready-fig ready-${k}`}>
-                                    {a(k)} {share(c.share[k])} ({formatCount(c[k], lang)})
-                                  </span>
-                                ))}
-                              </td>
-                            );
-                          })}
-                        </tr>
-                      ))}
-                    </tbody>
-                  </table>
-                </div>
-              </section>
+                    </tr>
+                  ))}
+                </ScrollTable>
+              </Part>
             </>
           )}
         </>

@@ -6,6 +6,7 @@ import 'uplot/dist/uPlot.min.css';
 import type { AnalysisSummaryResponse } from '../../../share/api/index.js';
 import { formatCount } from '../format.js';
 import type { Lang } from '../i18n.js';
+import { chartWidth, stack, useFollowWidth } from './chart.js';
 
 const bucketHues = [140, 200, 35, 280, 0];
 
@@ -22,15 +23,12 @@ export function IntervalHistogram({ histograms, daysLabel }: { histograms: Analy
     const width = histograms.interval_bin_days;
     const bins = Math.max(...buckets.map((b) => histograms.interval_days[b]!.length));
     const xs = Array.from({ length: bins }, (_, i) => i * width + width / 2);
-    // Stacked as in the daily chart: series i holds the sum of buckets 0..i and is drawn first.
-    const cumulative: number[][] = [];
-    buckets.forEach((b, i) => cumulative.push(xs.map((_, k) => (histograms.interval_days[b]![k] ?? 0) + (i > 0 ? cumulative[i - 1]![k]! : 0))));
-    const order = buckets.map((_, i) => buckets.length - 1 - i);
+    const { order, sums } = stack(buckets.map((b) => histograms.interval_days[b]!), bins);
     plot.current?.destroy();
     const bars = uPlot.paths.bars!({ size: [0.9, 40], gap: 0 });
     plot.current = new uPlot(
       {
-        width: Math.max(200, el.clientWidth),
+        width: chartWidth(el),
         height: 220,
         legend: { show: false },
         cursor: { drag: { x: false, y: false } },
@@ -41,22 +39,11 @@ export function IntervalHistogram({ histograms, daysLabel }: { histograms: Analy
         ],
         series: [{}, ...order.map((i) => ({ label: buckets[i], fill: colours[i], stroke: colours[i], width: 0, paths: bars, points: { show: false } }))],
       },
-      [xs, ...order.map((i) => cumulative[i]!)],
+      [xs, ...sums],
       el,
     );
   }, [histograms, daysLabel]);
-
-  useEffect(() => {
-    const el = box.current;
-    if (!el) return;
-    const ro = new ResizeObserver(() => plot.current?.setSize({ width: Math.max(200, el.clientWidth), height: 220 }));
-    ro.observe(el);
-    return () => {
-      ro.disconnect();
-      plot.current?.destroy();
-      plot.current = null;
-    };
-  }, []);
+  useFollowWidth(box, plot, 220);
 
   return (
     <div class="histogram" data-total={total}>

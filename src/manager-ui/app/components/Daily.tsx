@@ -5,7 +5,9 @@ import 'uplot/dist/uPlot.min.css';
 import type { StatusResponse } from '../../../share/api/index.js';
 import { categoryOrder, dailyPivot, type DailyMetric, type DailyPivot } from '../derive.js';
 import { formatCount } from '../format.js';
+import { chartWidth, stack, useFollowWidth } from './chart.js';
 import { useLang } from './context.js';
+import { ScrollTable } from './ScrollTable.js';
 
 const categoryHues: Record<string, number> = { google: 215, cloudflare: 28, digicert: 170, trustasia: 350 };
 const spareHues = [275, 95, 50, 310, 195];
@@ -39,12 +41,8 @@ function Chart({ pivot, colours }: { pivot: DailyPivot; colours: string[] }) {
     const el = box.current;
     if (!el) return;
     const xs = pivot.days.map(dayToSeconds);
-    // Stacked bars: the series for log i holds the sum of logs 0..i and is drawn before the shorter ones,
-    // which then paint over its lower part.
-    const cumulative: number[][] = [];
-    pivot.values.forEach((v, i) => cumulative.push(v.map((x, d) => x + (i > 0 ? cumulative[i - 1]![d]! : 0))));
-    const order = pivot.logs.map((_, i) => pivot.logs.length - 1 - i);
-    const data: uPlot.AlignedData = [xs, ...order.map((i) => cumulative[i]!)];
+    const { order, sums } = stack(pivot.values, xs.length);
+    const data: uPlot.AlignedData = [xs, ...sums];
     if (plot.current && lastShape.current === shape) {
       plot.current.setData(data);
       return;
@@ -54,7 +52,7 @@ function Chart({ pivot, colours }: { pivot: DailyPivot; colours: string[] }) {
     const bars = uPlot.paths.bars!({ size: [0.8, 40], gap: 1 });
     plot.current = new uPlot(
       {
-        width: Math.max(200, el.clientWidth),
+        width: chartWidth(el),
         height: 240,
         legend: { show: false },
         cursor: { drag: { x: false, y: false } },
@@ -85,18 +83,7 @@ function Chart({ pivot, colours }: { pivot: DailyPivot; colours: string[] }) {
       el,
     );
   }, [pivot, shape, colours]);
-
-  useEffect(() => {
-    const el = box.current;
-    if (!el) return;
-    const ro = new ResizeObserver(() => plot.current?.setSize({ width: Math.max(200, el.clientWidth), height: 240 }));
-    ro.observe(el);
-    return () => {
-      ro.disconnect();
-      plot.current?.destroy();
-      plot.current = null;
-    };
-  }, []);
+  useFollowWidth(box, plot, 240);
 
   return <div class="chart" ref={box} />;
 }
@@ -131,39 +118,37 @@ export function Daily({ status }: { status: StatusResponse }) {
             ))}
           </ul>
           <Chart pivot={pivot} colours={colours} />
-          <div class="table-scroll">
-            <table class="table daily-table">
-              <thead>
-                <tr>
-                  <th>{t('day')}</th>
-                  <th class="num">{t('total')}</th>
-                  {pivot.logs.map((name) => (
-                    <th key={name} class="num">
-                      {name}
-                    </th>
+          <ScrollTable
+            name="daily-table"
+            head={
+              <>
+                <th>{t('day')}</th>
+                <th class="num">{t('total')}</th>
+                {pivot.logs.map((name) => (
+                  <th key={name} class="num">
+                    {name}
+                  </th>
+                ))}
+              </>
+            }
+          >
+            {pivot.days
+              .map((day, d) => ({ day, d }))
+              .reverse()
+              .map(({ day, d }) => (
+                <tr key={day} data-day={day}>
+                  <td class="mono">{day}</td>
+                  <td class="num" data-total={pivot.dayTotals[d]}>
+                    {formatCount(pivot.dayTotals[d]!, lang)}
+                  </td>
+                  {pivot.values.map((v, li) => (
+                    <td key={pivot.logs[li]} class="num">
+                      {v[d] ? formatCount(v[d]!, lang) : ''}
+                    </td>
                   ))}
                 </tr>
-              </thead>
-              <tbody>
-                {pivot.days
-                  .map((day, d) => ({ day, d }))
-                  .reverse()
-                  .map(({ day, d }) => (
-                    <tr key={day} data-day={day}>
-                      <td class="mono">{day}</td>
-                      <td class="num" data-total={pivot.dayTotals[d]}>
-                        {formatCount(pivot.dayTotals[d]!, lang)}
-                      </td>
-                      {pivot.values.map((v, li) => (
-                        <td key={pivot.logs[li]} class="num">
-                          {v[d] ? formatCount(v[d]!, lang) : ''}
-                        </td>
-                      ))}
-                    </tr>
-                  ))}
-              </tbody>
-            </table>
-          </div>
+              ))}
+          </ScrollTable>
         </>
       )}
     </section>
