@@ -174,8 +174,7 @@ test('a worker registers with its friend name and version and gets directives; a
 });
 
 test("a completion carries the worker's verification verdict: kept on the lease, counted per log, bad verdicts refused", async () => {
-  const env = await testManagerEnv([{ name: g.name, category: 'google', url: g.url, key: g.key }], overrides);
-  try {
+  await withTestManager([catalogueEntry(g)], overrides, async (env) => {
     const app = await env.build();
     await app.planner.planAll();
     const complete = (lease_id: number, verification: unknown) => app.inject({ method: 'POST', url: '/api/v1/complete', payload: { worker_id: 'carol', lease_id, verification } });
@@ -212,7 +211,5 @@ test("a completion carries the worker's verification verdict: kept on the lease,
     assert.equal(status.logs[0].verified, 320);
     assert.equal(status.logs[0].verification_failures, 1);
     assert.equal(status.logs[0].scanned, 4 * 320);
-  } finally {
-    await env.cleanup();
-  }
+  });
 });
