@@ -138,6 +138,14 @@ export interface CertificatesTable {
   created_at: Generated<Date>;
 }
 
+/** One row per (certificate, DNS name it covers): SAN dNSNames and a DNS-name CN, as coveredDnsNames() gives them. */
+export interface CertificateNamesTable {
+  certificate_id: number;
+  name: string;
+  /** REVERSE(name), computed by the database: the names under example.jp are the prefix `pj.elpmaxe.`. */
+  name_rev: ColumnType<string, never, never>;
+}
+
 /** Every (log, index) seen. */
 export interface SightingsTable {
   id: Generated<number>;
@@ -187,6 +195,7 @@ export interface Database {
   leases: LeasesTable;
   workers: WorkersTable;
   certificates: CertificatesTable;
+  certificate_names: CertificateNamesTable;
   sightings: SightingsTable;
   daily_counts: DailyCountsTable;
   tokens: TokensTable;
