@@ -242,11 +242,19 @@ const certificateNames: Migration = {
   },
 };
 
+/** The catalogue's shut_down mark, kept with in_catalogue so that every manager on the database sees it. */
+const logsShutDown: Migration = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    await sql.raw('ALTER TABLE logs ADD COLUMN shut_down TINYINT NOT NULL DEFAULT 0 AFTER in_catalogue').execute(db);
+  },
+};
+
 export const MIGRATIONS: Record<string, Migration> = {
   '0001_initial': initial,
   '0002_log_counters': logCounters,
   '0003_ranges_by_start': rangesByStart,
   '0004_certificate_names': certificateNames,
+  '0005_logs_shut_down': logsShutDown,
 };
 
 export const migrationProvider: MigrationProvider = {

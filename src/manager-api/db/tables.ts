@@ -18,6 +18,8 @@ export interface LogsTable {
   /** Base64 DER SubjectPublicKeyInfo, when the catalogue has it. */
   public_key: string | null;
   in_catalogue: Generated<number>;
+  /** The catalogue marks the log shut down for good: unanswered, it keeps no worker waiting. */
+  shut_down: Generated<number>;
   available: Generated<number>;
   last_error: string | null;
   checked_at: Timestamp | null;
