@@ -7,7 +7,7 @@ import { deadLogUrl, startTestLog, type TestLog } from '../helpers/ct-test-log.j
 import { testManagerEnv, type CatalogueEntry } from '../helpers/manager.js';
 import { parseFraction, parseWindow } from '../../src/manager-api/config.js';
 import { freshRangeEnd } from '../../src/manager-api/repositories/leases.js';
-import { CatalogueError, parseCatalogue } from '../../src/share/logs/catalogue.js';
+import { CatalogueError, loadCatalogue, parseCatalogue } from '../../src/share/logs/catalogue.js';
 import type { InstructionsResponse } from '../../src/share/api/index.js';
 
 let g: TestLog;
@@ -217,9 +217,17 @@ test('idle: a window target the tree has not reached the end of keeps workers wa
   }
 });
 
-test('the catalogue accepts "shut_down": true or false and names a wrong value', () => {
+test('the catalogue accepts "shut_down": true or false and names a wrong value; the built-in one marks the logs gone for good', () => {
   const entry = { category: 'google', name: 'x1', url: 'https://x.example/log' };
   assert.equal(parseCatalogue({ logs: [entry] }).logs[0].shutDown, false);
   assert.equal(parseCatalogue({ logs: [{ ...entry, shut_down: true }] }).logs[0].shutDown, true);
+  // The built-in catalogue marks the logs the CT reference lists as gone for good.
+  const builtIn = loadCatalogue(null).logs;
+  assert.equal(builtIn.length, 45);
+  assert.deepEqual(
+    builtIn.filter((l) => l.shutDown).map((l) => l.name).sort(),
+    ['log2024', 'nessie2022', 'nessie2023', 'nessie2024', 'nessie2025', 'nimbus2022', 'nimbus2023', 'nimbus2024', 'sphinx2024h1', 'sphinx2024h2', 'sphinx2025h1',
+      'wyvern2024h1', 'wyvern2024h2', 'wyvern2025h1', 'yeti2022', 'yeti2022-2', 'yeti2023', 'yeti2024', 'yeti2025'],
+  );
   assert.throws(() => parseCatalogue({ logs: [{ ...entry, shut_down: 'yes' }] }, 'logs.json'), (e: Error) => e instanceof CatalogueError && /logs\.json: logs\[0\]\.shut_down must be true or false/.test(e.message));
 });
