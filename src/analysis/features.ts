@@ -2,54 +2,110 @@
  * Per-domain certificate list with the features phishing detectors use
  * (for GET /api/v1/domains/{name}/certificates).
  */
+import { domainToASCII } from 'node:url';
 import type { Connection, RowDataPacket } from 'mysql2/promise';
-import type { DomainCertificate } from '../share/api/analysis.js';
+import type { DomainCertificate, DomainCertificateItem, DomainMatch } from '../share/api/analysis.js';
 import { isFreeAcmeCa } from './cas.js';
 import { normaliseNames } from './model.js';
 
-export type { DomainCertificate };
+export type { DomainCertificate, DomainCertificateItem, DomainMatch };
 
-const NAME = /^(\*\.)?([a-z0-9-]{1,63}\.)*[a-z0-9-]{1,63}\.?$/;
+const MAX_NAME = 253;
+const MAX_LABEL = 63;
+const LABEL = /^[a-z0-9_-]+$/;
+const NON_ASCII = /[^\p{ASCII}]/u;
 
-/** Throws a message naming the problem when `name` cannot be a DNS name. */
-export function checkDomainName(name: string): string {
-  const n = name.trim().toLowerCase().replace(/\.$/, '');
-  if (n.length === 0 || n.length > 253 || !NAME.test(n)) throw new Error(`domain name is not a valid DNS name: ${JSON.stringify(name)}`);
+/**
+ * The name as it is looked up (A-labels, lower case, no trailing dot). Throws an Error whose message
+ * quotes the name and says what is wrong with it: empty, too long, an empty or over-long label, a
+ * character outside letters, digits, `-` and `_`, a wildcard anywhere but as the whole leftmost
+ * label, or an `xn--` label that is not valid punycode. Unicode names are converted to A-labels.
+ */
+export function checkDomainName(raw: string): string {
+  const bad = (why: string): Error => new Error(`domain name ${JSON.stringify(raw)} is not a valid DNS name: ${why}`);
+  let n = raw.trim();
+  if (NON_ASCII.test(n)) {
+    n = domainToASCII(n);
+    if (n === '') throw bad('it is not a valid internationalised name (IDNA)');
+  }
+  n = n.toLowerCase();
+  if (n.endsWith('.')) n = n.slice(0, -1);
+  if (n.length === 0) throw bad('it is empty');
+  if (n.length > MAX_NAME) throw bad(`it is ${n.length} characters long, more than ${MAX_NAME}`);
+  const labels = n.split('.');
+  labels.forEach((label, i) => {
+    if (label.length === 0) throw bad('it has an empty label');
+    if (label.length > MAX_LABEL) throw bad(`label ${JSON.stringify(label.slice(0, 20))}… is ${label.length} characters long, more than ${MAX_LABEL}`);
+    if (label === '*' && i === 0 && labels.length > 1) return;
+    if (label.includes('*')) throw bad('a wildcard is allowed only as the whole leftmost label (*.example.jp)');
+    if (!LABEL.test(label)) {
+      const c = [...label].find((ch) => !/[a-z0-9_-]/.test(ch))!;
+      throw bad(`label ${JSON.stringify(label)} contains ${JSON.stringify(c)} (letters, digits, "-" and "_" only; Unicode names are converted to punycode)`);
+    }
+    if (label.startsWith('xn--') && domainToASCII(label) === '') throw bad(`label ${JSON.stringify(label)} is not valid punycode`);
+  });
   return n;
+}
+
+/** The wildcard name that covers `name` (`*.example.jp` for `www.example.jp`); none for a wildcard or a parent of one label. */
+export function wildcardParentOf(name: string): string | null {
+  if (name.startsWith('*.')) return null;
+  const parent = name.split('.').slice(1);
+  return parent.length >= 2 ? `*.${parent.join('.')}` : null;
 }
 
 function subjectHasOrganisation(dn: string): boolean {
   return /(^|[,+])\s*(O|2\.5\.4\.10)=/.test(dn);
 }
 
+const MATCHES: readonly DomainMatch[] = ['exact', 'wildcard', 'subdomain'];
+
 /**
- * Certificates whose SAN list contains `name` exactly, or `name` under one of its registrable
- * subdomains when includeSubdomains is set. Newest first, at most `limit`.
+ * Certificates covering `name`, newest first, at most `limit`, found through certificate_names:
+ * those listing the name itself (`exact`); with `wildcard`, those listing the wildcard over it
+ * (`*.example.jp` for `www.example.jp`); with `includeSubdomains`, those listing a name under it
+ * (`subdomain`, wildcards under it included). A certificate matching several ways is listed once,
+ * with the first of exact, wildcard, subdomain.
  */
 export async function certificatesForDomain(
   conn: Connection,
   name: string,
-  opts: { includeSubdomains?: boolean; limit?: number } = {},
-): Promise<DomainCertificate[]> {
+  opts: { includeSubdomains?: boolean; wildcard?: boolean; limit?: number } = {},
+): Promise<DomainCertificateItem[]> {
   const n = checkDomainName(name);
   const limit = Math.min(Math.max(1, opts.limit ?? 500), 5000);
-  // The SAN list is stored as a JSON array string, so a LIKE on the quoted name finds candidates and the
-  // exact test below confirms them. Names keep the certificate's case in the table (binary collation), and
-  // DNS names are case-insensitive, hence LOWER.
-  const pattern = opts.includeSubdomains ? `%${n.replace(/[%_\\]/g, '\\$&')}"%` : `%"${n.replace(/[%_\\]/g, '\\$&')}"%`;
+  const parts = ['SELECT certificate_id, 0 AS kind FROM certificate_names WHERE name = ?'];
+  const params: (string | number)[] = [n];
+  const parent = opts.wildcard ? wildcardParentOf(n) : null;
+  if (parent) {
+    parts.push('SELECT certificate_id, 1 AS kind FROM certificate_names WHERE name = ?');
+    params.push(parent);
+  }
+  if (opts.includeSubdomains) {
+    // Names under n are those whose reversal starts with the reversal of ".n": a range on the
+    // name_rev index, from that prefix up to the same prefix with its final "." raised to "/".
+    const prefix = [...`.${n}`].reverse().join('');
+    parts.push('SELECT certificate_id, 2 AS kind FROM certificate_names WHERE name_rev >= ? AND name_rev < ?');
+    params.push(prefix, `${prefix.slice(0, -1)}/`);
+  }
+  // The page is chosen first (derived table), so first_seen is looked up for the returned rows only.
   const [rows] = await conn.query<RowDataPacket[]>(
-    `SELECT c.id, c.serial_hex, c.issuer_dn, c.issuer_org, c.subject_dn, c.common_name, c.san_dns, c.validity_days, c.validation_level,
+    `SELECT c.id, p.kind, c.serial_hex, c.issuer_dn, c.issuer_org, c.subject_dn, c.common_name, c.san_dns, c.validity_days, c.validation_level,
        DATE_FORMAT(c.not_before, '%Y-%m-%dT%H:%i:%sZ') AS nb, DATE_FORMAT(c.not_after, '%Y-%m-%dT%H:%i:%sZ') AS na, LOWER(HEX(c.cert_sha256)) AS sha,
        c.fields, (SELECT MIN(s.leaf_timestamp) FROM sightings s WHERE s.certificate_id = c.id) AS first_seen
-     FROM certificates c WHERE LOWER(c.san_dns) LIKE ? OR LOWER(c.jp_names) LIKE ? ORDER BY c.not_before DESC, c.id DESC LIMIT ?`,
-    [pattern, pattern, limit * 4],
+     FROM (
+       SELECT c.id, m.kind FROM (
+         SELECT certificate_id, MIN(kind) AS kind FROM (${parts.join(' UNION ALL ')}) u GROUP BY certificate_id
+       ) m JOIN certificates c ON c.id = m.certificate_id
+       ORDER BY c.not_before DESC, c.id DESC LIMIT ?
+     ) p JOIN certificates c ON c.id = p.id
+     ORDER BY c.not_before DESC, c.id DESC`,
+    [...params, limit],
   );
-  const out: DomainCertificate[] = [];
+  const out: DomainCertificateItem[] = [];
   for (const r of rows) {
     const san: string[] = JSON.parse(String(r.san_dns));
     const names = normaliseNames(san);
-    const match = names.includes(n) || (opts.includeSubdomains === true && names.some((x) => x.endsWith(`.${n}`)));
-    if (!match) continue;
     let fields: Record<string, unknown> = {};
     try {
       fields = JSON.parse(String(r.fields));
@@ -59,6 +115,7 @@ export async function certificatesForDomain(
     const level = String(r.validation_level);
     out.push({
       id: String(r.id),
+      match: MATCHES[Number(r.kind)],
       serial_hex: String(r.serial_hex),
       issuer_dn: String(r.issuer_dn),
       ca: r.issuer_org ?? null,
@@ -81,7 +138,6 @@ export async function certificatesForDomain(
         no_subject_organisation: !subjectHasOrganisation(String(r.subject_dn)),
       },
     });
-    if (out.length >= limit) break;
   }
   return out;
 }

@@ -18,6 +18,8 @@ import { catalogueLogs, logsDueForCheck, markUnavailable, recordTreeHead, setPag
 
 /** Logs order entries only within the maximum merge delay: window searches widen by this on each side. */
 export const MERGE_DELAY_MS = 24 * 3600 * 1000;
+/** Part of a window target's note while the tree ends inside the window: the target grows with the tree. */
+export const GROWING_WINDOW_NOTE = 'tree ends inside the widened window';
 const PAGE_PROBE = 1024;
 const CHECK_CONCURRENCY = 8;
 
@@ -79,9 +81,14 @@ export class Planner {
     return new CtLogClient(url, { timeoutMs: this.o.config.sthTimeoutMs, retries: 1, baseDelayMs: 200, ...this.o.clientOptions });
   }
 
+  /** Write the catalogue's logs into the database (no log is asked anything). */
+  async syncCatalogue(): Promise<void> {
+    await syncCatalogue(this.o.db, this.catalogue);
+  }
+
   /** Sync the catalogue into the database, then check and plan every log. */
   async planAll(force = false): Promise<PlanOutcome[]> {
-    await syncCatalogue(this.o.db, this.catalogue);
+    await this.syncCatalogue();
     const logs = await catalogueLogs(this.o.db);
     return mapLimit(logs, CHECK_CONCURRENCY, (log) => this.checkLog(log, force));
   }
@@ -149,7 +156,7 @@ export class Planner {
     }
     const w = config.window;
     const tag = `window ${w.text}`;
-    if (!force && log.target_end !== null && log.target_mode === 'window' && log.target_note?.startsWith(`${tag} `) && !log.target_note.includes('tree ends inside')) return null;
+    if (!force && log.target_end !== null && log.target_mode === 'window' && log.target_note?.startsWith(`${tag} `) && !log.target_note.includes(GROWING_WINDOW_NOTE)) return null;
     const timestampAt = async (i: number): Promise<number> => {
       const [entry] = await client.getEntries(i, i);
       if (!entry) throw new Error(`get-entries ${i}..${i} returned nothing while searching the window`);
@@ -157,7 +164,7 @@ export class Planner {
     };
     const from = await firstIndexAtOrAfter(timestampAt, treeSize, w.from.getTime() - MERGE_DELAY_MS);
     const until = await firstIndexAtOrAfter(timestampAt, treeSize, w.until.getTime() + MERGE_DELAY_MS);
-    const inside = until.index >= treeSize ? '; tree ends inside the widened window, re-planned as it grows' : '';
+    const inside = until.index >= treeSize ? `; ${GROWING_WINDOW_NOTE}, re-planned as it grows` : '';
     const note = `${tag} widened by 24 h on each side (entries are ordered only within the maximum merge delay): indexes ${from.index}..${until.index - 1} of tree size ${treeSize}, ${from.probes + until.probes} probes${inside}`;
     this.o.log.info({ log: log.name }, note);
     return { start: from.index, end: until.index - 1, mode: 'window', note };

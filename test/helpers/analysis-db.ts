@@ -1,12 +1,14 @@
 /**
  * A throw-away MariaDB database with the manager's schema (its own migrations), for the analysis
- * tests and the benchmark, and a loader that stores certificates the way the manager's ingest does.
+ * tests and the benchmark, and a loader that stores certificates (and their names index) the way the
+ * manager's ingest does.
  */
 import { randomBytes, createHash } from 'node:crypto';
 import type { Connection } from 'mysql2/promise';
 import { connectDb } from '../../src/analysis/db.js';
 import type { AnalysisCertificate } from '../../src/analysis/model.js';
 import { openDatabase } from '../../src/manager-api/db/connect.js';
+import { coveredDnsNames } from '../../src/share/x509/index.js';
 import { dropTestDatabase, testDatabaseUrl } from './database.js';
 
 export interface TestDb {
@@ -49,7 +51,7 @@ export interface GivenSighting {
 export async function insertCertificates(
   conn: Connection,
   certs: readonly AnalysisCertificate[],
-  extra: Partial<{ crl: boolean; cn: string; sightings: Map<string, GivenSighting[]> }> = {},
+  extra: Partial<{ crl: boolean; cn: string; sightings: Map<string, GivenSighting[]>; names: boolean }> = {},
 ): Promise<void> {
   const [logRows] = await conn.query<import('mysql2').RowDataPacket[]>('SELECT id, name FROM logs');
   const logIds = new Map(logRows.map((r) => [String(r.name), Number(r.id)]));
@@ -81,6 +83,9 @@ export async function insertCertificates(
       [rows],
     );
     const firstId = Number(res.insertId);
+    // The names index, as the ingest writes it (names: false leaves it to the backfill migration).
+    const nameRows = extra.names === false ? [] : part.flatMap((c, k) => coveredDnsNames(c.names, c.names[0]).map((n) => [firstId + k, n]));
+    if (nameRows.length) await conn.query('INSERT INTO certificate_names (certificate_id, name) VALUES ?', [nameRows]);
     const sightings: unknown[][] = [];
     for (const [k, c] of part.entries()) {
       const given = extra.sightings?.get(c.id);

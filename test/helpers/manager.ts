@@ -12,6 +12,7 @@ export interface CatalogueEntry {
   category: string;
   url: string;
   key?: string | null;
+  shut_down?: boolean;
 }
 
 export interface TestManagerEnv {

@@ -1,10 +1,13 @@
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
-import { startTestLog, type TestLog } from '../helpers/ct-test-log.js';
-import { testManagerEnv } from '../helpers/manager.js';
-import { parseFraction } from '../../src/manager-api/config.js';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { deadLogUrl, startTestLog, type TestLog } from '../helpers/ct-test-log.js';
+import { testManagerEnv, type CatalogueEntry } from '../helpers/manager.js';
+import { parseFraction, parseWindow } from '../../src/manager-api/config.js';
 import { freshRangeEnd } from '../../src/manager-api/repositories/leases.js';
+import { CatalogueError, loadCatalogue, parseCatalogue } from '../../src/share/logs/catalogue.js';
 import type { InstructionsResponse } from '../../src/share/api/index.js';
 
 let g: TestLog;
@@ -149,4 +152,82 @@ test('pause and minimum version travel as directives', async () => {
   } finally {
     await env.cleanup();
   }
+});
+
+test('idle: a log not planned yet or not answering keeps workers waiting; one the catalogue marks shut down does not while it is silent', async () => {
+  const down = await deadLogUrl();
+  const logs = (shutDown: boolean): CatalogueEntry[] => [
+    { name: c.name, category: 'cloudflare', url: c.url, key: c.key, shut_down: shutDown },
+    { name: 'down', category: 'google', url: down, key: null, shut_down: shutDown },
+  ];
+  const env = await testManagerEnv(logs(false), { targetFraction: parseFraction('1/10'), assignmentSize: 1000 });
+  try {
+    const app = await env.build();
+    const post = (target: typeof app, worker: string) =>
+      target.inject({ method: 'POST', url: '/api/v1/instructions', payload: { worker_id: worker, friend_name: 'f', version: '0.1.0' } }).then((r) => {
+        assert.equal(r.statusCode, 200, r.body);
+        return r.json() as InstructionsResponse;
+      });
+    // Nothing planned yet (no log asked): work is to come, in both categories of the catalogue.
+    const early = await post(app, 'a');
+    assert.deepEqual([early.assignments, early.idle], [[], false]);
+    assert.equal((await app.inject({ method: 'POST', url: '/api/v1/instructions', payload: { worker_id: 'a', friend_name: 'f', version: '0.1.0', categories: ['google'] } })).statusCode, 200);
+
+    // c1 answers (target [0, 600], one range); "down" does not and waits for its retry.
+    const outcome = await app.planner.planAll();
+    assert.deepEqual(outcome.map((o) => [o.name, o.available]), [[c.name, true], ['down', false]]);
+    const a = await post(app, 'a');
+    assert.deepEqual(a.assignments.map((x) => [x.log_name, x.start, x.end]), [[c.name, 0, 600]]);
+    // All of c1 is handed out; "down" may come back.
+    const b = await post(app, 'b');
+    assert.deepEqual([b.assignments, b.idle], [[], false]);
+
+    // The same logs marked shut down: the silent one keeps nobody waiting; the answering one still
+    // hands out what it has.
+    const file = join(env.dir, 'logs-shut-down.json');
+    writeFileSync(file, JSON.stringify({ logs: logs(true) }));
+    const marked = await env.build({}, { logsFile: file });
+    const rows = await marked.db.selectFrom('logs').select(['name', 'shut_down']).orderBy('name').execute();
+    assert.deepEqual(rows.map((r) => [r.name, r.shut_down]), [[c.name, 1], ['down', 1]]);
+    assert.equal((await post(marked, 'b')).idle, true);
+    const stop = await marked.inject({ method: 'POST', url: '/api/v1/terminate', payload: { worker_id: 'a', leases: [{ lease_id: a.assignments[0].lease_id, confirmed: 299 }] } });
+    assert.equal(stop.statusCode, 200, stop.body);
+    const resumed = await post(marked, 'b');
+    assert.deepEqual([resumed.assignments.map((x) => [x.log_name, x.start, x.resumed]), resumed.idle], [[[c.name, 300, true]], false]);
+    assert.equal((await post(marked, 'c')).idle, true);
+  } finally {
+    await env.cleanup();
+  }
+});
+
+test('idle: a window target the tree has not reached the end of keeps workers waiting', async () => {
+  // c's entries run from 2025-12-01 for about four days: the window's end is still to come.
+  const env = await testManagerEnv([{ name: c.name, category: 'cloudflare', url: c.url, key: c.key }], { window: parseWindow('2025-12-01/2026-01-31'), assignmentSize: 100_000 });
+  try {
+    const app = await env.build();
+    const [planned] = await app.planner.planAll();
+    assert.match(planned.note ?? '', /tree ends inside the widened window/);
+    const post = (worker: string) => app.inject({ method: 'POST', url: '/api/v1/instructions', payload: { worker_id: worker, friend_name: 'f', version: '0.1.0' } }).then((r) => r.json() as InstructionsResponse);
+    const a = await post('a');
+    assert.deepEqual(a.assignments.map((x) => [x.start, x.end]), [[0, 5999]]);
+    const b = await post('b');
+    assert.deepEqual([b.assignments, b.idle], [[], false]);
+  } finally {
+    await env.cleanup();
+  }
+});
+
+test('the catalogue accepts "shut_down": true or false and names a wrong value; the built-in one marks the logs gone for good', () => {
+  const entry = { category: 'google', name: 'x1', url: 'https://x.example/log' };
+  assert.equal(parseCatalogue({ logs: [entry] }).logs[0].shutDown, false);
+  assert.equal(parseCatalogue({ logs: [{ ...entry, shut_down: true }] }).logs[0].shutDown, true);
+  // The built-in catalogue marks the logs the CT reference lists as gone for good.
+  const builtIn = loadCatalogue(null).logs;
+  assert.equal(builtIn.length, 45);
+  assert.deepEqual(
+    builtIn.filter((l) => l.shutDown).map((l) => l.name).sort(),
+    ['log2024', 'nessie2022', 'nessie2023', 'nessie2024', 'nessie2025', 'nimbus2022', 'nimbus2023', 'nimbus2024', 'sphinx2024h1', 'sphinx2024h2', 'sphinx2025h1',
+      'wyvern2024h1', 'wyvern2024h2', 'wyvern2025h1', 'yeti2022', 'yeti2022-2', 'yeti2023', 'yeti2024', 'yeti2025'],
+  );
+  assert.throws(() => parseCatalogue({ logs: [{ ...entry, shut_down: 'yes' }] }, 'logs.json'), (e: Error) => e instanceof CatalogueError && /logs\.json: logs\[0\]\.shut_down must be true or false/.test(e.message));
 });

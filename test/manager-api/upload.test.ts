@@ -19,7 +19,7 @@ after(async () => {
   await g.close();
 });
 
-const TABLES = ['certificates', 'sightings', 'daily_counts', 'logs', 'workers', 'leases', 'ranges'];
+const TABLES = ['certificates', 'certificate_names', 'sightings', 'daily_counts', 'logs', 'workers', 'leases', 'ranges'];
 
 async function snapshot(app: FastifyInstance): Promise<unknown> {
   const sums: Record<string, unknown> = {};

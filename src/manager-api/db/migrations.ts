@@ -4,6 +4,7 @@
  * migrate exactly once). Never edit a released migration: add a new one.
  */
 import { sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import { coveredDnsNamesOfRow } from '../../share/x509/index.js';
 
 const TABLE_OPTIONS = 'ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin';
 
@@ -192,6 +193,62 @@ const rangesByStart: Migration = {
   },
 };
 
+/** Certificates read per backfill step, and name rows per INSERT. */
+export const NAMES_BACKFILL_BATCH = 2000;
+
+/**
+ * Fill certificate_names from existing certificates rows, in id order and in batches of
+ * autocommitted statements, so a table of tens of millions of rows never becomes one huge
+ * transaction. Idempotent and resumable: INSERT IGNORE on the primary key, starting again at the
+ * highest certificate already indexed (that one is redone, its names may have been cut between two
+ * statements).
+ */
+export async function backfillCertificateNames<DB>(db: Kysely<DB>, batch = NAMES_BACKFILL_BATCH): Promise<number> {
+  const done = await sql<{ m: number | string | null }>`SELECT MAX(certificate_id) AS m FROM certificate_names`.execute(db);
+  let after = done.rows[0]?.m === null || done.rows[0]?.m === undefined ? 0 : Number(done.rows[0].m) - 1;
+  let inserted = 0;
+  for (;;) {
+    const { rows } = await sql<{ id: number; common_name: string | null; san_dns: string }>`
+      SELECT id, common_name, san_dns FROM certificates WHERE id > ${after} ORDER BY id LIMIT ${batch}`.execute(db);
+    if (rows.length === 0) return inserted;
+    const names = rows.flatMap((r) => coveredDnsNamesOfRow(String(r.san_dns), r.common_name).map((name) => [Number(r.id), name] as const));
+    for (let i = 0; i < names.length; i += batch) {
+      const part = names.slice(i, i + batch);
+      const res = await sql`INSERT IGNORE INTO certificate_names (certificate_id, name) VALUES ${sql.join(part.map(([id, name]) => sql`(${id}, ${name})`))}`.execute(db);
+      inserted += Number(res.numAffectedRows ?? 0);
+    }
+    after = Number(rows[rows.length - 1].id);
+  }
+}
+
+/**
+ * One row per (certificate, DNS name it covers), for GET /domains/{name}/certificates: exact names
+ * and the wildcard over a name are equality look-ups on `name`; the names under a domain are a
+ * prefix range on `name_rev`, the name reversed character by character (`pj.elpmaxe.www`), which
+ * the database computes itself so it can never disagree with `name`. The primary key leads with
+ * certificate_id: the ingest appends in id order, and the backfill resumes from its maximum.
+ */
+const certificateNames: Migration = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    await sql.raw(`CREATE TABLE IF NOT EXISTS certificate_names (
+        certificate_id BIGINT NOT NULL,
+        name VARCHAR(253) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
+        name_rev VARCHAR(253) CHARACTER SET ascii COLLATE ascii_bin AS (REVERSE(name)) STORED,
+        PRIMARY KEY (certificate_id, name),
+        KEY certificate_names_name (name),
+        KEY certificate_names_name_rev (name_rev)
+      ) ${TABLE_OPTIONS}`).execute(db);
+    await backfillCertificateNames(db);
+  },
+};
+
+/** The catalogue's shut_down mark, kept with in_catalogue so that every manager on the database sees it. */
+const logsShutDown: Migration = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    await sql.raw('ALTER TABLE logs ADD COLUMN shut_down TINYINT NOT NULL DEFAULT 0 AFTER in_catalogue').execute(db);
+  },
+};
+
 /** Workers prove the entries of a lease are in the log's tree; the verdict is kept per lease and counted per log. */
 const leaseVerification: Migration = {
   async up(db: Kysely<unknown>): Promise<void> {
@@ -209,7 +266,9 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0001_initial': initial,
   '0002_log_counters': logCounters,
   '0003_ranges_by_start': rangesByStart,
-  '0004_lease_verification': leaseVerification,
+  '0004_certificate_names': certificateNames,
+  '0005_logs_shut_down': logsShutDown,
+  '0006_lease_verification': leaseVerification,
 };
 
 export const migrationProvider: MigrationProvider = {

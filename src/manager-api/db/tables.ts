@@ -18,6 +18,8 @@ export interface LogsTable {
   /** Base64 DER SubjectPublicKeyInfo, when the catalogue has it. */
   public_key: string | null;
   in_catalogue: Generated<number>;
+  /** The catalogue marks the log shut down for good: unanswered, it keeps no worker waiting. */
+  shut_down: Generated<number>;
   available: Generated<number>;
   last_error: string | null;
   checked_at: Timestamp | null;
@@ -146,6 +148,14 @@ export interface CertificatesTable {
   created_at: Generated<Date>;
 }
 
+/** One row per (certificate, DNS name it covers): SAN dNSNames and a DNS-name CN, as coveredDnsNames() gives them. */
+export interface CertificateNamesTable {
+  certificate_id: number;
+  name: string;
+  /** REVERSE(name), computed by the database: the names under example.jp are the prefix `pj.elpmaxe.`. */
+  name_rev: ColumnType<string, never, never>;
+}
+
 /** Every (log, index) seen. */
 export interface SightingsTable {
   id: Generated<number>;
@@ -195,6 +205,7 @@ export interface Database {
   leases: LeasesTable;
   workers: WorkersTable;
   certificates: CertificatesTable;
+  certificate_names: CertificateNamesTable;
   sightings: SightingsTable;
   daily_counts: DailyCountsTable;
   tokens: TokensTable;

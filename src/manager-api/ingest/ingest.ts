@@ -14,6 +14,7 @@ import type { Db } from '../db/connect.js';
 import { inTransaction } from '../db/transaction.js';
 import type { NewCertificate, NewSighting } from '../db/tables.js';
 import { badRequest, forbidden, unprocessable } from '../errors.js';
+import { insertCertificateNames } from '../repositories/certificate-names.js';
 import { addLogCounts } from '../repositories/counters.js';
 import { certificateIdentity, parseLeaf, type CertificateFields, type ParsedLeaf } from './leaf-parser.js';
 import type { LeafStore } from './leaf-store.js';
@@ -216,6 +217,14 @@ export async function ingestUpload(db: Db, store: LeafStore, items: UploadItem[]
         .execute();
       for (const r of rows) certIds.set(r.identity.toString('hex'), { id: r.id, isNew: r.upload_tag.equals(tag), logName: r.log_name, day: utcDay(r.leaf_timestamp) });
     }
+    // The DNS names of the certificates created here, for the domain look-up.
+    await insertCertificateNames(
+      trx,
+      certRows.flatMap((r) => {
+        const cert = certIds.get((r.identity as Buffer).toString('hex'));
+        return cert?.isNew ? [{ id: cert.id, common_name: r.common_name ?? null, san_dns: r.san_dns }] : [];
+      }),
+    );
     // 2. Sightings, in (log, index) order.
     const sorted = [...checked].sort((a, b) => a.logId - b.logId || a.item.index - b.item.index);
     for (const part of chunks(sorted, CHUNK)) {

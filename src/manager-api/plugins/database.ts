@@ -67,6 +67,9 @@ export default fp(
     });
     app.decorate('work', { db, now: () => clock.now(), assignmentSize: config.assignmentSize, directives: async () => directives() });
     app.addHook('onReady', async () => {
+      // The catalogue's logs are in the database before the first worker asks, so that a log not
+      // planned yet already counts as work to come (and its category is known).
+      await app.planner.syncCatalogue().catch((err: unknown) => app.log.warn({ err }, 'catalogue sync failed; planning syncs it again'));
       await app.reaper.init();
       if (opts.background) {
         app.planner.start();

@@ -8,8 +8,8 @@ export async function syncCatalogue(db: Db, catalogue: Catalogue): Promise<void>
   for (const log of catalogue.logs) {
     await db
       .insertInto('logs')
-      .values({ name: log.name, category: log.category, url: log.url, public_key: log.key, in_catalogue: 1 })
-      .onDuplicateKeyUpdate({ category: log.category, url: log.url, public_key: log.key, in_catalogue: 1 })
+      .values({ name: log.name, category: log.category, url: log.url, public_key: log.key, in_catalogue: 1, shut_down: log.shutDown ? 1 : 0 })
+      .onDuplicateKeyUpdate({ category: log.category, url: log.url, public_key: log.key, in_catalogue: 1, shut_down: log.shutDown ? 1 : 0 })
       .execute();
   }
   await db

@@ -39,10 +39,10 @@ export default async function analysisRoutes(app: FastifyInstance): Promise<void
     await running;
   });
 
-  app.get<{ Params: { name: string }; Querystring: { limit?: string } }>(API_PATHS.domainCertificates, {
+  app.get<{ Params: { name: string }; Querystring: { limit?: string; include_subdomains?: '0' | '1' } }>(API_PATHS.domainCertificates, {
     schema: {
       tags: ['analysis'],
-      summary: 'Certificates covering a domain (exact name or a wildcard over it), newest first, with phishing-detector features',
+      summary: 'Certificates covering a domain (exact name, a wildcard over it, optionally names under it), newest first, with phishing-detector features',
       params: domainCertificatesParamsSchema,
       querystring: domainCertificatesQuerySchema,
       response: { 200: domainCertificatesResponseSchema, 400: { $ref: 'ctjp.Error#' } },
@@ -50,7 +50,7 @@ export default async function analysisRoutes(app: FastifyInstance): Promise<void
     handler: async (request) => {
       const limit = limitFrom(request.query.limit, DOMAIN_CERTIFICATES_LIMIT_DEFAULT, DOMAIN_CERTIFICATES_LIMIT_MAX, 'certificates');
       try {
-        return await domainCertificates(pool, request.params.name, limit);
+        return await domainCertificates(pool, request.params.name, limit, request.query.include_subdomains === '1');
       } catch (e) {
         if (e instanceof InvalidDomainName) throw badRequest('INVALID_DOMAIN', e.message);
         throw e;

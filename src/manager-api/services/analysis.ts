@@ -1,14 +1,16 @@
 /**
- * The analysis inside the manager: certificates covering a domain, and the renewal-analysis summary
- * kept in memory. The summary reads the whole certificates table, so it is computed in the background,
- * at most one computation at a time, and served from the cache until it is older than the configured
- * age (stale-while-revalidate: an old summary is still answered while the new one is computed).
+ * The analysis inside the manager: certificates covering a domain (through the certificate_names
+ * index), and the renewal-analysis summary kept in memory. The summary reads the whole certificates
+ * table, so it is computed in the background, at most one computation at a time, and served from the
+ * cache until it is older than the configured age (stale-while-revalidate: an old summary is still
+ * answered while the new one is computed).
  */
 import { createPool, type Pool } from 'mysql2/promise';
-import { analyzeDatabase, certificatesForDomain, checkDomainName, type DomainCertificate } from '../../analysis/index.js';
+import { getPublicSuffix } from 'tldts';
+import { analyzeDatabase, certificatesForDomain, checkDomainName, wildcardParentOf } from '../../analysis/index.js';
 import { connectionOptions } from '../../analysis/db.js';
 import { definitions, SUMMARY_VERSION } from '../../analysis/summary.js';
-import { SUMMARY_LINEAGES_LIMIT_MAX, type AnalysisSummaryResponse, type DomainCertificateItem, type DomainCertificatesResponse, type SummaryLineage } from '../../share/api/index.js';
+import { SUMMARY_LINEAGES_LIMIT_MAX, type AnalysisSummaryResponse, type DomainCertificatesResponse, type SummaryLineage } from '../../share/api/index.js';
 
 /** A summary as cached: everything but the cache block, with at most SUMMARY_LINEAGES_LIMIT_MAX lineages. */
 export type CachedSummary = Omit<AnalysisSummaryResponse, 'cache' | 'lineages' | 'lineages_total'> & { lineages: SummaryLineage[]; lineages_total: number };
@@ -26,29 +28,34 @@ export function analysisPool(dbUrl: string, connectionLimit = 4): Pool {
   return pool;
 }
 
-/** The name normalised and the wildcard name that would cover it (none for a wildcard or a one-label parent). */
-export function domainQuery(raw: string): { name: string; wildcardParent: string | null } {
+/**
+ * The name normalised and the wildcard name that would cover it; throws InvalidDomainName. Names
+ * under a public suffix (`co.jp`, `jp`, or a private one such as `sakura.ne.jp`) belong to unrelated
+ * registrants and number in the millions, so include_subdomains needs a registrable domain or a
+ * name below one.
+ */
+export function domainQuery(raw: string, includeSubdomains = false): { name: string; wildcardParent: string | null } {
   let name: string;
   try {
     name = checkDomainName(raw);
   } catch (e) {
     throw new InvalidDomainName((e as Error).message);
   }
-  if (name.startsWith('*.')) return { name, wildcardParent: null };
-  const parent = name.split('.').slice(1);
-  return { name, wildcardParent: parent.length >= 2 ? `*.${parent.join('.')}` : null };
+  if (includeSubdomains) {
+    if (name.startsWith('*.')) throw new InvalidDomainName(`include_subdomains=1 does not apply to the wildcard name ${JSON.stringify(name)}: ask for ${JSON.stringify(name.slice(2))}`);
+    if (getPublicSuffix(name, { allowPrivateDomains: true }) === name) {
+      throw new InvalidDomainName(`include_subdomains=1 needs a registrable domain or a name under one; ${JSON.stringify(name)} is a public suffix`);
+    }
+  }
+  return { name, wildcardParent: wildcardParentOf(name) };
 }
 
-export async function domainCertificates(pool: Pool, raw: string, limit: number): Promise<DomainCertificatesResponse> {
-  const { name, wildcardParent } = domainQuery(raw);
+export async function domainCertificates(pool: Pool, raw: string, limit: number, includeSubdomains = false): Promise<DomainCertificatesResponse> {
+  const { name, wildcardParent } = domainQuery(raw, includeSubdomains);
   const conn = await pool.getConnection();
   try {
-    const tagged = (list: DomainCertificate[], match: DomainCertificateItem['match']): DomainCertificateItem[] => list.map((c) => ({ ...c, match }));
-    const exact = tagged(await certificatesForDomain(conn, name, { limit }), 'exact');
-    const seen = new Set(exact.map((c) => c.id));
-    const wildcard = wildcardParent ? tagged(await certificatesForDomain(conn, wildcardParent, { limit }), 'wildcard').filter((c) => !seen.has(c.id)) : [];
-    const all = [...exact, ...wildcard].sort((a, b) => (a.not_before === b.not_before ? Number(b.id) - Number(a.id) : a.not_before < b.not_before ? 1 : -1)).slice(0, limit);
-    return { name, wildcard_parent: wildcardParent, count: all.length, certificates: all };
+    const certificates = await certificatesForDomain(conn, name, { wildcard: true, includeSubdomains, limit });
+    return { name, wildcard_parent: wildcardParent, include_subdomains: includeSubdomains, count: certificates.length, certificates };
   } finally {
     conn.release();
   }

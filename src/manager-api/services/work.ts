@@ -8,6 +8,7 @@ import type { Db } from '../db/connect.js';
 import { inTransaction } from '../db/transaction.js';
 import type { LeaseRow } from '../db/tables.js';
 import { ApiProblem, conflict, unprocessable } from '../errors.js';
+import { GROWING_WINDOW_NOTE } from '../planner.js';
 import { claimAssignment, endLease, lockActiveLeasesOfWorker, lockLeases, recordProgress, recordVerification } from '../repositories/leases.js';
 import { addLogCounts, type LogCounts } from '../repositories/counters.js';
 import { compareVersions } from '../repositories/settings.js';
@@ -31,18 +32,31 @@ async function categories(db: Db): Promise<string[]> {
   return rows.map((r) => r.category);
 }
 
-/** Is there any work left anywhere (resume-waiting or fresh ranges, uncut targets, logs not planned yet)? */
+/**
+ * May work still appear for a worker that got nothing now (docs/manager-api.md, "Idle")? A log in the
+ * catalogue may yield work while it has fresh or resume-waiting ranges, an uncut part of its target,
+ * no target yet (never answered, or an empty tree), or a window target its tree has not reached the
+ * end of; whether it answers right now does not matter, except for a log the catalogue marks shut
+ * down, which counts only while it answers. Leases held by other workers do not count: that work is
+ * handed out, and comes back as resume-waiting ranges if its worker dies.
+ */
 async function workRemains(db: Db): Promise<boolean> {
-  const waiting = await db.selectFrom('ranges').select('id').where('state', 'in', ['resume_waiting', 'fresh']).limit(1).executeTakeFirst();
-  if (waiting) return true;
-  const fresh = await db
+  const log = await db
     .selectFrom('logs')
-    .select('id')
-    .where('in_catalogue', '=', 1)
-    .where((eb) => eb.or([eb('target_end', 'is', null), eb('next_index', '<=', eb.ref('target_end'))]))
+    .select('logs.id')
+    .where('logs.in_catalogue', '=', 1)
+    .where((eb) => eb.or([eb('logs.shut_down', '=', 0), eb('logs.available', '=', 1)]))
+    .where((eb) =>
+      eb.or([
+        eb('logs.target_end', 'is', null),
+        eb('logs.next_index', '<=', eb.ref('logs.target_end')),
+        eb('logs.target_note', 'like', `%${GROWING_WINDOW_NOTE}%`),
+        eb.exists(eb.selectFrom('ranges').select('ranges.id').where('ranges.state', 'in', ['resume_waiting', 'fresh']).whereRef('ranges.log_id', '=', 'logs.id')),
+      ]),
+    )
     .limit(1)
     .executeTakeFirst();
-  return fresh !== undefined;
+  return log !== undefined;
 }
 
 export async function giveInstructions(ctx: WorkContext, req: InstructionsRequest): Promise<InstructionsResponse> {

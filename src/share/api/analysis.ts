@@ -27,6 +27,11 @@ export const domainCertificatesQuerySchema = {
   additionalProperties: false,
   properties: {
     limit: { type: 'string', pattern: '^[0-9]{1,4}$', description: `Most certificates returned, newest first (1..${DOMAIN_CERTIFICATES_LIMIT_MAX}, default ${DOMAIN_CERTIFICATES_LIMIT_DEFAULT}).` },
+    include_subdomains: {
+      type: 'string',
+      enum: ['0', '1'],
+      description: '`1`: also certificates for names under the domain (`match: "subdomain"`). Refused for a public suffix (`co.jp`) and for a wildcard name.',
+    },
   },
 } as const;
 
@@ -49,7 +54,11 @@ export const domainCertificateSchema = {
   required: ['id', 'match', 'serial_hex', 'issuer_dn', 'ca', 'subject_dn', 'common_name', 'san_dns', 'not_before', 'not_after', 'validity_days', 'validation_level', 'cert_sha256', 'first_seen', 'features'],
   properties: {
     id: { type: 'string', description: 'The manager’s certificate row id.' },
-    match: { type: 'string', enum: ['exact', 'wildcard'], description: '`exact`: the name is in the SAN list; `wildcard`: `*.<parent>` covers it.' },
+    match: {
+      type: 'string',
+      enum: ['exact', 'wildcard', 'subdomain'],
+      description: '`exact`: the certificate names the domain (SAN, or a CN that is a DNS name); `wildcard`: it names `*.<parent>`, which covers the domain; `subdomain` (with include_subdomains=1): it names something under the domain.',
+    },
     serial_hex: { type: 'string' },
     issuer_dn: { type: 'string' },
     ca: { ...nullableString, description: 'Issuer organisation.' },
@@ -68,10 +77,11 @@ export const domainCertificateSchema = {
 
 export const domainCertificatesResponseSchema = {
   type: 'object',
-  required: ['name', 'wildcard_parent', 'count', 'certificates'],
+  required: ['name', 'wildcard_parent', 'include_subdomains', 'count', 'certificates'],
   properties: {
-    name: { type: 'string', description: 'The name asked for, normalised (lower case, no trailing dot).' },
+    name: { type: 'string', description: 'The name asked for, normalised (A-labels, lower case, no trailing dot).' },
     wildcard_parent: { ...nullableString, description: 'The wildcard name that would cover it (`*.example.jp`), when there is one.' },
+    include_subdomains: { type: 'boolean' },
     count: count,
     certificates: { type: 'array', items: domainCertificateSchema },
   },
@@ -105,13 +115,16 @@ export interface DomainCertificate {
   features: DomainCertificateFeatures;
 }
 
+export type DomainMatch = 'exact' | 'wildcard' | 'subdomain';
+
 export interface DomainCertificateItem extends DomainCertificate {
-  match: 'exact' | 'wildcard';
+  match: DomainMatch;
 }
 
 export interface DomainCertificatesResponse {
   name: string;
   wildcard_parent: string | null;
+  include_subdomains: boolean;
   count: number;
   certificates: DomainCertificateItem[];
 }

@@ -114,7 +114,11 @@ export const instructionsResponseSchema = {
   required: ['assignments', 'directives', 'idle'],
   properties: {
     assignments: { type: 'array', items: assignmentSchema },
-    idle: { type: 'boolean', description: 'True when no category has work left anywhere (all target ranges handed out and none waiting).' },
+    idle: {
+      type: 'boolean',
+      description:
+        'True when no work can appear any more: every target range is handed out, none waits to resume, and no log of the catalogue is still to be planned, growing into its window, or silent without being marked shut down.',
+    },
     directives: directivesSchema,
   },
 } as const;

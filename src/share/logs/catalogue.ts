@@ -12,6 +12,12 @@ export interface CatalogueLog {
   url: string;
   /** Base64 DER SubjectPublicKeyInfo. */
   key: string | null;
+  /**
+   * `"shut_down": true` in the file: the log no longer answers and will not again (its data lives
+   * only in archives or mirrors). The manager still asks it now and then, but while it does not
+   * answer it keeps no worker waiting for work.
+   */
+  shutDown: boolean;
 }
 
 export interface Catalogue {
@@ -69,7 +75,8 @@ export function parseCatalogue(body: unknown, source = 'catalogue'): Catalogue {
       }
       key = e.key;
     }
-    return { category: e.category, name: e.name, url: base, key };
+    if (e.shut_down !== undefined && typeof e.shut_down !== 'boolean') throw new CatalogueError(`${at}.shut_down must be true or false`);
+    return { category: e.category, name: e.name, url: base, key, shutDown: e.shut_down === true };
   });
   return { logs };
 }

@@ -3,3 +3,4 @@ export { parseCertificate, type CertificateFields } from './certificate.js';
 export { parseLeaf, type ParsedLeaf } from './leaf.js';
 export { isJpDnsName, jpNamesOf, mayCoverJp, normalizeDnsName } from './jp.js';
 export { certificateIdentity } from './identity.js';
+export { coveredDnsNames, coveredDnsNamesOfRow } from './covered-names.js';
