@@ -129,6 +129,20 @@ test('real workers on the dashboard: alive with names as text, totals as the sta
       500,
     ).catch((err: Error) => assert.fail(`${err.message} (${lastSeen})`));
 
+    // Completed ranges come with the worker's proof that they are in the log's tree; the page shows the count.
+    await waitFor('a completed range to be proven', async () => (await status()).logs.some((l) => l.verified > 0), LONG_WAIT_MS, 500);
+    await waitFor(
+      'the page to show the proven entries',
+      async () => {
+        const expected = new Map((await status()).logs.map((l) => [l.name, l.verified]));
+        const shown = await page.locator('[data-log] [data-verified]').evaluateAll((els) => els.map((e) => [e.closest('[data-log]')!.getAttribute('data-log'), Number(e.getAttribute('data-verified'))] as const));
+        return shown.some(([, n]) => n > 0) && shown.every(([name, n]) => n <= (expected.get(name!) ?? 0));
+      },
+      LONG_WAIT_MS,
+      500,
+    );
+    assert.equal(await page.locator('[data-verification-failures]').count(), 0, 'no range contradicts its log');
+
     // SIGKILL: no goodbye, so only the silence tells. The open page shows it dead without a reload.
     await page.evaluate(() => ((window as unknown as { marker: number }).marker = 42));
     hostile.child.kill('SIGKILL');
