@@ -119,6 +119,9 @@ test('termination releases leases at once at the reported position; completion l
     assert.equal(outside.statusCode, 422);
     assert.match(outside.json().message, /outside/);
     assert.equal((await ping(app, 'nobody', [])).statusCode, 404);
+    assert.equal((await ping(app, 'nobody', [{ lease_id: next.lease_id, confirmed: 330 }])).statusCode, 404);
+    assert.equal((await app.inject({ method: 'POST', url: '/api/v1/complete', payload: { worker_id: 'nobody', lease_id: next.lease_id } })).statusCode, 404);
+    assert.equal((await app.inject({ method: 'POST', url: '/api/v1/complete', payload: { worker_id: 'bob', lease_id: 999_999 } })).statusCode, 409);
     // Asking again for the same category ends the lease still held there (a restarted worker).
     const again2 = await instruct(app, 'bob');
     assert.deepEqual([again2.start, again2.resumed], [320, true]);
