@@ -58,6 +58,8 @@ test('a silent worker is reaped and its range resumes at confirmed + 1; its late
       [[a.lease_id, 149]],
     );
     assert.equal(status.logs[0].scanned, 150);
+    // 150 entries in 30 s, on the lease, its log and in total.
+    assert.deepEqual([alice.leases[0].rate, status.logs[0].rate, status.totals.rate], [5, 5, 5]);
 
     // Within the grace period after start-up nobody is reaped.
     clock.advance((DEAD_AFTER - 10) * 1000);
