@@ -40,6 +40,8 @@ export interface ManagerConfig {
   /** How often the reaper looks for silent workers. */
   reaperIntervalS: number;
   dbConnections: number;
+  /** Worker threads that ingest uploads (each with its own small connection pool). */
+  ingestThreads: number;
   logLevel: string;
   /** Age after which the cached analysis summary is recomputed in the background. */
   analysisCacheS: number;
@@ -58,6 +60,7 @@ export const DEFAULTS = {
   sthTimeoutMs: 10_000,
   pingIntervalS: 30,
   dbConnections: 20,
+  ingestThreads: 1,
   logLevel: 'info',
   analysisCacheS: 300,
 } as const;
@@ -135,6 +138,7 @@ const OPTIONS = {
   'ping-interval': { type: 'string' },
   'reaper-interval': { type: 'string' },
   'db-connections': { type: 'string' },
+  'ingest-threads': { type: 'string' },
   'log-level': { type: 'string' },
   'analysis-cache': { type: 'string' },
 } as const;
@@ -157,6 +161,7 @@ const ENV: Record<keyof typeof OPTIONS, string> = {
   'ping-interval': 'CTJP_PING_INTERVAL_S',
   'reaper-interval': 'CTJP_REAPER_INTERVAL_S',
   'db-connections': 'CTJP_DB_CONNECTIONS',
+  'ingest-threads': 'CTJP_INGEST_THREADS',
   'log-level': 'CTJP_LOG_LEVEL',
   'analysis-cache': 'CTJP_ANALYSIS_CACHE_S',
 };
@@ -182,6 +187,7 @@ Options (flag / environment variable, flags win):
   --ping-interval S        CTJP_PING_INTERVAL_S   ping interval told to workers (${DEFAULTS.pingIntervalS})
   --reaper-interval S      CTJP_REAPER_INTERVAL_S reaper period (default: dead-after / 4)
   --db-connections N       CTJP_DB_CONNECTIONS    database pool size (${DEFAULTS.dbConnections})
+  --ingest-threads N       CTJP_INGEST_THREADS    threads that ingest uploads, 4 connections each (${DEFAULTS.ingestThreads})
   --log-level LEVEL        CTJP_LOG_LEVEL         fatal..trace (${DEFAULTS.logLevel})
   --analysis-cache S       CTJP_ANALYSIS_CACHE_S  recompute the analysis summary when older than (${DEFAULTS.analysisCacheS})
 `;
@@ -227,6 +233,7 @@ export function parseManagerArgs(argv: string[], env: NodeJS.ProcessEnv = proces
     pingIntervalS: parseInteger(get('ping-interval') ?? String(DEFAULTS.pingIntervalS), 'ping-interval', 1, 3600),
     reaperIntervalS: parseInteger(get('reaper-interval') ?? String(Math.max(1, Math.floor(deadAfterS / 4))), 'reaper-interval', 1, 3600),
     dbConnections: parseInteger(get('db-connections') ?? String(DEFAULTS.dbConnections), 'db-connections', 1, 1000),
+    ingestThreads: parseInteger(get('ingest-threads') ?? String(DEFAULTS.ingestThreads), 'ingest-threads', 1, 64),
     logLevel: get('log-level') ?? DEFAULTS.logLevel,
     analysisCacheS: parseInteger(get('analysis-cache') ?? String(DEFAULTS.analysisCacheS), 'analysis-cache', 1, 86_400 * 7),
   };

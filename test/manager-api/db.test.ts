@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { sql } from 'kysely';
 import { migrateToLatest, openDatabase, parseDatabaseUrl } from '../../src/manager-api/db/connect.js';
+import { inTransaction } from '../../src/manager-api/db/transaction.js';
 import { dropTestDatabase, testDatabaseUrl } from '../helpers/database.js';
 
 test('the database is created and migrated at start-up, and migrating again does nothing', async () => {
@@ -16,6 +17,9 @@ test('the database is created and migrated at start-up, and migrating again does
       const cols = await sql<{ c: string; t: string }>`SELECT column_name AS c, data_type AS t FROM information_schema.columns
         WHERE table_schema = DATABASE() AND column_name IN ('leaf_index','start_index','end_index','confirmed','next_index','tree_size','collected','scanned','certificates','sightings')`.execute(db);
       for (const row of cols.rows) assert.equal(row.t, 'bigint', `${row.c} is ${row.t}`);
+      // Every connection of the pool: UTC, and READ COMMITTED transactions.
+      const session = await inTransaction(db, async (trx) => (await sql<{ tz: string; iso: string }>`SELECT @@session.time_zone AS tz, @@session.tx_isolation AS iso`.execute(trx)).rows[0]);
+      assert.deepEqual(session, { tz: '+00:00', iso: 'READ-COMMITTED' });
     } finally {
       await db.destroy();
     }

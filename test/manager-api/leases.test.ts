@@ -57,6 +57,8 @@ test('a silent worker is reaped and its range resumes at confirmed + 1; its late
       [[a.lease_id, 149]],
     );
     assert.equal(status.logs[0].scanned, 150);
+    // 150 entries in 30 s, on the lease, its log and in total.
+    assert.deepEqual([alice.leases[0].rate, status.logs[0].rate, status.totals.rate], [5, 5, 5]);
 
     // Within the grace period after start-up nobody is reaped.
     clock.advance((DEAD_AFTER - 10) * 1000);
@@ -115,6 +117,9 @@ test('termination releases leases at once at the reported position; completion l
     assert.equal(outside.statusCode, 422);
     assert.match(outside.json().message, /outside/);
     assert.equal((await ping(app, 'nobody', [])).statusCode, 404);
+    assert.equal((await ping(app, 'nobody', [{ lease_id: next.lease_id, confirmed: 330 }])).statusCode, 404);
+    assert.equal((await app.inject({ method: 'POST', url: '/api/v1/complete', payload: { worker_id: 'nobody', lease_id: next.lease_id } })).statusCode, 404);
+    assert.equal((await app.inject({ method: 'POST', url: '/api/v1/complete', payload: { worker_id: 'bob', lease_id: 999_999 } })).statusCode, 409);
     // Asking again for the same category ends the lease still held there (a restarted worker).
     const again2 = await instruct(app, 'bob');
     assert.deepEqual([again2.start, again2.resumed], [320, true]);

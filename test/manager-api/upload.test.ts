@@ -7,7 +7,7 @@ import { startTestLog, type TestLog } from '../helpers/ct-test-log.js';
 import { finalCertificateLeaf } from '../helpers/final-cert.js';
 import { testManagerEnv, type TestManagerEnv } from '../helpers/manager.js';
 import { parseFraction } from '../../src/manager-api/config.js';
-import { decodeMerkleTreeLeaf } from '../../src/share/ct/index.js';
+import { decodeMerkleTreeLeaf, encodeMerkleTreeLeaf } from '../../src/share/ct/index.js';
 import { issueToken } from '../../src/manager-api/repositories/tokens.js';
 import type { Assignment, StatusResponse, UploadItem } from '../../src/share/api/index.js';
 
@@ -126,6 +126,64 @@ test('a precertificate and its final certificate are one row; cert_sha256 is nul
     assert.equal((await app.db.selectFrom('certificates').select('id').execute()).length, 1);
   } finally {
     await env.cleanup();
+  }
+});
+
+test('a certificate keeps the earliest CT timestamp of all its sightings, whatever the order they arrive in', async () => {
+  const c = await startTestLog({ name: 'c1', category: 'cloudflare', size: 400 });
+  const env = await testManagerEnv(
+    [
+      { name: g.name, category: 'google', url: g.url, key: g.key },
+      { name: c.name, category: 'cloudflare', url: c.url, key: c.key },
+    ],
+    { targetFraction: parseFraction('1/1'), assignmentSize: 384 },
+  );
+  try {
+    const app = await env.build();
+    await app.planner.planAll();
+    const r = await app.inject({ method: 'POST', url: '/api/v1/instructions', payload: { worker_id: 'w1', friend_name: 'alice', version: '0.1.0' } });
+    const leases = new Map((r.json().assignments as Assignment[]).map((a) => [a.category, a]));
+    const inG = (index: number, leaf: Buffer): UploadItem => item(leases.get('google')!, index, leaf);
+    const inC = (index: number, leaf: Buffer): UploadItem => ({ ...item(leases.get('cloudflare')!, index, leaf), ct_log_url: c.url, log_name: c.name });
+    // The same certificate as seen by two logs, an hour apart.
+    const restamp = (leaf: Buffer, timestamp: number): Buffer => Buffer.from(encodeMerkleTreeLeaf({ ...decodeMerkleTreeLeaf(leaf), timestamp }));
+    // The certificate's leaf_timestamp, found through one of its sightings.
+    const stampOf = async (log: string, index: number): Promise<number> =>
+      (
+        await app.db
+          .selectFrom('sightings')
+          .innerJoin('logs', 'logs.id', 'sightings.log_id')
+          .innerJoin('certificates', 'certificates.id', 'sightings.certificate_id')
+          .select('certificates.leaf_timestamp')
+          .where('logs.name', '=', log)
+          .where('sightings.leaf_index', '=', index)
+          .executeTakeFirstOrThrow()
+      ).leaf_timestamp;
+
+    // In two requests, the later sighting first.
+    const early = decodeMerkleTreeLeaf(g.leaves[3]).timestamp;
+    const late = early + 3_600_000;
+    assert.equal((await upload(app, [inC(3, restamp(g.leaves[3], late))])).json().new_certificates, 1);
+    assert.equal(await stampOf('c1', 3), late);
+    assert.deepEqual((await upload(app, [inG(3, g.leaves[3])])).json(), { received: 1, new_sightings: 1, new_certificates: 0, duplicates: 0, unparsable: 0 });
+    assert.equal(await stampOf('c1', 3), early);
+    assert.equal(await stampOf('g1', 3), early);
+    // A later sighting afterwards leaves it alone; the same uploads again change nothing.
+    await upload(app, [inC(4, restamp(g.leaves[3], late + 1000))]);
+    assert.equal(await stampOf('c1', 4), early);
+    assert.equal((await upload(app, [inG(3, g.leaves[3]), inC(3, restamp(g.leaves[3], late))])).json().duplicates, 2);
+    assert.equal(await stampOf('g1', 3), early);
+    const row = await app.db.selectFrom('certificates').select(['log_name', 'leaf_index']).where('leaf_timestamp', '=', early).executeTakeFirstOrThrow();
+    assert.deepEqual(row, { log_name: 'c1', leaf_index: 3 }, 'the provenance columns stay those of the first stored sighting');
+
+    // In one request, the later sighting first.
+    const early5 = decodeMerkleTreeLeaf(g.leaves[5]).timestamp;
+    const both = await upload(app, [inC(5, restamp(g.leaves[5], early5 + 60_000)), inG(5, g.leaves[5])]);
+    assert.deepEqual(both.json(), { received: 2, new_sightings: 2, new_certificates: 1, duplicates: 0, unparsable: 0 });
+    assert.equal(await stampOf('c1', 5), early5);
+  } finally {
+    await env.cleanup();
+    await c.close();
   }
 });
 

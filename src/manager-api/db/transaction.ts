@@ -1,6 +1,7 @@
 /**
  * Transactions for the manager: READ COMMITTED (no gap locks between
- * concurrent claims) and retried when MariaDB picks the transaction as a
+ * concurrent claims; the session default of every connection of the pool,
+ * see connectDatabase) and retried when MariaDB picks the transaction as a
  * deadlock victim or a lock wait times out. The function may run more than
  * once, so it must not have effects outside the database before it returns.
  */
@@ -19,7 +20,7 @@ export function isRetryableDbError(err: unknown): boolean {
 export async function inTransaction<T>(db: Db, fn: (trx: Trx) => Promise<T>, attempts = 8): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await db.transaction().setIsolationLevel('read committed').execute(fn);
+      return await db.transaction().execute(fn);
     } catch (err) {
       if (!isRetryableDbError(err) || attempt >= attempts) throw err;
       await new Promise((r) => setTimeout(r, Math.floor(Math.random() * 10 * attempt)));

@@ -183,6 +183,7 @@ function mergeCertificateRows(rows: NewCertificate[]): NewCertificate[] {
     prev.precert_tbs_sha256 ??= r.precert_tbs_sha256;
     prev.seen_precert = Math.max(Number(prev.seen_precert), Number(r.seen_precert));
     prev.seen_final = Math.max(Number(prev.seen_final), Number(r.seen_final));
+    prev.leaf_timestamp = Math.min(prev.leaf_timestamp, r.leaf_timestamp);
   }
   return [...byId.values()].sort((a, b) => Buffer.compare(a.identity as Buffer, b.identity as Buffer));
 }
@@ -204,6 +205,8 @@ export async function ingestUpload(db: Db, store: LeafStore, items: UploadItem[]
           precert_tbs_sha256: sql`COALESCE(precert_tbs_sha256, VALUES(precert_tbs_sha256))`,
           seen_precert: sql`GREATEST(seen_precert, VALUES(seen_precert))`,
           seen_final: sql`GREATEST(seen_final, VALUES(seen_final))`,
+          // The earliest CT timestamp of all sightings (logs see one issuance at different times).
+          leaf_timestamp: sql`LEAST(leaf_timestamp, VALUES(leaf_timestamp))`,
         })
         .execute();
       const rows = await trx

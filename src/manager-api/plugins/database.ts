@@ -1,6 +1,7 @@
 /**
  * The manager's shared services, hung on the fastify instance: database,
- * clock, config, leaf files, planner, reaper and the work protocol context.
+ * clock, config, leaf files, ingest threads, planner, reaper and the work
+ * protocol context.
  * The database is created and migrated when the plugin loads and closed with
  * the app.
  */
@@ -10,6 +11,7 @@ import type { Directives } from '../../share/api/index.js';
 import type { Clock } from '../clock.js';
 import type { ManagerConfig } from '../config.js';
 import { openDatabase, type Db } from '../db/connect.js';
+import { IngestPool } from '../ingest/ingest-pool.js';
 import { LeafStore } from '../ingest/leaf-store.js';
 import { Planner } from '../planner.js';
 import { Reaper } from '../reaper.js';
@@ -23,6 +25,7 @@ declare module 'fastify' {
     clock: Clock;
     config: ManagerConfig;
     leafStore: LeafStore;
+    ingest: IngestPool;
     planner: Planner;
     reaper: Reaper;
     work: WorkContext;
@@ -31,6 +34,9 @@ declare module 'fastify' {
     invalidateDirectives: () => void;
   }
 }
+
+/** Connections of each ingest thread's own pool: a few uploads at a time per thread. */
+const INGEST_THREAD_CONNECTIONS = 4;
 
 export interface DatabasePluginOptions {
   config: ManagerConfig;
@@ -48,6 +54,7 @@ export default fp(
     app.decorate('clock', clock);
     app.decorate('config', config);
     app.decorate('leafStore', new LeafStore(config.dataDir));
+    app.decorate('ingest', new IngestPool({ dbUrl: config.dbUrl, dataDir: config.dataDir, threads: config.ingestThreads, connectionsPerThread: INGEST_THREAD_CONNECTIONS }));
     app.decorate('planner', new Planner({ db, config, clock, log: app.log, clientOptions: opts.clientOptions }));
     app.decorate('reaper', new Reaper({ db, clock, deadAfterS: config.deadAfterS, intervalS: config.reaperIntervalS, log: app.log }));
     // Directives are read on every ping: cache them for a second.
@@ -72,6 +79,7 @@ export default fp(
       await app.planner.syncCatalogue().catch((err: unknown) => app.log.warn({ err }, 'catalogue sync failed; planning syncs it again'));
       await app.reaper.init();
       if (opts.background) {
+        app.ingest.start();
         app.planner.start();
         app.reaper.start();
       }
@@ -79,6 +87,7 @@ export default fp(
     app.addHook('onClose', async () => {
       await app.planner.stop();
       await app.reaper.stop();
+      await app.ingest.close();
       await app.leafStore.close();
       await db.destroy();
     });

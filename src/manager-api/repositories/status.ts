@@ -13,10 +13,9 @@ const iso = (d: Date | string | null): string | null => (d === null ? null : new
 
 export async function buildStatus(db: Db, config: ManagerConfig, now: Date, days: number): Promise<StatusResponse> {
   const since = new Date(now.getTime() - days * 86_400_000).toISOString().slice(0, 10);
-  const [logs, counts, leaseRates, waiting, fresh, daily, workers, leases] = await Promise.all([
+  const [logs, counts, waiting, fresh, daily, workers, leases] = await Promise.all([
     db.selectFrom('logs').selectAll().where('in_catalogue', '=', 1).orderBy('category').orderBy('name').execute(),
     loadLogCounts(db),
-    db.selectFrom('leases').select(['log_id', sql<number>`SUM(rate)`.as('rate')]).where('state', '=', 'active').groupBy('log_id').execute(),
     db
       .selectFrom('ranges')
       .select(['log_id', sql<number>`COUNT(*)`.as('n'), sql<number>`SUM(end_index - resume_from + 1)`.as('entries')])
@@ -36,11 +35,13 @@ export async function buildStatus(db: Db, config: ManagerConfig, now: Date, days
     db
       .selectFrom('leases')
       .innerJoin('logs', 'logs.id', 'leases.log_id')
-      .select(['leases.id', 'leases.worker_id', 'leases.start_index', 'leases.end_index', 'leases.confirmed', 'leases.state', 'leases.rate', 'logs.name', 'logs.category'])
+      .select(['leases.id', 'leases.worker_id', 'leases.log_id', 'leases.start_index', 'leases.end_index', 'leases.confirmed', 'leases.state', 'leases.rate', 'logs.name', 'logs.category'])
       .where('leases.state', '=', 'active')
       .execute(),
   ]);
-  const rateByLog = new Map(leaseRates.map((r) => [r.log_id, Number(r.rate)]));
+  // Per-log rates are summed from the active leases read for the workers anyway.
+  const rateByLog = new Map<number, number>();
+  for (const l of leases) rateByLog.set(l.log_id, (rateByLog.get(l.log_id) ?? 0) + l.rate);
   const waitingByLog = new Map(waiting.map((r) => [r.log_id, Number(r.n)]));
   const waitingEntriesByLog = new Map(waiting.map((r) => [r.log_id, Number(r.entries)]));
   // Fresh ranges are cut ahead and handed out in index order: everything below the lowest is handed out.

@@ -1,7 +1,6 @@
 /** The upload endpoint. */
 import type { FastifyInstance } from 'fastify';
 import { API_PATHS, UPLOAD_MAX_BODY_BYTES, uploadRequestSchema, uploadResponseSchema, type UploadRequest } from '../../share/api/index.js';
-import { ingestUpload } from '../ingest/ingest.js';
 import { actingFriend } from '../plugins/auth.js';
 
 export default async function certificateRoutes(app: FastifyInstance): Promise<void> {
@@ -22,6 +21,7 @@ export default async function certificateRoutes(app: FastifyInstance): Promise<v
         422: { $ref: 'ctjp.Error#' },
       },
     },
-    handler: async (request) => ingestUpload(app.db, app.leafStore, request.body, actingFriend(request)),
+    // Checked against the schema here, ingested in an ingest thread (ingest/ingest-pool.ts).
+    handler: async (request) => app.ingest.run(request.body, actingFriend(request)),
   });
 }

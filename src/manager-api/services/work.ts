@@ -12,7 +12,7 @@ import { GROWING_WINDOW_NOTE } from '../planner.js';
 import { claimAssignment, endLease, lockActiveLeasesOfWorker, lockLeases, recordProgress, recordVerification } from '../repositories/leases.js';
 import { addLogCounts, type LogCounts } from '../repositories/counters.js';
 import { compareVersions } from '../repositories/settings.js';
-import { lockWorker, upsertAndLockWorker } from '../repositories/workers.js';
+import { lockWorker, lockWorkerAndLeases, upsertAndLockWorker } from '../repositories/workers.js';
 
 export interface WorkContext {
   db: Db;
@@ -132,15 +132,13 @@ export async function ping(ctx: WorkContext, req: PingRequest, friendName: strin
   if (ids.length !== req.leases.length) throw unprocessable('DUPLICATE_LEASE', 'leases: a lease is reported twice');
   await inTransaction(ctx.db, async (trx) => {
     const now = ctx.now();
-    const worker = await lockWorker(trx, req.worker_id, friendName);
-    const locked = await lockLeases(trx, ids);
+    const { worker, leases: locked } = await lockWorkerAndLeases(trx, req.worker_id, friendName, ids);
     const byId = checkLeases(req.leases, locked, worker.id);
     const scanned = await recordProgress(
       trx,
       req.leases.map((r) => ({ lease: byId.get(r.lease_id)!, confirmed: r.confirmed })),
       now,
     );
-    await addLogCounts(trx, scanned);
     await trx
       .updateTable('workers')
       .set({
@@ -153,6 +151,8 @@ export async function ping(ctx: WorkContext, req: PingRequest, friendName: strin
       })
       .where('id', '=', worker.id)
       .execute();
+    // Counter rows are shared with every other ping and upload: lock them last, just before commit.
+    await addLogCounts(trx, scanned);
   });
   return { ok: true, directives: await ctx.directives() };
 }
@@ -160,8 +160,10 @@ export async function ping(ctx: WorkContext, req: PingRequest, friendName: strin
 export async function complete(ctx: WorkContext, req: CompleteRequest, friendName: string | null): Promise<{ ok: true }> {
   await inTransaction(ctx.db, async (trx) => {
     const now = ctx.now();
-    const worker = await lockWorker(trx, req.worker_id, friendName);
-    const [lease] = await lockLeases(trx, [req.lease_id]);
+    const {
+      worker,
+      leases: [lease],
+    } = await lockWorkerAndLeases(trx, req.worker_id, friendName, [req.lease_id]);
     checkLeases([{ lease_id: req.lease_id, confirmed: lease?.end_index ?? 0 }], lease ? [lease] : [], worker.id);
     const counts: Map<number, Partial<LogCounts>> = await recordProgress(trx, [{ lease, confirmed: lease.end_index }], now);
     const v = req.verification;
@@ -172,9 +174,9 @@ export async function complete(ctx: WorkContext, req: CompleteRequest, friendNam
       if (v.state === 'failed') c.verification_failures = 1;
       counts.set(lease.log_id, c);
     }
-    await addLogCounts(trx, counts);
     await endLease(trx, lease, 'completed', now);
     await trx.updateTable('workers').set({ state: 'alive', last_ping_at: now }).where('id', '=', worker.id).execute();
+    await addLogCounts(trx, counts);
   });
   return { ok: true };
 }
