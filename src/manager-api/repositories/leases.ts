@@ -263,18 +263,23 @@ export async function recordProgress(trx: Trx, reports: { lease: LeaseRow; confi
  * End an active lease. Completed (or fully confirmed) leases finish their
  * range; others turn it into a resume-waiting range from confirmed + 1.
  */
-/** The worker's verdict on whether the lease's entries are in the log's signed tree. */
-export async function recordVerification(trx: Trx, leaseId: number, v: LeaseVerification): Promise<void> {
+/**
+ * End an active lease; its range is done, or waits for resumption after the confirmed position.
+ * A completion may carry the worker's verdict on whether the entries are in the log's signed tree.
+ */
+export async function endLease(trx: Trx, lease: LeaseRow, state: LeaseEndState, now: Date, verification?: LeaseVerification): Promise<void> {
+  const finished = state === 'completed' || lease.confirmed >= lease.end_index;
+  const verdict = verification && {
+    verification: verification.state,
+    verified_tree_size: verification.state === 'verified' ? (verification.tree_size ?? null) : null,
+    verification_note: verification.reason ?? null,
+  };
   await trx
     .updateTable('leases')
-    .set({ verification: v.state, verified_tree_size: v.state === 'verified' ? (v.tree_size ?? null) : null, verification_note: v.reason ?? null })
-    .where('id', '=', leaseId)
+    .set({ state, rate: 0, ended_at: now, ...verdict })
+    .where('id', '=', lease.id)
+    .where('state', '=', 'active')
     .execute();
-}
-
-export async function endLease(trx: Trx, lease: LeaseRow, state: LeaseEndState, now: Date): Promise<void> {
-  const finished = state === 'completed' || lease.confirmed >= lease.end_index;
-  await trx.updateTable('leases').set({ state, rate: 0, ended_at: now }).where('id', '=', lease.id).where('state', '=', 'active').execute();
   await trx
     .updateTable('ranges')
     .set(finished ? { state: 'done', resume_from: lease.end_index + 1, current_lease_id: null, updated_at: now } : { state: 'resume_waiting', resume_from: lease.confirmed + 1, current_lease_id: null, updated_at: now })

@@ -9,7 +9,7 @@ import { inTransaction } from '../db/transaction.js';
 import type { LeaseRow } from '../db/tables.js';
 import { ApiProblem, conflict, unprocessable } from '../errors.js';
 import { GROWING_WINDOW_NOTE } from '../planner.js';
-import { claimAssignment, endLease, lockActiveLeasesOfWorker, lockLeases, recordProgress, recordVerification } from '../repositories/leases.js';
+import { claimAssignment, endLease, lockActiveLeasesOfWorker, lockLeases, recordProgress } from '../repositories/leases.js';
 import { addLogCounts, type LogCounts } from '../repositories/counters.js';
 import { compareVersions } from '../repositories/settings.js';
 import { lockWorker, lockWorkerAndLeases, upsertAndLockWorker } from '../repositories/workers.js';
@@ -168,13 +168,12 @@ export async function complete(ctx: WorkContext, req: CompleteRequest, friendNam
     const counts: Map<number, Partial<LogCounts>> = await recordProgress(trx, [{ lease, confirmed: lease.end_index }], now);
     const v = req.verification;
     if (v !== undefined) {
-      await recordVerification(trx, lease.id, v);
       const c = counts.get(lease.log_id) ?? {};
       if (v.state === 'verified') c.verified = lease.end_index - lease.start_index + 1;
       if (v.state === 'failed') c.verification_failures = 1;
       counts.set(lease.log_id, c);
     }
-    await endLease(trx, lease, 'completed', now);
+    await endLease(trx, lease, 'completed', now, v);
     await trx.updateTable('workers').set({ state: 'alive', last_ping_at: now }).where('id', '=', worker.id).execute();
     await addLogCounts(trx, counts);
   });
