@@ -88,7 +88,7 @@ export default async function analysisRoutes(app: FastifyInstance): Promise<void
         },
       };
       if (withLineages) {
-        body.lineages = lineages.slice(0, limit) as unknown as AnalysisSummaryResponse['lineages'];
+        body.lineages = lineages.slice(0, limit);
         body.lineages_total = lineages_total;
       }
       return body;
