@@ -8,7 +8,7 @@ import { testManagerEnv, type CatalogueEntry } from '../helpers/manager.js';
 import { parseFraction, parseWindow } from '../../src/manager-api/config.js';
 import { freshRangeEnd } from '../../src/manager-api/repositories/leases.js';
 import { CatalogueError, loadCatalogue, parseCatalogue } from '../../src/share/logs/catalogue.js';
-import type { InstructionsResponse } from '../../src/share/api/index.js';
+import type { InstructionsResponse, StatusResponse } from '../../src/share/api/index.js';
 
 let g: TestLog;
 let c: TestLog;
@@ -189,6 +189,9 @@ test('idle: a log not planned yet or not answering keeps workers waiting; one th
     const marked = await env.build({}, { logsFile: file });
     const rows = await marked.db.selectFrom('logs').select(['name', 'shut_down']).orderBy('name').execute();
     assert.deepEqual(rows.map((r) => [r.name, r.shut_down]), [[c.name, 1], ['down', 1]]);
+    // The status says so, for the dashboard to tell "shut down" from "not answering".
+    const shown = (await marked.inject({ method: 'GET', url: '/api/v1/status' })).json() as StatusResponse;
+    assert.deepEqual(shown.logs.map((l) => [l.name, l.shut_down]).sort(), [[c.name, true], ['down', true]].sort());
     assert.equal((await post(marked, 'b')).idle, true);
     const stop = await marked.inject({ method: 'POST', url: '/api/v1/terminate', payload: { worker_id: 'a', leases: [{ lease_id: a.assignments[0].lease_id, confirmed: 299 }] } });
     assert.equal(stop.statusCode, 200, stop.body);

@@ -57,6 +57,7 @@ export async function buildStatus(db: Db, config: ManagerConfig, now: Date, days
     category: l.category,
     url: l.url,
     available: l.available === 1,
+    shut_down: l.shut_down === 1,
     last_error: l.last_error,
     checked_at: iso(l.checked_at),
     tree_size: l.tree_size,

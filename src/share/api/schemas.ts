@@ -301,12 +301,13 @@ export const statusResponseSchema = {
       type: 'array',
       items: {
         type: 'object',
-        required: ['name', 'category', 'url', 'available', 'last_error', 'checked_at', 'tree_size', 'target_start', 'target_end', 'target_mode', 'target_note', 'handed_out_to', 'scanned', 'certificates', 'sightings', 'rate', 'resume_waiting', 'resume_waiting_entries', 'verified', 'verification_failures'],
+        required: ['name', 'category', 'url', 'available', 'shut_down', 'last_error', 'checked_at', 'tree_size', 'target_start', 'target_end', 'target_mode', 'target_note', 'handed_out_to', 'scanned', 'certificates', 'sightings', 'rate', 'resume_waiting', 'resume_waiting_entries', 'verified', 'verification_failures'],
         properties: {
           name: { type: 'string' },
           category: { type: 'string' },
           url: { type: 'string' },
           available: { type: 'boolean' },
+          shut_down: { type: 'boolean', description: 'The catalogue marks the log as shut down for good.' },
           last_error: nullableString,
           checked_at: { type: ['string', 'null'], format: 'date-time' },
           tree_size: nullableInteger,

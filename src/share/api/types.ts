@@ -149,6 +149,8 @@ export interface LogStatus {
   category: string;
   url: string;
   available: boolean;
+  /** The catalogue marks the log as shut down for good (it is still asked, in case it answers). */
+  shut_down: boolean;
   last_error: string | null;
   checked_at: string | null;
   tree_size: number | null;

@@ -20,8 +20,8 @@ function LogRow({ log }: { log: LogStatus }) {
         <span class="log-name" title={log.url}>
           {log.name}
         </span>
-        <span class={`pill ${log.available ? 'pill-ok' : 'pill-bad'}`} title={log.last_error ?? undefined}>
-          {log.available ? t('available') : t('unavailable')}
+        <span class={`pill ${log.available ? 'pill-ok' : log.shut_down ? '' : 'pill-bad'}`} title={log.last_error ?? undefined}>
+          {log.available ? t('available') : log.shut_down ? t('shutDown') : t('unavailable')}
         </span>
         <span class="log-certs" data-certificates={log.certificates}>
           {formatCount(log.certificates, lang)} <small>{t('certificates')}</small>
