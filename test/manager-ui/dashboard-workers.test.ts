@@ -158,7 +158,7 @@ test('real workers on the dashboard: alive with names as text, totals as the sta
     // frame (ResizeObserver), so the layout is given time to settle.
     await page.setViewportSize({ width: 375, height: 812 });
     await page.locator(`[data-worker-id="${hostileId}"]`).waitFor();
-    await page.locator('.chart canvas').first().waitFor();
+    await page.locator('.chart canvas').first().waitFor({ timeout: LONG_WAIT_MS });
     let widths = { scroll: 0, client: 0 };
     await waitFor(
       'the page to fit the phone width',

@@ -7,7 +7,9 @@ import { pruneSamples, windowRate, type Sample, type WindowRate } from './derive
 export const statusPath = 'api/v1/status';
 // The daily counts are keyed by CT entry timestamp, which for the target ranges lies months or years
 // back, while the endpoint's default only covers recent days. The full history is asked for once a
-// minute; the polls in between keep the last full daily table.
+// minute; the polls in between keep the last full daily table. While that table is still empty but
+// sightings exist, it is asked for at the next poll, so the page never says "nothing collected yet"
+// for a minute after the first certificates arrive.
 const fullDailyQuery = '?days=3660';
 const fullEveryPolls = 12;
 const intervalMs = 5000;
@@ -41,13 +43,15 @@ export function useStatus(): StatusState {
     let samples: Sample[] = [];
     let daily: StatusResponse['daily'] | null = null;
     let pollsSinceFull = 0;
+    let sightingsSeen = 0;
     const poll = async () => {
       inFlight = true;
       controller = new AbortController();
       const timeout = setTimeout(() => controller?.abort(), requestTimeoutMs);
       try {
-        const full = daily === null || pollsSinceFull >= fullEveryPolls - 1;
+        const full = daily === null || pollsSinceFull >= fullEveryPolls - 1 || (daily.length === 0 && sightingsSeen > 0);
         const answer = await fetchStatus(controller.signal, full);
+        sightingsSeen = answer.totals.sightings;
         if (full) {
           daily = answer.daily;
           pollsSinceFull = 0;
