@@ -50,20 +50,15 @@ export class RangeVerifier {
     if (first !== this.next) throw new Error(`range verifier expected index ${this.next}, got ${first}`);
     let i = 0;
     if (this.range === null) {
-      const proof = await this.proofOrGiveUp(this.start, hashes[0]);
-      if (proof === null) return;
-      const walked = walkInclusionProof(hashes[0], this.start, proof.sth.treeSize, proof.path);
-      if (walked === null || !walked.root.equals(proof.sth.rootHash)) {
-        this.fail(`the inclusion proof of entry ${this.start} does not lead to the root of tree ${proof.sth.treeSize}`);
-        return;
-      }
-      const range = CompactRange.fromLeftSiblings(this.start, walked.leftSiblings);
+      const proven = await this.leftSiblingsProven(this.start, hashes[0]);
+      if (proven === null) return;
+      const range = CompactRange.fromLeftSiblings(this.start, proven.leftSiblings);
       if (range === null) {
         this.fail(`the inclusion proof of entry ${this.start} has the wrong shape`);
         return;
       }
       this.range = range;
-      this.firstTreeSize = proof.sth.treeSize;
+      this.firstTreeSize = proven.treeSize;
       this.last = hashes[0];
       i = 1;
     }
@@ -83,26 +78,35 @@ export class RangeVerifier {
     }
     // A one-entry range was proven by the first proof alone.
     if (start === end) return (this.outcome = { state: 'verified', start, end, treeSize: this.firstTreeSize, signed: this.signed });
-    const proof = await this.proofOrGiveUp(end, this.last!);
-    if (proof === null) return this.outcome!;
-    const walked = walkInclusionProof(this.last!, end, proof.sth.treeSize, proof.path);
-    if (walked === null || !walked.root.equals(proof.sth.rootHash)) return this.fail(`the inclusion proof of entry ${end} does not lead to the root of tree ${proof.sth.treeSize}`);
-    if (!this.range.equalsLeftSiblings(walked.leftSiblings)) return this.fail(`the entries ${start}-${end} served do not hash into tree ${proof.sth.treeSize}`);
-    return (this.outcome = { state: 'verified', start, end, treeSize: proof.sth.treeSize, signed: this.signed });
+    const last = await this.leftSiblingsProven(end, this.last!);
+    if (last === null) return this.outcome!;
+    if (!this.range.equalsLeftSiblings(last.leftSiblings)) return this.fail(`the entries ${start}-${end} served do not hash into tree ${last.treeSize}`);
+    return (this.outcome = { state: 'verified', start, end, treeSize: last.treeSize, signed: this.signed });
   }
 
   private fail(reason: string): RangeVerification {
     return (this.outcome = { state: 'failed', start: this.start, end: this.end, reason });
   }
 
-  private async proofOrGiveUp(index: number, leafHash: Uint8Array): Promise<LeafProof | null> {
+  /**
+   * The left siblings of a leaf's inclusion proof, once the proof is checked to lead to the root of
+   * its signed tree head. Null, with the outcome set, when there is no proof or it does not hold.
+   */
+  private async leftSiblingsProven(index: number, leafHash: Uint8Array): Promise<{ leftSiblings: Uint8Array[]; treeSize: number } | null> {
+    let proof: LeafProof;
     try {
-      return await this.prove(index, leafHash);
+      proof = await this.prove(index, leafHash);
     } catch (err) {
       if (err instanceof ContradictoryProof) this.fail(err.message);
       else this.outcome = { state: 'unverified', start: this.start, end: this.end, reason: `no inclusion proof for entry ${index}: ${(err as Error).message}` };
       return null;
     }
+    const walked = walkInclusionProof(leafHash, index, proof.sth.treeSize, proof.path);
+    if (walked === null || !walked.root.equals(proof.sth.rootHash)) {
+      this.fail(`the inclusion proof of entry ${index} does not lead to the root of tree ${proof.sth.treeSize}`);
+      return null;
+    }
+    return { leftSiblings: walked.leftSiblings, treeSize: proof.sth.treeSize };
   }
 }
 
