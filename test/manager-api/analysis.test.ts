@@ -2,7 +2,7 @@ import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import type { FastifyInstance } from 'fastify';
 import { startTestLog, type TestLog } from '../helpers/ct-test-log.js';
-import { testManagerEnv, type TestManagerEnv } from '../helpers/manager.js';
+import { catalogueEntry, testManagerEnv, type TestManagerEnv } from '../helpers/manager.js';
 import { parseFraction } from '../../src/manager-api/config.js';
 import { parseLeaf, type CertificateFields } from '../../src/share/x509/index.js';
 import { connectDb, summaryFromDatabase } from '../../src/analysis/index.js';
@@ -33,7 +33,7 @@ async function uploadRange(from: number, to: number): Promise<void> {
 
 before(async () => {
   g = await startTestLog({ name: 'g1', category: 'google', size: 400, pageSize: 32 });
-  env = await testManagerEnv([{ name: g.name, category: 'google', url: g.url, key: g.key }], { targetFraction: parseFraction('1/1'), assignmentSize: 384, analysisCacheS: 1 });
+  env = await testManagerEnv([catalogueEntry(g)], { targetFraction: parseFraction('1/1'), assignmentSize: 384, analysisCacheS: 1 });
   app = await env.build();
   await app.planner.planAll();
   const r = await app.inject({ method: 'POST', url: '/api/v1/instructions', payload: { worker_id: 'w1', friend_name: 'alice', version: '0.1.0' } });

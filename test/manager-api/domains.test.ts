@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { Migrator } from 'kysely';
 import { createConnection } from 'mysql2/promise';
 import { startTestLog, type TestLog } from '../helpers/ct-test-log.js';
-import { testManagerEnv, type TestManagerEnv } from '../helpers/manager.js';
+import { catalogueEntry, testManagerEnv, type TestManagerEnv } from '../helpers/manager.js';
 import { dropTestDatabase, testDatabaseUrl } from '../helpers/database.js';
 import { insertCertificates } from '../helpers/analysis-db.js';
 import { buildCertificate, buildTbs, precertLeaf, sanExtension, x509Leaf, type NameSpec } from '../helpers/der-builder.js';
@@ -22,7 +22,7 @@ let lease: Assignment;
 
 before(async () => {
   g = await startTestLog({ name: 'g1', category: 'google', size: 400, pageSize: 32 });
-  env = await testManagerEnv([{ name: g.name, category: 'google', url: g.url, key: g.key }], { targetFraction: parseFraction('1/1'), assignmentSize: 384 });
+  env = await testManagerEnv([catalogueEntry(g)], { targetFraction: parseFraction('1/1'), assignmentSize: 384 });
   app = await env.build();
   await app.planner.planAll();
   const r = await app.inject({ method: 'POST', url: '/api/v1/instructions', payload: { worker_id: 'w1', friend_name: 'alice', version: '0.1.0' } });

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { deadLogUrl, startTestLog, type TestLog } from '../helpers/ct-test-log.js';
-import { testManagerEnv, type CatalogueEntry } from '../helpers/manager.js';
+import { catalogueEntry, testManagerEnv, type CatalogueEntry } from '../helpers/manager.js';
 import { parseFraction, parseWindow } from '../../src/manager-api/config.js';
 import { freshRangeEnd } from '../../src/manager-api/repositories/leases.js';
 import { CatalogueError, loadCatalogue, parseCatalogue } from '../../src/share/logs/catalogue.js';
@@ -22,8 +22,8 @@ after(async () => {
 });
 
 const catalogue = () => [
-  { name: g.name, category: 'google', url: g.url, key: g.key },
-  { name: c.name, category: 'cloudflare', url: c.url, key: c.key },
+  catalogueEntry(g),
+  catalogueEntry(c),
 ];
 
 function ask(baseUrl: string, worker: string): Promise<InstructionsResponse> {
@@ -205,7 +205,7 @@ test('idle: a log not planned yet or not answering keeps workers waiting; one th
 
 test('idle: a window target the tree has not reached the end of keeps workers waiting', async () => {
   // c's entries run from 2025-12-01 for about four days: the window's end is still to come.
-  const env = await testManagerEnv([{ name: c.name, category: 'cloudflare', url: c.url, key: c.key }], { window: parseWindow('2025-12-01/2026-01-31'), assignmentSize: 100_000 });
+  const env = await testManagerEnv([catalogueEntry(c)], { window: parseWindow('2025-12-01/2026-01-31'), assignmentSize: 100_000 });
   try {
     const app = await env.build();
     const [planned] = await app.planner.planAll();

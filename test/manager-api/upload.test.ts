@@ -5,7 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
 import { startTestLog, type TestLog } from '../helpers/ct-test-log.js';
 import { finalCertificateLeaf } from '../helpers/final-cert.js';
-import { testManagerEnv, type TestManagerEnv } from '../helpers/manager.js';
+import { catalogueEntry, testManagerEnv, type TestManagerEnv } from '../helpers/manager.js';
 import { parseFraction } from '../../src/manager-api/config.js';
 import { decodeMerkleTreeLeaf, encodeMerkleTreeLeaf } from '../../src/share/ct/index.js';
 import { issueToken } from '../../src/manager-api/repositories/tokens.js';
@@ -33,7 +33,7 @@ async function snapshot(app: FastifyInstance): Promise<unknown> {
 }
 
 async function setup(overrides = {}): Promise<{ env: TestManagerEnv; app: FastifyInstance; lease: Assignment }> {
-  const env = await testManagerEnv([{ name: g.name, category: 'google', url: g.url, key: g.key }], { targetFraction: parseFraction('1/1'), assignmentSize: 384, ...overrides });
+  const env = await testManagerEnv([catalogueEntry(g)], { targetFraction: parseFraction('1/1'), assignmentSize: 384, ...overrides });
   const app = await env.build();
   await app.planner.planAll();
   const r = await app.inject({ method: 'POST', url: '/api/v1/instructions', payload: { worker_id: 'w1', friend_name: 'alice', version: '0.1.0' } });
@@ -133,8 +133,8 @@ test('a certificate keeps the earliest CT timestamp of all its sightings, whatev
   const c = await startTestLog({ name: 'c1', category: 'cloudflare', size: 400 });
   const env = await testManagerEnv(
     [
-      { name: g.name, category: 'google', url: g.url, key: g.key },
-      { name: c.name, category: 'cloudflare', url: c.url, key: c.key },
+      catalogueEntry(g),
+      catalogueEntry(c),
     ],
     { targetFraction: parseFraction('1/1'), assignmentSize: 384 },
   );
@@ -227,7 +227,7 @@ test('each bad upload gets a 4xx naming the problem and leaves every table uncha
 });
 
 test('without --open, writes need a token of the same friend; status stays readable', async () => {
-  const env = await testManagerEnv([{ name: g.name, category: 'google', url: g.url, key: g.key }], { targetFraction: parseFraction('1/1'), assignmentSize: 384, open: false });
+  const env = await testManagerEnv([catalogueEntry(g)], { targetFraction: parseFraction('1/1'), assignmentSize: 384, open: false });
   try {
     const app = await env.build();
     await app.planner.planAll();
@@ -257,7 +257,7 @@ test('without --open, writes need a token of the same friend; status stays reada
 });
 
 test('the OpenAPI document describes every endpoint', async () => {
-  const env = await testManagerEnv([{ name: g.name, category: 'google', url: g.url, key: g.key }]);
+  const env = await testManagerEnv([catalogueEntry(g)]);
   try {
     const app = await env.build();
     const doc = (await app.inject({ method: 'GET', url: '/docs/json' })).json();
