@@ -17,7 +17,7 @@
  *   (range-verifier.ts); the verdict is `verification` once the scan ends.
  */
 import { request } from 'undici';
-import { CtDecodeError, TlsReader, decodeBase64, decodeMerkleTreeLeaf, leafHash, parseSth, verifySthSignature, type SignedTreeHead } from '../share/ct/index.js';
+import { decodeBase64, decodeMerkleTreeLeaf, leafHash, leafIndexExtension, parseSth, verifySthSignature, type SignedTreeHead } from '../share/ct/index.js';
 import { DEFAULT_BACKOFF, Pacer, backoffDelay, parseRetryAfter, sleep, type BackoffPolicy } from './backoff.js';
 import { leafCoversJp } from './jp-filter.js';
 import { ContradictoryProof, RangeVerifier, type LeafProof, type RangeVerification } from './range-verifier.js';
@@ -116,26 +116,6 @@ class HttpStatusError extends Error {
 }
 
 const MAX_BODY_BYTES = 64 * 1024 * 1024;
-const LEAF_INDEX_EXTENSION = 0;
-
-/**
- * static-ct-api leaves carry their own index in a leaf_index extension
- * (uint8 type 0, then a uint16-length body holding a uint40). Returns null when absent.
- */
-export function leafIndexExtension(extensions: Uint8Array): number | null {
-  if (extensions.length === 0) return null;
-  const r = new TlsReader(extensions, 'CtExtensions');
-  while (r.remaining > 0) {
-    const type = r.u8('extension_type');
-    const data = r.vector(2, 'extension_data');
-    if (type === LEAF_INDEX_EXTENSION) {
-      if (data.length !== 5) throw new CtDecodeError(`leaf_index extension has ${data.length} bytes, expected 5`);
-      return data[0] * 2 ** 32 + ((data[1] << 24) >>> 0) + (data[2] << 16) + (data[3] << 8) + data[4];
-    }
-  }
-  return null;
-}
-
 /** Smallest power of two >= n. */
 function ceilPow2(n: number): number {
   let p = 1;

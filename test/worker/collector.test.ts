@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { CtLogCollector, CtLogUnavailableError, leafIndexExtension, type CollectorEvent, type CollectorOptions, type ScannedChunk } from '../../src/worker/collector.js';
+import { leafIndexExtension } from '../../src/share/ct/index.js';
+import { CtLogCollector, CtLogUnavailableError, type CollectorEvent, type CollectorOptions, type ScannedChunk } from '../../src/worker/collector.js';
 import { startRealLeafLog, type Fault, type RealLeafLog } from '../helpers/real-leaf-log.js';
 
 const FAST = { baseMs: 5, maxMs: 50 };
