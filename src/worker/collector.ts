@@ -17,7 +17,7 @@
  *   (range-verifier.ts); the verdict is `verification` once the scan ends.
  */
 import { request } from 'undici';
-import { decodeBase64, decodeMerkleTreeLeaf, leafHash, leafIndexExtension, parseSth, verifySthSignature, type SignedTreeHead } from '../share/ct/index.js';
+import { CtDecodeError, decodeBase64, decodeMerkleTreeLeaf, leafHash, leafIndexExtension, parseSth, verifySthSignature, type SignedTreeHead } from '../share/ct/index.js';
 import { DEFAULT_BACKOFF, Pacer, backoffDelay, parseRetryAfter, sleep, type BackoffPolicy } from './backoff.js';
 import { leafCoversJp } from './jp-filter.js';
 import { ContradictoryProof, RangeVerifier, type LeafProof, type RangeVerification } from './range-verifier.js';
