@@ -6,7 +6,7 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { errorSchema } from '../share/api/index.js';
-import type { CtClientOptions } from '../share/ct/index.js';
+import type { LogHttpOptions } from '../share/ct/index.js';
 import { systemClock, type Clock } from './clock.js';
 import type { ManagerConfig } from './config.js';
 import { ApiProblem } from './errors.js';
@@ -23,7 +23,7 @@ export interface BuildOptions {
   clock?: Clock;
   background?: boolean;
   logger?: FastifyServerOptions['logger'];
-  clientOptions?: CtClientOptions;
+  clientOptions?: LogHttpOptions;
 }
 
 export const VERSION = '0.1.0';

@@ -7,7 +7,7 @@
  * others.
  */
 import type { FastifyBaseLogger } from 'fastify';
-import { CtLogClient, decodeMerkleTreeLeaf, verifySthSignature, type CtClientOptions } from '../share/ct/index.js';
+import { Rfc6962Source, TILE_WIDTH, openLogSource, type LogHttpOptions, type LogSource } from '../share/ct/index.js';
 import { loadCatalogue, type Catalogue } from '../share/logs/catalogue.js';
 import { BackgroundLoop } from './background.js';
 import type { Clock } from './clock.js';
@@ -35,7 +35,8 @@ export interface PlannerOptions {
   config: ManagerConfig;
   clock: Clock;
   log: FastifyBaseLogger;
-  clientOptions?: CtClientOptions;
+  /** How the manager talks to logs (tests: fewer tries, shorter backoff). */
+  clientOptions?: LogHttpOptions;
 }
 
 export function fractionTargetEnd(treeSize: number, numerator: number, denominator: number): number {
@@ -77,8 +78,15 @@ export class Planner {
     this.catalogue = loadCatalogue(o.config.logsFile);
   }
 
-  private client(url: string): CtLogClient {
-    return new CtLogClient(url, { timeoutMs: this.o.config.sthTimeoutMs, retries: 1, baseDelayMs: 200, ...this.o.clientOptions });
+  /** The log source a check reads through: the same CT reading layer as the workers'. */
+  private source(log: LogRow): LogSource {
+    return openLogSource({
+      api: log.api,
+      url: log.url,
+      key: log.public_key ? Buffer.from(log.public_key, 'base64') : null,
+      origin: log.checkpoint_origin,
+      http: { requestTimeoutMs: this.o.config.sthTimeoutMs, maxTries: 2, backoff: { baseMs: 200, maxMs: 30_000 }, userAgent: 'ctjp-manager', ...this.o.clientOptions },
+    });
   }
 
   /** Write the catalogue's logs into the database (no log is asked anything). */
@@ -116,21 +124,21 @@ export class Planner {
 
   async checkLog(log: LogRow, force: boolean): Promise<PlanOutcome> {
     const { db, config, clock } = this.o;
-    const client = this.client(log.url);
+    const source = this.source(log);
     try {
-      const sth = await client.getSth();
-      if (log.public_key && !verifySthSignature(sth, Buffer.from(log.public_key, 'base64'))) {
-        throw new Error('tree head signature does not verify with the catalogue key');
-      }
+      // The source verifies the tree head (get-sth or checkpoint) with the catalogue key when there is one.
+      const sth = await source.refreshTreeHead();
       const now = clock.now();
       await recordTreeHead(db, log.id, sth.treeSize, sth.timestamp, now, new Date(now.getTime() + config.logRefreshS * 1000));
       const treeSize = Math.max(sth.treeSize, log.tree_size ?? 0);
       if (sth.treeSize < (log.tree_size ?? 0)) this.o.log.warn({ log: log.name, served: sth.treeSize, kept: log.tree_size }, 'log served an older tree head; keeping the larger one');
-      if (log.page_size === null && treeSize > PAGE_PROBE) {
-        const entries = await client.getEntries(0, PAGE_PROBE - 1);
+      if (log.page_size === null && source.api === 'static-ct-api') {
+        await setPageSize(db, log.id, TILE_WIDTH);
+      } else if (log.page_size === null && treeSize > PAGE_PROBE && source instanceof Rfc6962Source) {
+        const entries = await source.getEntries(0, PAGE_PROBE - 1);
         if (entries.length > 0) await setPageSize(db, log.id, entries.length);
       }
-      const target = await this.target(log, client, treeSize, force);
+      const target = await this.target(log, source, treeSize, force);
       if (target) await setTarget(db, log.id, target);
       const end = target?.end ?? log.target_end;
       return { name: log.name, available: true, target_end: end, note: target?.note ?? log.target_note };
@@ -140,11 +148,13 @@ export class Planner {
       await markUnavailable(db, log.id, message, now, new Date(now.getTime() + config.logRetryS * 1000));
       this.o.log.warn({ log: log.name, err: message }, 'log unavailable; will retry');
       return { name: log.name, available: false, target_end: log.target_end, note: message };
+    } finally {
+      await source.close();
     }
   }
 
   /** The target range to store, or null to keep the current one (targets are fixed once planned). */
-  private async target(log: LogRow, client: CtLogClient, treeSize: number, force: boolean): Promise<{ start: number; end: number; mode: string; note: string } | null> {
+  private async target(log: LogRow, source: LogSource, treeSize: number, force: boolean): Promise<{ start: number; end: number; mode: string; note: string } | null> {
     const { config } = this.o;
     if (treeSize === 0) return null;
     if (!config.window) {
@@ -157,11 +167,7 @@ export class Planner {
     const w = config.window;
     const tag = `window ${w.text}`;
     if (!force && log.target_end !== null && log.target_mode === 'window' && log.target_note?.startsWith(`${tag} `) && !log.target_note.includes(GROWING_WINDOW_NOTE)) return null;
-    const timestampAt = async (i: number): Promise<number> => {
-      const [entry] = await client.getEntries(i, i);
-      if (!entry) throw new Error(`get-entries ${i}..${i} returned nothing while searching the window`);
-      return decodeMerkleTreeLeaf(entry.leafInput).timestamp;
-    };
+    const timestampAt = (i: number): Promise<number> => source.timestampAt(i);
     const from = await firstIndexAtOrAfter(timestampAt, treeSize, w.from.getTime() - MERGE_DELAY_MS);
     const until = await firstIndexAtOrAfter(timestampAt, treeSize, w.until.getTime() + MERGE_DELAY_MS);
     const inside = until.index >= treeSize ? `; ${GROWING_WINDOW_NOTE}, re-planned as it grows` : '';

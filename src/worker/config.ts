@@ -4,7 +4,7 @@
  */
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { parseProxyUrl } from './routes.js';
+import { parseProxyUrl } from '../share/ct/index.js';
 import { defaultCacheDir } from './spool.js';
 
 export interface WorkerConfig {

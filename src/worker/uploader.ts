@@ -6,7 +6,7 @@
 import type { UploadItem } from '../share/api/index.js';
 import { ManagerError, type ManagerClient } from './manager-client.js';
 import { SpoolFullError, type Spool, type SpoolUnit } from './spool.js';
-import { sleep } from './backoff.js';
+import { sleep } from '../share/ct/index.js';
 
 export type Delivery = 'uploaded' | 'spooled';
 

@@ -51,7 +51,7 @@ test('three workers, faults, a SIGKILL, a SIGTERM during a manager outage and re
     logRetryS: 2,
   });
   // The manager's own CT client retries 429/5xx, so that the log faults do not make it drop a log.
-  const managerOptions = { background: true, clientOptions: { retries: 8, baseDelayMs: 100, maxDelayMs: 1000 } };
+  const managerOptions = { background: true, clientOptions: { maxTries: 9, backoff: { baseMs: 100, maxMs: 1000 } } };
   let app = await env.build(managerOptions);
   await app.planner.planAll();
   await app.listen({ port: 0, host: '127.0.0.1' });

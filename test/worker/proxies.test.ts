@@ -3,7 +3,7 @@ import { createServer as createHttpServer, request as httpRequest } from 'node:h
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { test } from 'node:test';
 import { CtLogCollector, type ScannedChunk } from '../../src/worker/collector.js';
-import { RoutePool } from '../../src/worker/routes.js';
+import { RoutePool } from '../../src/share/ct/index.js';
 import { startRealLeafLog } from '../helpers/real-leaf-log.js';
 
 interface Proxy {

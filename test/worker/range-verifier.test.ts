@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { leaseVerification, type RangeVerification } from '../../src/worker/range-verifier.js';
+import type { RangeVerification } from '../../src/share/ct/index.js';
+import { leaseVerification } from '../../src/worker/lease-verification.js';
 
 const verified = (start: number, end: number, treeSize = 1000, signed = true): RangeVerification => ({ state: 'verified', start, end, treeSize, signed });
 

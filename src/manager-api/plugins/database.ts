@@ -17,7 +17,7 @@ import { Planner } from '../planner.js';
 import { Reaper } from '../reaper.js';
 import { loadDirectives } from '../repositories/settings.js';
 import type { WorkContext } from '../services/work.js';
-import type { CtClientOptions } from '../../share/ct/index.js';
+import type { LogHttpOptions } from '../../share/ct/index.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -43,7 +43,7 @@ export interface DatabasePluginOptions {
   clock: Clock;
   /** Start planning and the reaper when the app is ready (off in most tests, which drive them directly). */
   background: boolean;
-  clientOptions?: CtClientOptions;
+  clientOptions?: LogHttpOptions;
 }
 
 export default fp(

@@ -43,7 +43,7 @@ export function parseTilePath(path: string): { level: number | 'data'; index: nu
   if (segments.length > 1 && segments[0] === '000') return null;
   const index = segments.reduce((n, s) => n * 1000 + Number(s), 0);
   const width = m[3] === undefined ? TILE_WIDTH : Number(m[3]);
-  if (width < 1 || width >= TILE_WIDTH || (m[3] !== undefined && String(width) !== m[3])) return null;
+  if (m[3] !== undefined && (width < 1 || width >= TILE_WIDTH || String(width) !== m[3])) return null;
   if (!Number.isSafeInteger(index)) return null;
   return { level, index, width };
 }

@@ -7,17 +7,16 @@
  * [0, end) must equal the left siblings of leaf `end`'s proof, and both
  * proofs must lead to the roots of signed tree heads (ct-protocol.md §1.7).
  */
-import { VERIFICATION_REASON_MAX, type LeaseVerification } from '../share/api/index.js';
-import { CompactRange, walkInclusionProof, type SignedTreeHead } from '../share/ct/index.js';
+import { CompactRange } from './compact-range.js';
+import { ContradictoryAnswer } from './http.js';
+import { walkInclusionProof } from './merkle.js';
+import type { SignedTreeHead } from './sth.js';
 
 /** An inclusion proof as the log served it, with the tree head it is for. */
 export interface LeafProof {
   path: Uint8Array[];
   sth: SignedTreeHead;
 }
-
-/** The log answered, and its answer contradicts the entries it served: no retry changes that. */
-export class ContradictoryProof extends Error {}
 
 export type RangeVerification =
   /** Every entry in [start, end] is in the tree of a tree head (signed with the log key when `signed`). */
@@ -97,7 +96,7 @@ export class RangeVerifier {
     try {
       proof = await this.prove(index, leafHash);
     } catch (err) {
-      if (err instanceof ContradictoryProof) this.fail(err.message);
+      if (err instanceof ContradictoryAnswer) this.fail(err.message);
       else this.outcome = { state: 'unverified', start: this.start, end: this.end, reason: `no inclusion proof for entry ${index}: ${(err as Error).message}` };
       return null;
     }
@@ -109,24 +108,3 @@ export class RangeVerifier {
     return { leftSiblings: walked.leftSiblings, treeSize: proof.sth.treeSize };
   }
 }
-
-/**
- * The verdict for a whole lease [start, end] from the verdicts of its scans
- * (a scan restarts from the confirmed position after a log outage, so scans
- * may overlap): failed when any scan failed; verified when verified scans
- * cover every index; otherwise unverified.
- */
-export function leaseVerification(start: number, end: number, scans: readonly RangeVerification[]): LeaseVerification {
-  const failed = scans.find((s) => s.state === 'failed');
-  if (failed) return { state: 'failed', reason: clip(`${failed.start}-${failed.end}: ${failed.reason}`) };
-  const verified = scans.flatMap((s) => (s.state === 'verified' ? [s] : [])).sort((a, b) => a.start - b.start);
-  let covered = start - 1;
-  for (const s of verified) if (s.start <= covered + 1) covered = Math.max(covered, s.end);
-  if (covered >= end) {
-    return { state: 'verified', tree_size: Math.max(...verified.map((s) => s.treeSize)), signed: verified.every((s) => s.signed) };
-  }
-  const why = scans.find((s) => s.state === 'unverified');
-  return { state: 'unverified', reason: clip(why?.state === 'unverified' ? why.reason : `entries ${covered + 1}-${end} were not proven`) };
-}
-
-const clip = (s: string): string => (s.length > VERIFICATION_REASON_MAX ? `${s.slice(0, VERIFICATION_REASON_MAX - 1)}…` : s);
