@@ -13,6 +13,10 @@ export interface CatalogueEntry {
   url: string;
   key?: string | null;
   shut_down?: boolean;
+  api?: 'rfc6962' | 'static-ct-api';
+  submission_url?: string;
+  data_tiles?: boolean;
+  temporal_interval?: { start_inclusive: string; end_exclusive: string };
 }
 
 export interface TestManagerEnv {
@@ -51,7 +55,7 @@ export async function testManagerEnv(logs: CatalogueEntry[], overrides: Partial<
     dir,
     config,
     async build(options: BuildOptions = {}, more: Partial<ManagerConfig> = {}) {
-      const app = await buildApp({ ...config, ...more }, { background: false, logger: false, clientOptions: { retries: 0 }, ...options });
+      const app = await buildApp({ ...config, ...more }, { background: false, logger: false, clientOptions: { maxTries: 1 }, ...options });
       await app.ready();
       apps.push(app);
       return app;

@@ -104,6 +104,8 @@ test('assignments follow page boundaries, stop at the target, and report idle wh
     );
     // The catalogue's key travels with the assignment, so the worker can verify the log's tree heads.
     assert.equal(r1.assignments[0].log_key, c.key);
+    // An RFC 6962 log without data tiles: read by get-entries.
+    assert.deepEqual([r1.assignments[0].log_api, r1.assignments[0].log_origin, r1.assignments[0].data_tiles], ['rfc6962', null, false]);
     const r2 = await post('b', ['cloudflare']);
     assert.deepEqual(
       r2.assignments.map((x) => [x.start, x.end]),

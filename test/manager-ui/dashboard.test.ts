@@ -119,8 +119,9 @@ before(async () => {
   env = await testManagerEnv(
     [
       catalogueEntry(google),
-      catalogueEntry(cloudflare),
-      { name: 'ui-gone', category: 'digicert', url: await deadLogUrl(), key: null },
+      // Read by data tiles, and a tiled log: the dashboard marks both.
+      { ...catalogueEntry(cloudflare), data_tiles: true },
+      { name: 'ui-gone', category: 'digicert', api: 'static-ct-api', url: await deadLogUrl(), submission_url: 'https://ui-gone.example/', key: null },
     ],
     { assignmentSize: 50, deadAfterS: 3, reaperIntervalS: 1 },
   );
@@ -178,7 +179,12 @@ test('the dashboard shows the manager totals, every worker, a dead one marked, h
     assert.equal(await statText(page, 'scanned'), s.totals.scanned_entries.toLocaleString('en-US'));
     const gLog = page.locator(`[data-log="${google.name}"]`);
     assert.equal(await gLog.locator('.log-certs').getAttribute('data-certificates'), String(s.logs.find((l) => l.name === google.name)!.certificates));
-    assert.match((await page.locator('[data-log="ui-gone"] .pill').textContent()) ?? '', /not answering/);
+    assert.match((await page.locator('[data-log="ui-gone"] .pill:not(.pill-api)').textContent()) ?? '', /not answering/);
+    // How each log is read: a tiled log and a log serving data tiles are marked, a plain one is not.
+    assert.equal(await page.locator('[data-log="ui-gone"] .pill-api').getAttribute('data-api'), 'static-ct-api');
+    assert.equal(await page.locator('[data-log="ui-gone"] .pill-api').textContent(), 'tiled');
+    assert.equal(await page.locator(`[data-log="${cloudflare.name}"] .pill-api`).textContent(), 'data tiles');
+    assert.equal(await gLog.locator('.pill-api').count(), 0);
     // The google bar has a scanned part and an in-progress part; the daily table has rows.
     assert.equal(await gLog.locator('.seg-done').count(), 1);
     assert.equal(await gLog.locator('.seg-running').count(), 1);

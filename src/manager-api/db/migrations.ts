@@ -262,6 +262,24 @@ const leaseVerification: Migration = {
   },
 };
 
+/**
+ * Logs read by tiles: the catalogue's api (rfc6962 or static-ct-api), submission URL and the
+ * checkpoint origin derived from it, data_tiles (an RFC 6962 log that also serves data tiles) and
+ * temporal interval, kept with the other catalogue columns so that every manager on the database
+ * sees them.
+ */
+const logsTiled: Migration = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    await sql.raw(`ALTER TABLE logs
+        ADD COLUMN api VARCHAR(16) NOT NULL DEFAULT 'rfc6962' AFTER url,
+        ADD COLUMN submission_url VARCHAR(512) NULL AFTER api,
+        ADD COLUMN checkpoint_origin VARCHAR(512) NULL AFTER submission_url,
+        ADD COLUMN data_tiles TINYINT NOT NULL DEFAULT 0 AFTER checkpoint_origin,
+        ADD COLUMN temporal_interval_start DATETIME(3) NULL AFTER data_tiles,
+        ADD COLUMN temporal_interval_end DATETIME(3) NULL AFTER temporal_interval_start`).execute(db);
+  },
+};
+
 export const MIGRATIONS: Record<string, Migration> = {
   '0001_initial': initial,
   '0002_log_counters': logCounters,
@@ -269,6 +287,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0004_certificate_names': certificateNames,
   '0005_logs_shut_down': logsShutDown,
   '0006_lease_verification': leaseVerification,
+  '0007_logs_tiled': logsTiled,
 };
 
 export const migrationProvider: MigrationProvider = {

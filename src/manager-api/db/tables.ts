@@ -6,6 +6,7 @@
  * arrive as strings rather than silently lose precision).
  */
 import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+import type { LogApi } from '../../share/logs/catalogue.js';
 
 type Timestamp = ColumnType<Date, Date | string, Date | string>;
 
@@ -14,7 +15,19 @@ export interface LogsTable {
   id: Generated<number>;
   name: string;
   category: string;
+  /** For a static-ct-api log, the monitoring prefix. */
   url: string;
+  /** The catalogue's api: 'rfc6962' | 'static-ct-api'. */
+  api: Generated<LogApi>;
+  /** The catalogue's submission_url (ending in '/'), when given. */
+  submission_url: string | null;
+  /** For a static-ct-api log with a submission URL: the origin its checkpoints carry (checkpointOrigin()). */
+  checkpoint_origin: string | null;
+  /** The catalogue's data_tiles: an RFC 6962 log that also serves static-ct-api data tiles. */
+  data_tiles: Generated<number>;
+  /** The catalogue's temporal_interval, [start, end): null when not given. */
+  temporal_interval_start: Timestamp | null;
+  temporal_interval_end: Timestamp | null;
   /** Base64 DER SubjectPublicKeyInfo, when the catalogue has it. */
   public_key: string | null;
   in_catalogue: Generated<number>;

@@ -9,7 +9,8 @@
  * processes.
  */
 import { sql } from 'kysely';
-import type { LeaseVerification } from '../../share/api/index.js';
+import type { LeaseVerification, LogApi } from '../../share/api/index.js';
+import { TILE_WIDTH } from '../../share/ct/tiles.js';
 import type { Trx } from '../db/transaction.js';
 import type { LeaseRow } from '../db/tables.js';
 
@@ -28,6 +29,11 @@ export interface ClaimedAssignment {
   minIntervalMs: number | null;
   /** Base64 DER SubjectPublicKeyInfo from the catalogue. */
   logKey: string | null;
+  logApi: LogApi;
+  /** The checkpoint origin of a static-ct-api log (null otherwise, or when the catalogue has no submission URL). */
+  logOrigin: string | null;
+  /** An RFC 6962 log that also serves data tiles. */
+  dataTiles: boolean;
 }
 
 /**
@@ -43,10 +49,34 @@ export function freshRangeEnd(start: number, size: number, pageSize: number | nu
   return Math.min(end, targetEnd);
 }
 
+/** The assignment size for a log read by tiles: the configured size rounded to whole tiles, at least one. */
+export function tiledAssignmentSize(size: number): number {
+  return Math.max(TILE_WIDTH, Math.round(size / TILE_WIDTH) * TILE_WIDTH);
+}
+
+/** Is this log read by 256-entry data tiles (a static-ct-api log, or an RFC 6962 log with data_tiles)? */
+export function readByTiles(log: { api: string; data_tiles: number }): boolean {
+  return log.api === 'static-ct-api' || log.data_tiles === 1;
+}
+
+/**
+ * The end of the next fresh range of a log starting at start. A log read by tiles gets whole
+ * 256-entry tiles: ranges end just before a multiple of 256 (so the next one starts on one),
+ * except the last, which ends at the target end; the first may start unaligned at the target
+ * start. Other logs end on their get-entries page boundary where known (freshRangeEnd).
+ */
+export function nextRangeEnd(log: { api: string; data_tiles: number; page_size: number | null }, start: number, size: number, targetEnd: number): number {
+  if (readByTiles(log)) return freshRangeEnd(start, tiledAssignmentSize(size), TILE_WIDTH, targetEnd);
+  return freshRangeEnd(start, size, log.page_size, targetEnd);
+}
+
 interface CategoryLog {
   id: number;
   name: string;
   url: string;
+  api: LogApi;
+  checkpoint_origin: string | null;
+  data_tiles: number;
   page_size: number | null;
   min_interval_ms: number | null;
   public_key: string | null;
@@ -61,7 +91,7 @@ interface CategoryLog {
 async function availableLogs(trx: Trx, category: string): Promise<CategoryLog[]> {
   const rows = await trx
     .selectFrom('logs')
-    .select(['id', 'name', 'url', 'page_size', 'min_interval_ms', 'public_key', 'target_start', 'target_end', 'next_index'])
+    .select(['id', 'name', 'url', 'api', 'checkpoint_origin', 'data_tiles', 'page_size', 'min_interval_ms', 'public_key', 'target_start', 'target_end', 'next_index'])
     .select((eb) => eb.selectFrom('ranges').select(sql<number | null>`MIN(start_index)`.as('m')).whereRef('ranges.log_id', '=', 'logs.id').where('ranges.state', '=', 'fresh').as('low'))
     .where('category', '=', category)
     .where('available', '=', 1)
@@ -141,7 +171,7 @@ async function claimFresh(trx: Trx, logs: CategoryLog[], workerId: number, size:
   }
   for (const t of byProgress((t) => t.next_index)) {
     if (t.target_end === null || t.next_index > t.target_end) continue;
-    const log = await trx.selectFrom('logs').select(['id', 'next_index', 'target_end', 'page_size']).where('id', '=', t.id).forUpdate().executeTakeFirstOrThrow();
+    const log = await trx.selectFrom('logs').select(['id', 'next_index', 'target_end', 'page_size', 'api', 'data_tiles']).where('id', '=', t.id).forUpdate().executeTakeFirstOrThrow();
     // Cutters queue on the log row: the one before may have cut ranges this
     // transaction could not see yet. Take one of those before cutting more.
     const exhausted = log.target_end === null || log.next_index > log.target_end;
@@ -153,7 +183,7 @@ async function claimFresh(trx: Trx, logs: CategoryLog[], workerId: number, size:
     if (exhausted || log.target_end === null) continue;
     const cut: { start: number; end: number }[] = [];
     for (let start = log.next_index; start <= log.target_end && cut.length < CUT_BATCH; ) {
-      const end = freshRangeEnd(start, size, log.page_size, log.target_end);
+      const end = nextRangeEnd(log, start, size, log.target_end);
       cut.push({ start, end });
       start = end + 1;
     }
@@ -192,6 +222,9 @@ export async function claimAssignment(trx: Trx, workerId: number, category: stri
     resumed,
     minIntervalMs: claim.log.min_interval_ms,
     logKey: claim.log.public_key,
+    logApi: claim.log.api,
+    logOrigin: claim.log.checkpoint_origin,
+    dataTiles: claim.log.data_tiles === 1,
   };
 }
 

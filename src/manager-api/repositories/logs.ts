@@ -1,15 +1,32 @@
 /** The logs table: catalogue sync, tree heads, availability and target ranges. */
 import type { Db } from '../db/connect.js';
 import type { LogRow } from '../db/tables.js';
-import type { Catalogue } from '../../share/logs/catalogue.js';
+import { checkpointOrigin, type Catalogue } from '../../share/logs/catalogue.js';
 
-/** Insert or update every catalogue log; logs no longer in the catalogue stop getting work. */
+/**
+ * Insert or update every catalogue log (a changed entry updates its row: URL, key, api, submission
+ * URL and origin, data tiles, temporal interval, shut-down mark); logs no longer in the catalogue
+ * stop getting work.
+ */
 export async function syncCatalogue(db: Db, catalogue: Catalogue): Promise<void> {
   for (const log of catalogue.logs) {
+    const columns = {
+      category: log.category,
+      url: log.url,
+      api: log.api,
+      submission_url: log.submissionUrl,
+      checkpoint_origin: checkpointOrigin(log),
+      data_tiles: log.dataTiles ? 1 : 0,
+      temporal_interval_start: log.temporalInterval?.start ?? null,
+      temporal_interval_end: log.temporalInterval?.end ?? null,
+      public_key: log.key,
+      in_catalogue: 1,
+      shut_down: log.shutDown ? 1 : 0,
+    };
     await db
       .insertInto('logs')
-      .values({ name: log.name, category: log.category, url: log.url, public_key: log.key, in_catalogue: 1, shut_down: log.shutDown ? 1 : 0 })
-      .onDuplicateKeyUpdate({ category: log.category, url: log.url, public_key: log.key, in_catalogue: 1, shut_down: log.shutDown ? 1 : 0 })
+      .values({ name: log.name, ...columns })
+      .onDuplicateKeyUpdate(columns)
       .execute();
   }
   await db

@@ -56,6 +56,8 @@ export async function buildStatus(db: Db, config: ManagerConfig, now: Date, days
     name: l.name,
     category: l.category,
     url: l.url,
+    api: l.api,
+    data_tiles: l.data_tiles === 1,
     available: l.available === 1,
     shut_down: l.shut_down === 1,
     last_error: l.last_error,

@@ -100,6 +100,9 @@ export async function giveInstructions(ctx: WorkContext, req: InstructionsReques
         resumed: claimed.resumed,
         min_interval_ms: claimed.minIntervalMs,
         log_key: claimed.logKey,
+        log_api: claimed.logApi,
+        log_origin: claimed.logOrigin,
+        data_tiles: claimed.dataTiles,
       });
     }
   }

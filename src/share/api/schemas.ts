@@ -17,6 +17,7 @@ const leaseId = { type: 'integer', minimum: 1, maximum: INDEX_MAX } as const;
 const isoTime = { type: 'string', format: 'date-time' } as const;
 const nullableString = { type: ['string', 'null'] } as const;
 const nullableInteger = { type: ['integer', 'null'] } as const;
+const logApi = { type: 'string', enum: ['rfc6962', 'static-ct-api'] } as const;
 
 export const errorSchema = {
   $id: 'ctjp.Error',
@@ -105,6 +106,18 @@ export const assignmentSchema = {
     log_key: {
       type: ['string', 'null'],
       description: "The log's public key (base64 DER SubjectPublicKeyInfo) from the manager's catalogue, for verifying its tree heads; null when the catalogue has none.",
+    },
+    log_api: {
+      ...logApi,
+      description: "The log's read API. 'rfc6962': get-sth and get-entries under log_url. 'static-ct-api': log_url is the monitoring prefix (checkpoint, tiles, issuers). Absent (an older manager): 'rfc6962'.",
+    },
+    log_origin: {
+      type: ['string', 'null'],
+      description: 'For a static-ct-api log, the origin its checkpoints carry (its submission URL without scheme and trailing slash); null for an RFC 6962 log, or when the catalogue gives no submission URL. Absent: null.',
+    },
+    data_tiles: {
+      type: 'boolean',
+      description: 'An RFC 6962 log that also serves static-ct-api data tiles at <log_url>tile/data/N: the worker may read them instead of get-entries, proving them against get-sth and inclusion proofs. Absent: false.',
     },
   },
 } as const;
@@ -301,11 +314,13 @@ export const statusResponseSchema = {
       type: 'array',
       items: {
         type: 'object',
-        required: ['name', 'category', 'url', 'available', 'shut_down', 'last_error', 'checked_at', 'tree_size', 'target_start', 'target_end', 'target_mode', 'target_note', 'handed_out_to', 'scanned', 'certificates', 'sightings', 'rate', 'resume_waiting', 'resume_waiting_entries', 'verified', 'verification_failures'],
+        required: ['name', 'category', 'url', 'api', 'data_tiles', 'available', 'shut_down', 'last_error', 'checked_at', 'tree_size', 'target_start', 'target_end', 'target_mode', 'target_note', 'handed_out_to', 'scanned', 'certificates', 'sightings', 'rate', 'resume_waiting', 'resume_waiting_entries', 'verified', 'verification_failures'],
         properties: {
           name: { type: 'string' },
           category: { type: 'string' },
-          url: { type: 'string' },
+          url: { type: 'string', description: 'The base the log is read from (for a static-ct-api log, its monitoring prefix).' },
+          api: { ...logApi, description: "The log's read API, from the catalogue." },
+          data_tiles: { type: 'boolean', description: 'An RFC 6962 log that also serves data tiles, which workers read instead of get-entries.' },
           available: { type: 'boolean' },
           shut_down: { type: 'boolean', description: 'The catalogue marks the log as shut down for good.' },
           last_error: nullableString,

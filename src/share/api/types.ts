@@ -3,6 +3,9 @@
  * schemas.ts (which are what is enforced). Snake case, as on the wire.
  */
 
+/** A CT log's read API, as the catalogue says. */
+export type LogApi = 'rfc6962' | 'static-ct-api';
+
 export interface ApiError {
   statusCode: number;
   error: string;
@@ -55,6 +58,12 @@ export interface Assignment {
   min_interval_ms?: number | null;
   /** Base64 DER SubjectPublicKeyInfo of the log, from the manager's catalogue. */
   log_key?: string | null;
+  /** The log's read API; absent (an older manager) means 'rfc6962'. For 'static-ct-api', log_url is the monitoring prefix. */
+  log_api?: LogApi;
+  /** The origin a static-ct-api log's checkpoints carry (its submission URL without scheme and trailing slash); null otherwise or when unknown. */
+  log_origin?: string | null;
+  /** An RFC 6962 log that also serves data tiles at `${log_url}tile/data/N`, to read instead of get-entries; absent means false. */
+  data_tiles?: boolean;
 }
 
 export interface InstructionsResponse {
@@ -151,6 +160,10 @@ export interface LogStatus {
   available: boolean;
   /** The catalogue marks the log as shut down for good (it is still asked, in case it answers). */
   shut_down: boolean;
+  /** The log's read API (for 'static-ct-api', url is the monitoring prefix). */
+  api: LogApi;
+  /** An RFC 6962 log that also serves data tiles, which workers read instead of get-entries. */
+  data_tiles: boolean;
   last_error: string | null;
   checked_at: string | null;
   tree_size: number | null;

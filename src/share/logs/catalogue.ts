@@ -4,12 +4,36 @@
  */
 import { readFileSync } from 'node:fs';
 import { createPublicKey } from 'node:crypto';
+import type { LogApi } from '../api/types.js';
+import { originOf } from '../ct/checkpoint.js';
+
+/** The read API a log speaks: RFC 6962 (`ct/v1/get-sth`, `get-entries`) or static-ct-api (checkpoint and tiles). */
+export type { LogApi };
+export const LOG_APIS: readonly LogApi[] = ['rfc6962', 'static-ct-api'];
 
 export interface CatalogueLog {
   category: string;
   name: string;
-  /** Base URL ending in '/', so that `${url}ct/v1/get-sth` is the endpoint. */
+  /** `"api"` in the file; `rfc6962` when absent. */
+  api: LogApi;
+  /**
+   * Base URL ending in '/': for an RFC 6962 log `${url}ct/v1/get-sth` is the endpoint; for a
+   * static-ct-api log it is the monitoring prefix (`${url}checkpoint`, `${url}tile/...`).
+   */
   url: string;
+  /**
+   * `"submission_url"`: the log's submission prefix, ending in '/', or null. For a static-ct-api
+   * log it gives the origin its checkpoints carry (see checkpointOrigin).
+   */
+  submissionUrl: string | null;
+  /** `"temporal_interval"`: the log takes certificates expiring in [start, end); null when not given. */
+  temporalInterval: { start: Date; end: Date } | null;
+  /**
+   * `"data_tiles": true` (RFC 6962 logs only): the log also serves static-ct-api data tiles
+   * (`${url}tile/data/N`), which a worker may read instead of get-entries and prove against the
+   * log's get-sth and inclusion proofs. Always false for a static-ct-api log (it reads tiles anyway).
+   */
+  dataTiles: boolean;
   /** Base64 DER SubjectPublicKeyInfo. */
   key: string | null;
   /**
@@ -35,6 +59,58 @@ export class CatalogueError extends Error {
 
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const CATEGORY_RE = /^[a-z0-9][a-z0-9_-]{0,31}$/;
+/** RFC 3339 date-time with a zone, as log lists write them (`2027-01-01T00:00:00Z`). */
+const ISO_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
+const URL_MAX = 512;
+
+/** An http(s) URL without query or fragment, as a base ending in '/'. */
+function baseUrl(value: unknown, at: string, of: string): string {
+  if (typeof value !== 'string') throw new CatalogueError(`${at} must be a URL string${of}`);
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new CatalogueError(`${at} is not a URL: ${value}${of}`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new CatalogueError(`${at} must be http(s)${of}`);
+  if (url.search || url.hash) throw new CatalogueError(`${at} must not have a query or fragment${of}`);
+  const base = url.href.endsWith('/') ? url.href : `${url.href}/`;
+  if (base.length > URL_MAX) throw new CatalogueError(`${at} is longer than ${URL_MAX} characters${of}`);
+  return base;
+}
+
+/** A day that exists in the calendar (Date.parse would roll 2027-02-30 over into March). */
+function realDay(text: string): boolean {
+  const [y, m, d] = text.slice(0, 10).split('-').map(Number);
+  const day = new Date(Date.UTC(y, m - 1, d));
+  return day.getUTCFullYear() === y && day.getUTCMonth() === m - 1 && day.getUTCDate() === d;
+}
+
+function isoDate(value: unknown, at: string, of: string): Date {
+  const t = typeof value === 'string' && ISO_RE.test(value) && realDay(value) ? Date.parse(value) : NaN;
+  if (Number.isNaN(t)) throw new CatalogueError(`${at} must be an ISO 8601 date-time such as "2027-01-01T00:00:00Z", not ${JSON.stringify(value)}${of}`);
+  return new Date(t);
+}
+
+function temporalInterval(value: unknown, at: string, of: string): { start: Date; end: Date } | null {
+  if (value === undefined || value === null) return null;
+  if (typeof value !== 'object' || Array.isArray(value)) throw new CatalogueError(`${at} must be an object { "start_inclusive": ..., "end_exclusive": ... }${of}`);
+  const v = value as Record<string, unknown>;
+  const start = isoDate(v.start_inclusive, `${at}.start_inclusive`, of);
+  const end = isoDate(v.end_exclusive, `${at}.end_exclusive`, of);
+  if (start.getTime() >= end.getTime()) throw new CatalogueError(`${at}: start_inclusive ${start.toISOString()} is not before end_exclusive ${end.toISOString()}${of}`);
+  return { start, end };
+}
+
+/**
+ * The origin a tiled log's checkpoints carry: its submission URL without scheme and trailing
+ * slash. Null for an RFC 6962 log (it serves no checkpoint) and for a static-ct-api log whose
+ * entry has no submission_url (a reader then has only the checkpoint's own origin line).
+ */
+export function checkpointOrigin(log: Pick<CatalogueLog, 'api' | 'submissionUrl'>): string | null {
+  if (log.api !== 'static-ct-api' || log.submissionUrl === null) return null;
+  return originOf(log.submissionUrl);
+}
 
 export function parseCatalogue(body: unknown, source = 'catalogue'): Catalogue {
   if (typeof body !== 'object' || body === null || !Array.isArray((body as { logs?: unknown }).logs)) {
@@ -52,31 +128,43 @@ export function parseCatalogue(body: unknown, source = 'catalogue'): Catalogue {
     if (typeof e.name !== 'string' || !NAME_RE.test(e.name)) throw new CatalogueError(`${at}.name must be 1-64 letters, digits, . _ or -`);
     if (names.has(e.name)) throw new CatalogueError(`${at}.name "${e.name}" appears twice`);
     names.add(e.name);
-    if (typeof e.url !== 'string') throw new CatalogueError(`${at}.url is missing`);
-    let url: URL;
-    try {
-      url = new URL(e.url);
-    } catch {
-      throw new CatalogueError(`${at}.url is not a URL: ${e.url}`);
+    const of = ` (log "${e.name}")`;
+    let api: LogApi = 'rfc6962';
+    if (e.api !== undefined && e.api !== null) {
+      if (typeof e.api !== 'string' || !(LOG_APIS as readonly string[]).includes(e.api)) throw new CatalogueError(`${at}.api must be "rfc6962" or "static-ct-api", not ${JSON.stringify(e.api)}${of}`);
+      api = e.api as LogApi;
     }
-    if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new CatalogueError(`${at}.url must be http(s)`);
-    if (url.search || url.hash) throw new CatalogueError(`${at}.url must not have a query or fragment`);
-    const base = url.href.endsWith('/') ? url.href : `${url.href}/`;
-    if (base.length > 512) throw new CatalogueError(`${at}.url is longer than 512 characters`);
-    if (urls.has(base)) throw new CatalogueError(`${at}.url ${base} appears twice`);
+    if (e.url === undefined || e.url === null) throw new CatalogueError(`${at}.url is missing${of}`);
+    const base = baseUrl(e.url, `${at}.url`, of);
+    if (urls.has(base)) throw new CatalogueError(`${at}.url ${base} appears twice${of}`);
     urls.add(base);
+    const submissionUrl = e.submission_url === undefined || e.submission_url === null ? null : baseUrl(e.submission_url, `${at}.submission_url`, of);
     let key: string | null = null;
     if (e.key !== undefined && e.key !== null) {
-      if (typeof e.key !== 'string' || !/^[A-Za-z0-9+/]+={0,2}$/.test(e.key)) throw new CatalogueError(`${at}.key is not base64`);
+      if (typeof e.key !== 'string' || !/^[A-Za-z0-9+/]+={0,2}$/.test(e.key)) throw new CatalogueError(`${at}.key is not base64${of}`);
       try {
         createPublicKey({ key: Buffer.from(e.key, 'base64'), format: 'der', type: 'spki' });
       } catch {
-        throw new CatalogueError(`${at}.key is not a DER SubjectPublicKeyInfo`);
+        throw new CatalogueError(`${at}.key is not a DER SubjectPublicKeyInfo${of}`);
       }
       key = e.key;
     }
-    if (e.shut_down !== undefined && typeof e.shut_down !== 'boolean') throw new CatalogueError(`${at}.shut_down must be true or false`);
-    return { category: e.category, name: e.name, url: base, key, shutDown: e.shut_down === true };
+    if (e.shut_down !== undefined && typeof e.shut_down !== 'boolean') throw new CatalogueError(`${at}.shut_down must be true or false${of}`);
+    if (e.data_tiles !== undefined && e.data_tiles !== null) {
+      if (api === 'static-ct-api') throw new CatalogueError(`${at}.data_tiles is only for "rfc6962" logs: a static-ct-api log is always read by tiles${of}`);
+      if (typeof e.data_tiles !== 'boolean') throw new CatalogueError(`${at}.data_tiles must be true or false${of}`);
+    }
+    return {
+      category: e.category,
+      name: e.name,
+      api,
+      url: base,
+      submissionUrl,
+      key,
+      shutDown: e.shut_down === true,
+      temporalInterval: temporalInterval(e.temporal_interval, `${at}.temporal_interval`, of),
+      dataTiles: e.data_tiles === true,
+    };
   });
   return { logs };
 }

@@ -11,6 +11,26 @@ function Eta({ seconds }: { seconds: number | null }) {
   return <>{seconds === null ? '–' : formatDuration(seconds, t)}</>;
 }
 
+/** How workers read the log, when it is not plain get-entries: a tiled (static-ct-api) log, or an RFC 6962 log that also serves data tiles. */
+function ReadBadge({ log }: { log: LogStatus }) {
+  const { t } = useLang();
+  if (log.api === 'static-ct-api') {
+    return (
+      <span class="pill pill-api" data-api="static-ct-api" title={t('tiledHint')}>
+        {t('tiled')}
+      </span>
+    );
+  }
+  if (log.data_tiles) {
+    return (
+      <span class="pill pill-api" data-api="data-tiles" title={t('dataTilesHint')}>
+        {t('dataTiles')}
+      </span>
+    );
+  }
+  return null;
+}
+
 function LogRow({ log }: { log: LogStatus }) {
   const { lang, t } = useLang();
   const c = coverage(log);
@@ -20,6 +40,7 @@ function LogRow({ log }: { log: LogStatus }) {
         <span class="log-name" title={log.url}>
           {log.name}
         </span>
+        <ReadBadge log={log} />
         <span class={`pill ${log.available ? 'pill-ok' : log.shut_down ? '' : 'pill-bad'}`} title={log.last_error ?? undefined}>
           {log.available ? t('available') : log.shut_down ? t('shutDown') : t('unavailable')}
         </span>
