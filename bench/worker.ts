@@ -1,14 +1,15 @@
 /**
  * npm run bench:worker — how fast one CtLogCollector scans a log with no
- * rate limits, against certspotter (Debian package) scanning the same log
- * with a `.jp` watchlist in the same run. The log runs in its own process
- * (real leaves, 256 per page, really signed tree head) so that serving is
- * not counted against either scanner.
+ * rate limits, by read path, on the same real leaves in the same run: RFC 6962
+ * get-entries at 32 and at 256 entries per answer, and static-ct-api tiles;
+ * then certspotter (Debian package) scanning the 256-per-page log with a `.jp`
+ * watchlist. The log runs in its own process (bench/worker-log-server.ts) so
+ * that serving is not counted against any scanner.
  *
- * Prints entries per second and CPU seconds per million entries for both,
- * and the ratios; also the collector without its range proof (leaf hashing
- * and two inclusion proofs), to show what the proof costs.
- * Size: BENCH_ENTRIES (default 200000).
+ * Prints for each: entries per second, CPU seconds per million entries,
+ * requests and bytes received per 100,000 entries; then the ratios of the
+ * tiled path against get-entries. Also the 256 path without its range proof,
+ * to show what the proof costs. Size: BENCH_ENTRIES (default 200000).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -23,14 +24,15 @@ const IN_FLIGHT = 4;
 const BATCH = 256;
 
 interface LogInfo {
-  url: string;
-  key: string;
   size: number;
   jp: number;
+  key: string;
+  origin: string;
+  urls: { p32: string; p256: string; tiles: string };
 }
 
 async function startLogServer(): Promise<{ info: LogInfo; child: ChildProcess }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'worker-log-server.ts'), String(ENTRIES), String(BATCH)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'worker-log-server.ts'), String(ENTRIES)], { stdio: ['ignore', 'pipe', 'inherit'] });
   const rl = createInterface({ input: child.stdout! });
   const line = await new Promise<string>((resolve, reject) => {
     rl.once('line', resolve);
@@ -43,14 +45,20 @@ interface Result {
   seconds: number;
   cpuSeconds: number;
   found: number;
+  requests?: number;
+  bytes?: number;
   verification?: string;
 }
 
-async function benchCollector(info: LogInfo, verifyRange: boolean): Promise<Result> {
+type Path = 'p32' | 'p256' | 'tiles';
+
+async function benchCollector(info: LogInfo, path: Path, verifyRange = true): Promise<Result> {
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   const collector = new CtLogCollector({
-    logUrl: info.url,
+    logUrl: info.urls[path],
+    api: path === 'tiles' ? 'static-ct-api' : 'rfc6962',
+    origin: info.origin,
     start: 0,
     end: info.size - 1,
     batchSize: BATCH,
@@ -65,7 +73,8 @@ async function benchCollector(info: LogInfo, verifyRange: boolean): Promise<Resu
   });
   const seconds = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
-  return { seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, found, verification: collector.verification.state };
+  const { requests, bytes } = collector.stats;
+  return { seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, found, requests, bytes, verification: collector.verification.state };
 }
 
 /** utime + stime of a process, in seconds, from /proc. */
@@ -83,6 +92,7 @@ async function benchCertspotter(info: LogInfo): Promise<Result | string> {
   try {
     const key = Buffer.from(info.key, 'base64');
     const logId = createHash('sha256').update(key).digest('base64');
+    const url = info.urls.p256;
     const list = {
       version: '3.0',
       log_list_timestamp: new Date().toISOString(),
@@ -95,7 +105,7 @@ async function benchCertspotter(info: LogInfo): Promise<Result | string> {
               description: 'ctjp benchmark log',
               log_id: logId,
               key: info.key,
-              url: info.url,
+              url,
               mmd: 86400,
               state: { usable: { timestamp: '2025-01-01T00:00:00Z' } },
               certspotter_download_size: BATCH,
@@ -151,23 +161,36 @@ async function benchCertspotter(info: LogInfo): Promise<Result | string> {
 function line(name: string, r: Result, size: number): string {
   const rate = size / r.seconds;
   const cpuPerM = (r.cpuSeconds / size) * 1e6;
-  return `${name.padEnd(30)} ${Math.round(rate).toLocaleString('en-US').padStart(9)} entries/s   ${cpuPerM.toFixed(1).padStart(6)} CPU s per million entries   (${r.seconds.toFixed(2)} s wall, ${r.cpuSeconds.toFixed(2)} s CPU, ${r.found} .jp found)`;
+  const perLakh = (n: number): number => (n / size) * 100_000;
+  const traffic = r.requests === undefined ? '' : `   ${Math.round(perLakh(r.requests)).toLocaleString('en-US').padStart(5)} requests and ${(perLakh(r.bytes!) / 1e6).toFixed(1).padStart(5)} MB per 100,000 entries`;
+  return `${name.padEnd(34)} ${Math.round(rate).toLocaleString('en-US').padStart(9)} entries/s   ${cpuPerM.toFixed(1).padStart(6)} CPU s per million entries${traffic}   (${r.seconds.toFixed(2)} s wall, ${r.cpuSeconds.toFixed(2)} s CPU, ${r.found} .jp found${r.verification ? `, range ${r.verification}` : ''})`;
 }
 
 const { info, child } = await startLogServer();
 try {
-  console.log(`log: ${info.size.toLocaleString('en-US')} real leaves (${info.jp} cover .jp), ${BATCH} per page, ${IN_FLIGHT} requests in flight, no rate limits`);
-  const unproven = await benchCollector(info, false);
-  console.log(line('ctjp CtLogCollector, no proof', unproven, info.size));
-  const ours = await benchCollector(info, true);
-  console.log(`${line('ctjp CtLogCollector', ours, info.size)} range ${ours.verification}`);
-  console.log(`range proof cost: CPU per entry ${(ours.cpuSeconds / unproven.cpuSeconds).toFixed(2)}× of the scan without it`);
+  console.log(`log: ${info.size.toLocaleString('en-US')} real leaves (${info.jp} cover .jp) with leaf_index extensions, ${IN_FLIGHT} requests in flight, no rate limits; one tree served three ways`);
+  const p32 = await benchCollector(info, 'p32');
+  console.log(line('get-entries, 32 per answer', p32, info.size));
+  const p256 = await benchCollector(info, 'p256');
+  console.log(line('get-entries, 256 per answer', p256, info.size));
+  const unproven = await benchCollector(info, 'p256', false);
+  console.log(line('get-entries, 256 per answer, no proof', unproven, info.size));
+  const tiles = await benchCollector(info, 'tiles');
+  console.log(line('static-ct-api tiles (all proven)', tiles, info.size));
+  const ratio = (a: number, b: number): string => (a / b).toFixed(2);
+  console.log(`range proof cost (256 per answer): CPU per entry ${ratio(p256.cpuSeconds, unproven.cpuSeconds)}× of the scan without it`);
+  console.log(
+    `tiles vs 32 per answer: ${ratio(p32.requests!, tiles.requests!)}× fewer requests, ${ratio(p32.bytes!, tiles.bytes!)}× fewer bytes, CPU per entry ${ratio(tiles.cpuSeconds, p32.cpuSeconds)}×, speed ${ratio(p32.seconds, tiles.seconds)}×`,
+  );
+  console.log(
+    `tiles vs 256 per answer: ${ratio(p256.requests!, tiles.requests!)}× fewer requests, ${ratio(p256.bytes!, tiles.bytes!)}× fewer bytes, CPU per entry ${ratio(tiles.cpuSeconds, p256.cpuSeconds)}×, speed ${ratio(p256.seconds, tiles.seconds)}×`,
+  );
   const theirs = await benchCertspotter(info);
   if (typeof theirs === 'string') {
     console.log(`certspotter: skipped (${theirs})`);
   } else {
-    console.log(line('certspotter 0.16', theirs, info.size));
-    console.log(`ratio (ctjp / certspotter): speed ${(theirs.seconds / ours.seconds).toFixed(2)}×, CPU per entry ${(ours.cpuSeconds / theirs.cpuSeconds).toFixed(2)}×`);
+    console.log(line('certspotter 0.16, 256 per answer', theirs, info.size));
+    console.log(`ratio (ctjp get-entries 256 / certspotter): speed ${ratio(theirs.seconds, p256.seconds)}×, CPU per entry ${ratio(p256.cpuSeconds, theirs.cpuSeconds)}×`);
     console.log('note: both prove every entry is in the signed tree; certspotter also parses every certificate, ctjp only the leaves its .jp prefilter lets through.');
   }
 } finally {

@@ -35,6 +35,12 @@ export interface LogTable {
   pre: Uint32Array;
   chain: Uint16Array;
   hashes: Buffer;
+  /**
+   * The log speaks static-ct-api: every leaf's TimestampedEntry carries the leaf_index
+   * extension (its own index), which is part of what the leaf hash covers. False: empty
+   * extensions, as RFC 6962 logs write them.
+   */
+  leafIndex: boolean;
 }
 
 export interface Chain {
@@ -63,7 +69,8 @@ export interface Corpus {
 
 export interface CorpusSpec {
   seed: string;
-  logs: { name: string; size: number }[];
+  /** `api: 'static-ct-api'`: the log's leaves carry the leaf_index extension. */
+  logs: { name: string; size: number; api?: 'rfc6962' | 'static-ct-api' }[];
   /** Share of entries that are `.jp` (before the minimum number of lineages). */
   jpShare: number;
 }
@@ -314,6 +321,7 @@ export async function generateCorpus(spec: CorpusSpec, rsaKeys: KeyObject[]): Pr
       pre: new Uint32Array(size),
       chain: new Uint16Array(size),
       hashes: Buffer.alloc(32 * size),
+      leafIndex: logSpec.api === 'static-ct-api',
     };
     const spacing = (WINDOW_END - WINDOW_START) / Math.max(1, fillerCount);
     let j = 0;
@@ -397,16 +405,36 @@ function lineageRecord(id: string, l: { cls: ExpectedLineage['class']; style: Ex
 }
 
 const LEAF_PREFIX_MAX = 3 + 8 + 2 + 32 + 3;
+/** Longest extensions vector written: uint16 length and the 8-byte leaf_index extension. */
+export const LEAF_SUFFIX_MAX = 2 + 8;
 
 /** Leaf hashes for entries [from, to): SHA-256(0x00 || leaf_input), streamed without building leaf_input. */
 export function hashEntries(t: LogTable, from: number, to: number, objects: Buffer[], chains: Chain[]): void {
   const prefix = Buffer.alloc(LEAF_PREFIX_MAX);
-  const suffix = Buffer.of(0, 0);
+  const suffix = Buffer.alloc(LEAF_SUFFIX_MAX);
   for (let i = from; i < to; i++) {
     const body = objects[t.obj[i]];
     const n = writeLeafPrefix(prefix, 1, t, i, body.length, chains);
-    createHash('sha256').update(prefix.subarray(0, n)).update(body).update(suffix).digest().copy(t.hashes, 32 * i);
+    const m = writeLeafSuffix(suffix, 0, t, i);
+    createHash('sha256').update(prefix.subarray(0, n)).update(body).update(suffix.subarray(0, m)).digest().copy(t.hashes, 32 * i);
   }
+}
+
+/**
+ * The TimestampedEntry's extensions after the certificate body, written at `at`: empty, or
+ * the leaf_index extension (type 0, length 5, uint40 index) in a static-ct-api log. Returns
+ * the end offset.
+ */
+export function writeLeafSuffix(buf: Buffer, at: number, t: LogTable, i: number): number {
+  if (!t.leafIndex) {
+    buf.writeUInt16BE(0, at);
+    return at + 2;
+  }
+  buf.writeUInt16BE(8, at);
+  buf[at + 2] = 0; // extension_type leaf_index
+  buf.writeUInt16BE(5, at + 3);
+  buf.writeUIntBE(i, at + 5, 5);
+  return at + 10;
 }
 
 /** MerkleTreeLeaf bytes before the certificate body, written at `at`; returns the end offset. */

@@ -1,7 +1,10 @@
 /**
  * Faults a test log can show on demand, per log: a token-bucket rate limit
  * (429, with or without Retry-After), a share of 5xx answers, dropped
- * connections, added latency, a growing tree, and stale tree heads.
+ * connections, added latency, a growing tree, and stale tree heads; and on
+ * the static-ct-api read path a badly signed checkpoint, data tiles that do
+ * not match the hash tiles or carry a wrong leaf_index, a gzip bomb, and
+ * partial tiles that are gone.
  */
 
 export interface RateLimit {
@@ -11,6 +14,20 @@ export interface RateLimit {
   burst?: number;
   /** Send `Retry-After` with 429 (default true); DigiCert's logs send none. */
   retryAfter?: boolean;
+}
+
+/** Faults of the static-ct-api read path (checkpoint and tiles). Tile numbers are data tile indexes N (entries N·256 ..). */
+export interface TileFaults {
+  /** The checkpoint's signature line for the log key signs another root hash, so it does not verify. */
+  badCheckpointSignature?: boolean;
+  /** Data tile N is served with its middle entry (slot floor(width / 2)) replaced by another well-formed entry of the log that carries the replaced entry's extensions (so the right leaf_index): it no longer hashes to the hash tiles. */
+  mismatchedDataTile?: number;
+  /** Data tile N is served with the leaf_index extension of its middle entry (slot floor(width / 2)) one too high (an entry without the extension gains one). */
+  wrongLeafIndexTile?: number;
+  /** Data tile N is answered with a gzip stream that inflates to 64 MiB of zeros. */
+  gzipBombTile?: number;
+  /** Every partial tile (`.p/W`, hash or data) answers 404, as when a log deletes them: clients must use the full tile or a newer checkpoint. */
+  partialTilesGone?: boolean;
 }
 
 export interface FaultOptions {
@@ -25,6 +42,22 @@ export interface FaultOptions {
   growthPerSecond?: number;
   /** Share of get-sth answers (0..1) that carry an older, smaller tree head, as from a lagging replica. */
   staleSthRate?: number;
+  /** Faults of the static-ct-api read path. */
+  tiles?: TileFaults;
+}
+
+const TILE_FAULT_KEYS: readonly (keyof TileFaults)[] = ['badCheckpointSignature', 'mismatchedDataTile', 'wrongLeafIndexTile', 'gzipBombTile', 'partialTilesGone'];
+
+export function validateTileFaults(t: TileFaults, where: string): void {
+  if (typeof t !== 'object' || t === null || Array.isArray(t)) throw new RangeError(`${where}: tiles must be an object`);
+  for (const k of Object.keys(t)) if (!(TILE_FAULT_KEYS as readonly string[]).includes(k)) throw new RangeError(`${where}: unknown tile fault ${k} (known: ${TILE_FAULT_KEYS.join(', ')})`);
+  for (const k of ['badCheckpointSignature', 'partialTilesGone'] as const) {
+    if (t[k] !== undefined && typeof t[k] !== 'boolean') throw new RangeError(`${where}: tiles.${k} must be true or false`);
+  }
+  for (const k of ['mismatchedDataTile', 'wrongLeafIndexTile', 'gzipBombTile'] as const) {
+    const v = t[k];
+    if (v !== undefined && !(Number.isSafeInteger(v) && v >= 0)) throw new RangeError(`${where}: tiles.${k} must be a data tile number (an integer >= 0), got ${v}`);
+  }
 }
 
 export function validateFaults(f: FaultOptions, where: string): void {
@@ -44,6 +77,7 @@ export function validateFaults(f: FaultOptions, where: string): void {
     if (!(a >= 0 && b >= a)) throw new RangeError(`${where}: latencyMs must be >= 0 (or [min, max] with min <= max)`);
   }
   if (f.growthPerSecond !== undefined && !(f.growthPerSecond >= 0)) throw new RangeError(`${where}: growthPerSecond must be >= 0`);
+  if (f.tiles !== undefined) validateTileFaults(f.tiles, where);
 }
 
 export class TokenBucket {

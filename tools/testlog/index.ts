@@ -1,8 +1,9 @@
 /**
  * startTestLogs: generate (or load from the cache) a corpus, serve it as
- * several RFC 6962 logs on 127.0.0.1, and write the log catalogue, a Chrome
- * v3 log list and the expected data. Used by tests, benchmarks, the demo
- * and `npm run testlog`.
+ * several CT logs on 127.0.0.1 (each with the RFC 6962 read API and the
+ * static-ct-api one: checkpoint and tiles), and write the log catalogue, a
+ * Chrome v3 log list and the expected data. Used by tests, benchmarks, the
+ * demo and `npm run testlog`.
  */
 import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -16,7 +17,13 @@ import { LogState, TestLogServer } from './server.js';
 import { corpusDir, loadCorpus, saveCorpus } from './store.js';
 
 export type { ExpectedData, ExpectedCertificate, ExpectedEntry, ExpectedLineage, ExpectedRenewal } from './expected.js';
-export type { FaultOptions, RateLimit } from './faults.js';
+export type { FaultOptions, RateLimit, TileFaults } from './faults.js';
+export { LeafListTileSource, serveLeavesAsTiles, TiledLogHandler } from './tiles.js';
+export type { LeafListOptions, LeavesAsTiles, ServeLeavesAsTilesOptions, TileAnswer, TileSource } from './tiles.js';
+
+/** The read API a log advertises. Every test log serves both; a static-ct-api log's leaves carry the leaf_index extension. */
+export type TestLogApi = 'rfc6962' | 'static-ct-api';
+export const TEST_LOG_APIS: readonly TestLogApi[] = ['rfc6962', 'static-ct-api'];
 
 export interface TestLogSpec {
   category: string;
@@ -27,11 +34,18 @@ export interface TestLogSpec {
   pageSize?: number;
   /** Cut answers at multiples of pageSize (Google). */
   aligned?: boolean;
+  /**
+   * The API advertised in logs.json and log_list.json (default rfc6962). A static-ct-api log's
+   * leaves carry the leaf_index extension (in get-entries too, and in its Merkle tree).
+   */
+  api?: TestLogApi;
   faults?: FaultOptions;
 }
 
-/** The built-in set: one log per operator style, two for Google. */
-export const DEFAULT_LOGS: readonly Required<Omit<TestLogSpec, 'size' | 'faults'>>[] = [
+export type BuiltinLog = Required<Omit<TestLogSpec, 'size' | 'faults' | 'api'>> & { api?: TestLogApi };
+
+/** The built-in set served by default: one log per operator style, two for Google. */
+export const DEFAULT_LOGS: readonly BuiltinLog[] = [
   { category: 'google', name: 'argon-test', pageSize: 32, aligned: true },
   { category: 'google', name: 'xenon-test', pageSize: 32, aligned: true },
   { category: 'cloudflare', name: 'nimbus-test', pageSize: 1024, aligned: false },
@@ -39,12 +53,22 @@ export const DEFAULT_LOGS: readonly Required<Omit<TestLogSpec, 'size' | 'faults'
   { category: 'trustasia', name: 'hetu-test', pageSize: 100, aligned: false },
 ];
 
+/** Every built-in log, usable by name: the default set, and two static-ct-api logs served only when asked for. */
+export const BUILTIN_LOGS: readonly BuiltinLog[] = [
+  ...DEFAULT_LOGS,
+  { category: 'google', name: 'parcelyard-test', pageSize: 256, aligned: false, api: 'static-ct-api' },
+  { category: 'lets-encrypt', name: 'sycamore-test', pageSize: 256, aligned: false, api: 'static-ct-api' },
+];
+
+const CATEGORY_RE = /^[a-z0-9][a-z0-9_-]{0,31}$/;
+const NAME_RE = /^[a-z0-9][a-z0-9._-]*$/i;
+
 export interface StartOptions {
   /** Everything generated follows from the seed (default "ctjp"). */
   seed?: string;
   /** Entries per log unless the log says otherwise (default 5000). */
   size?: number;
-  /** Logs to serve: specs, or names of built-in logs (default: all built-in logs). */
+  /** Logs to serve: specs, or names of built-in logs (BUILTIN_LOGS; default: the DEFAULT_LOGS). */
   logs?: (TestLogSpec | string)[];
   /** Faults for every log; a log's own `faults` replace these. */
   faults?: FaultOptions;
@@ -64,7 +88,12 @@ export interface StartOptions {
 export interface ServedLog {
   category: string;
   name: string;
+  /** The API the catalogue advertises; every log answers both at url. */
+  api: TestLogApi;
+  /** RFC 6962 base URL and static-ct-api monitoring prefix (`${url}checkpoint`, `${url}tile/...`). */
   url: string;
+  /** The submission prefix (= url); its origin (originOf) is the one checkpoints carry. */
+  submissionUrl: string;
   /** Base64 DER SubjectPublicKeyInfo of the log key. */
   key: string;
   /** Base64 log ID (SHA-256 of the key). */
@@ -96,19 +125,22 @@ export interface TestLogs {
 export const DEFAULT_CACHE_DIR = resolve(import.meta.dirname, '..', '..', 'tmp', 'testlog-cache');
 
 function resolveSpecs(opts: StartOptions): (Required<Omit<TestLogSpec, 'faults'>> & { faults?: FaultOptions })[] {
+  const known = (): string => BUILTIN_LOGS.map((x) => x.name).join(', ');
   const size = opts.size ?? 5000;
   if (!Number.isSafeInteger(size) || size < 1) throw new RangeError(`size must be a positive integer, got ${size}`);
   const list = opts.logs ?? DEFAULT_LOGS.map((l) => l.name);
   if (list.length === 0) throw new RangeError('logs must name at least one log');
   const specs = list.map((l) => {
     if (typeof l === 'string') {
-      const d = DEFAULT_LOGS.find((x) => x.name === l);
-      if (!d) throw new RangeError(`unknown built-in log ${JSON.stringify(l)} (known: ${DEFAULT_LOGS.map((x) => x.name).join(', ')})`);
-      return { ...d, size };
+      const d = BUILTIN_LOGS.find((x) => x.name === l);
+      if (!d) throw new RangeError(`unknown built-in log ${JSON.stringify(l)} (known: ${known()})`);
+      return { ...d, api: d.api ?? 'rfc6962', size };
     }
-    if (!/^[a-z0-9][a-z0-9._-]*$/i.test(l.name) || !/^[a-z0-9][a-z0-9._-]*$/i.test(l.category)) throw new RangeError(`log category and name must be URL-safe words: ${l.category}/${l.name}`);
-    const d = DEFAULT_LOGS.find((x) => x.name === l.name);
-    return { category: l.category, name: l.name, size: l.size ?? size, pageSize: l.pageSize ?? d?.pageSize ?? 1000, aligned: l.aligned ?? d?.aligned ?? false, faults: l.faults };
+    if (!NAME_RE.test(l.name) || !CATEGORY_RE.test(l.category)) throw new RangeError(`log category (lower-case letters, digits, _ and -, at most 32) and name must be URL-safe words: ${l.category}/${l.name}`);
+    const d = BUILTIN_LOGS.find((x) => x.name === l.name);
+    const api = l.api ?? d?.api ?? 'rfc6962';
+    if (!TEST_LOG_APIS.includes(api)) throw new RangeError(`api of ${l.name} must be ${TEST_LOG_APIS.join(' or ')}, got ${JSON.stringify(api)}`);
+    return { category: l.category, name: l.name, size: l.size ?? size, pageSize: l.pageSize ?? d?.pageSize ?? 1000, aligned: l.aligned ?? d?.aligned ?? false, api, faults: l.faults };
   });
   const names = new Set<string>();
   for (const s of specs) {
@@ -139,7 +171,8 @@ export async function startTestLogs(opts: StartOptions = {}): Promise<TestLogs> 
   if (opts.faults) validateFaults(opts.faults, 'faults');
   const say = opts.log ?? (() => {});
   const cacheDir = opts.cacheDir ?? process.env.CTJP_TESTLOG_CACHE ?? DEFAULT_CACHE_DIR;
-  const { corpus, cached, ms } = await obtainCorpus({ seed, jpShare: opts.jpShare ?? 0.01, logs: specs.map((s) => ({ name: s.name, size: s.size })) }, cacheDir, say);
+  const corpusLogs = specs.map((s) => ({ name: s.name, size: s.size, ...(s.api === 'static-ct-api' ? { api: s.api } : {}) }));
+  const { corpus, cached, ms } = await obtainCorpus({ seed, jpShare: opts.jpShare ?? 0.01, logs: corpusLogs }, cacheDir, say);
   say(`corpus ${cached ? 'loaded from cache' : 'generated'} in ${ms} ms`);
 
   const t1 = Date.now();
@@ -162,7 +195,9 @@ export async function startTestLogs(opts: StartOptions = {}): Promise<TestLogs> 
     return {
       category: s.category,
       name: s.name,
+      api: s.api,
       url: `${baseUrl}${s.prefix}`,
+      submissionUrl: `${baseUrl}${s.prefix}`,
       key: spki.toString('base64'),
       logId: createHash('sha256').update(spki).digest('base64'),
       pageSize: s.quirks.pageSize,
@@ -172,7 +207,12 @@ export async function startTestLogs(opts: StartOptions = {}): Promise<TestLogs> 
   const cataloguePath = join(outDir, 'logs.json');
   const logListPath = join(outDir, 'log_list.json');
   const expectedPath = join(outDir, 'expected.json');
-  writeFileSync(cataloguePath, JSON.stringify({ logs: served.map((l) => ({ category: l.category, name: l.name, url: l.url, key: l.key })) }, null, 2) + '\n');
+  const catalogued = served.map((l) =>
+    l.api === 'static-ct-api'
+      ? { category: l.category, name: l.name, api: l.api, url: l.url, submission_url: l.submissionUrl, key: l.key }
+      : { category: l.category, name: l.name, url: l.url, key: l.key },
+  );
+  writeFileSync(cataloguePath, JSON.stringify({ logs: catalogued }, null, 2) + '\n');
   writeFileSync(logListPath, JSON.stringify(chromeLogList(served), null, 2) + '\n');
   writeFileSync(expectedPath, JSON.stringify(corpus.expected));
 
@@ -200,19 +240,29 @@ export async function startTestLogs(opts: StartOptions = {}): Promise<TestLogs> 
   };
 }
 
-/** The logs as a Chrome v3 log list (loglist3 schema), one operator per category. */
+/**
+ * The logs as a Chrome v3 log list (loglist3 schema), one operator per category: RFC 6962
+ * logs under `logs` with `url`, static-ct-api logs under `tiled_logs` with `submission_url`
+ * and `monitoring_url` (`tiled_logs` only for an operator that has some).
+ */
 function chromeLogList(logs: ServedLog[]): unknown {
   const categories = [...new Set(logs.map((l) => l.category))];
   const since = '2024-01-01T00:00:00Z';
+  const common = (l: ServedLog): Record<string, unknown> => ({ description: `ctjp test log ${l.category}/${l.name}`, log_id: l.logId, key: l.key });
   return {
     version: '1.0',
     log_list_timestamp: new Date().toISOString(),
-    operators: categories.map((c) => ({
-      name: `${c} (ctjp test logs)`,
-      email: [`ct@${c}.test`],
-      logs: logs
-        .filter((l) => l.category === c)
-        .map((l) => ({ description: `ctjp test log ${l.category}/${l.name}`, log_id: l.logId, key: l.key, url: l.url, mmd: 86400, state: { usable: { timestamp: since } } })),
-    })),
+    operators: categories.map((c) => {
+      const own = logs.filter((l) => l.category === c);
+      const tiled = own.filter((l) => l.api === 'static-ct-api');
+      return {
+        name: `${c} (ctjp test logs)`,
+        email: [`ct@${c}.test`],
+        logs: own.filter((l) => l.api !== 'static-ct-api').map((l) => ({ ...common(l), url: l.url, mmd: 86400, state: { usable: { timestamp: since } } })),
+        ...(tiled.length > 0
+          ? { tiled_logs: tiled.map((l) => ({ ...common(l), submission_url: l.submissionUrl, monitoring_url: l.url, mmd: 60, state: { usable: { timestamp: since } } })) }
+          : {}),
+      };
+    }),
   };
 }

@@ -1,15 +1,20 @@
 /**
  * The RFC 6962 read API over a generated corpus, for several logs on one
  * node:http server, each under `/<category>/<name>/ct/v1/`, with its
- * operator's get-entries quirks and the faults switched on for it.
+ * operator's get-entries quirks and the faults switched on for it. The same
+ * prefix also serves each log as static-ct-api (checkpoint, tiles, issuers:
+ * tiles.ts), over the same leaves and tree.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { KeyObject } from 'node:crypto';
+import { createHash, type KeyObject } from 'node:crypto';
 import { MerkleTree, signTreeHead, sthToJson, type SignedTreeHead } from '../../src/share/ct/index.js';
-import { ENTRY_PRECERT, hashEntries, NO_OBJECT, writeLeafPrefix, type Corpus, type LogTable } from './corpus.js';
+import { originOf } from '../../src/share/ct/checkpoint.js';
+import { ENTRY_PRECERT, hashEntries, LEAF_SUFFIX_MAX, NO_OBJECT, writeLeafPrefix, writeLeafSuffix, type Corpus, type LogTable } from './corpus.js';
 import { TokenBucket, validateFaults, type FaultOptions } from './faults.js';
+import { spkiOf } from './keys.js';
 import { Rng } from './rng.js';
+import { isTiledPath, sendTileAnswer, TiledLogHandler, type TileSource } from './tiles.js';
 
 export interface Quirks {
   /** Most entries one get-entries answer holds. */
@@ -30,7 +35,7 @@ class HttpError extends Error {
 }
 
 /** One served log: its entries (growable), Merkle tree, key, tree heads and faults. */
-export class LogState {
+export class LogState implements TileSource {
   readonly tree = new MerkleTree();
   private table: LogTable;
   private capacity: number;
@@ -46,12 +51,21 @@ export class LogState {
   private readonly growthRng: Rng;
   /** get-roots: every root of the corpus, base64 DER. */
   readonly roots: string[];
+  /** Per chain: the TileLeaf certificate_chain vector (uint16 length, SHA-256 of each certificate). */
+  private readonly chainFingerprints: Buffer[];
+  /** issuer/<hex>: every certificate of every chain, by SHA-256. */
+  private readonly issuers = new Map<string, Buffer>();
+  readonly spki: Buffer;
+  /** Checkpoint origin: the log's prefix URL without scheme and trailing slash (set once the server listens). */
+  origin: string;
+  /** The static-ct-api read path of this log. */
+  readonly tiles: TiledLogHandler;
 
   constructor(
     readonly category: string,
     readonly name: string,
     readonly quirks: Quirks,
-    private readonly key: KeyObject,
+    readonly key: KeyObject,
     private readonly corpus: Corpus,
     table: LogTable,
     seed: string,
@@ -67,6 +81,22 @@ export class LogState {
     });
     this.x509Extra = this.chainLists.map((b) => b.toString('base64'));
     this.roots = corpus.roots.map((id) => corpus.objects[id].toString('base64'));
+    this.chainFingerprints = corpus.chains.map((c) => {
+      const fps = c.certs.map((id) => {
+        const fp = createHash('sha256').update(corpus.objects[id]).digest();
+        this.issuers.set(fp.toString('hex'), corpus.objects[id]);
+        return fp;
+      });
+      return Buffer.concat([Buffer.of((32 * fps.length) >> 8, (32 * fps.length) & 0xff), ...fps]);
+    });
+    this.spki = spkiOf(key);
+    this.origin = `ctjp.test${this.prefix}`.replace(/\/$/, '');
+    this.tiles = new TiledLogHandler(this, () => this.faults.tiles ?? {});
+  }
+
+  /** The API the log advertises: its leaves carry the leaf_index extension (static-ct-api) or none (rfc6962). Every log serves both read paths. */
+  get api(): 'rfc6962' | 'static-ct-api' {
+    return this.table.leafIndex ? 'static-ct-api' : 'rfc6962';
   }
 
   get prefix(): string {
@@ -148,6 +178,7 @@ export class LogState {
       pre: copy(t.pre, (n) => new Uint32Array(n)),
       chain: copy(t.chain, (n) => new Uint16Array(n)),
       hashes,
+      leafIndex: t.leafIndex,
     };
     this.capacity = capacity;
   }
@@ -162,6 +193,11 @@ export class LogState {
       this.sth = signTreeHead(this.key, timestamp, this.size, this.tree.root(this.size));
     }
     return this.sth;
+  }
+
+  /** The checkpoint's tree head: the same as get-sth's. */
+  treeHead(): SignedTreeHead {
+    return this.currentSth();
   }
 
   /** An older head for a smaller tree, as a lagging replica would serve. */
@@ -179,11 +215,33 @@ export class LogState {
   leafInput(i: number): Buffer {
     const t = this.table;
     const body = this.corpus.objects[t.obj[i]];
-    const buf = Buffer.allocUnsafe(12 + 32 + 3 + body.length + 2);
+    const buf = Buffer.allocUnsafe(12 + 32 + 3 + body.length + LEAF_SUFFIX_MAX);
     const p = writeLeafPrefix(buf, 0, t, i, body.length, this.corpus.chains);
     body.copy(buf, p);
-    buf.writeUInt16BE(0, p + body.length);
-    return buf.subarray(0, p + body.length + 2);
+    return buf.subarray(0, writeLeafSuffix(buf, p + body.length, t, i));
+  }
+
+  /** Entry i as a data tile holds it: the TimestampedEntry (leaf_input without its 2-byte header), the precertificate, the chain fingerprints. */
+  tileLeaf(i: number): Buffer {
+    const t = this.table;
+    const body = this.corpus.objects[t.obj[i]];
+    const pre = t.pre[i] === NO_OBJECT ? null : this.corpus.objects[t.pre[i]];
+    const fps = this.chainFingerprints[t.chain[i]];
+    const buf = Buffer.allocUnsafe(12 + 32 + 3 + body.length + LEAF_SUFFIX_MAX + (pre ? 3 + pre.length : 0) + fps.length);
+    let p = writeLeafPrefix(buf, 0, t, i, body.length, this.corpus.chains);
+    body.copy(buf, p);
+    p = writeLeafSuffix(buf, p + body.length, t, i);
+    if (pre) {
+      buf.writeUIntBE(pre.length, p, 3);
+      pre.copy(buf, p + 3);
+      p += 3 + pre.length;
+    }
+    fps.copy(buf, p);
+    return buf.subarray(2, p + fps.length);
+  }
+
+  issuer(hex: string): Buffer | undefined {
+    return this.issuers.get(hex);
   }
 
   extraData(i: number): string {
@@ -316,9 +374,10 @@ export class TestLogServer {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
-    const m = /^(\/[^/]+\/[^/]+\/)ct\/v1\/([a-z-]+)$/.exec(url.pathname);
+    const m = /^(\/[^/]+\/[^/]+\/)(?:ct\/v1\/([a-z-]+)|(.+))$/.exec(url.pathname);
     const log = m ? this.byPrefix.get(m[1]) : undefined;
-    if (!m || !log) return send(res, 404, JSON.stringify({ error: `no log endpoint at ${url.pathname}` }));
+    const tiled = m?.[3] !== undefined && isTiledPath(m[3]);
+    if (!m || !log || (m[2] === undefined && !tiled)) return send(res, 404, JSON.stringify({ error: `no log endpoint at ${url.pathname}` }));
     if (req.method !== 'GET') return send(res, 405, JSON.stringify({ error: 'only GET is served' }), { allow: 'GET' });
     const f = log.drawFaults();
     if (f.delayMs > 0) await sleep(f.delayMs);
@@ -330,6 +389,7 @@ export class TestLogServer {
       return send(res, 429, JSON.stringify({ error: 'rate limited' }), log.sendsRetryAfter() ? { 'retry-after': String(f.retryAfter) } : {});
     }
     if (f.error) return sendError(res, f.error);
+    if (tiled) return sendTileAnswer(res, log.tiles.answer(m[3])!);
     try {
       send(res, 200, handleEndpoint(log, m[2], url.searchParams));
     } catch (err) {
@@ -355,7 +415,9 @@ export class TestLogServer {
       server.listen(port, host, () => resolve());
     });
     const addr = server.address() as AddressInfo;
-    return `http://${host.includes(':') ? `[${host}]` : host}:${addr.port}`;
+    const base = `http://${host.includes(':') ? `[${host}]` : host}:${addr.port}`;
+    for (const l of this.logs) l.origin = originOf(`${base}${l.prefix}`);
+    return base;
   }
 
   async close(): Promise<void> {

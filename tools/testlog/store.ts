@@ -11,7 +11,10 @@ import { GENERATOR_VERSION, type Chain, type Corpus, type CorpusSpec, type LogTa
 import type { ExpectedData } from './expected.js';
 
 export function corpusDir(cacheDir: string, spec: CorpusSpec): string {
-  const key = createHash('sha256').update(JSON.stringify([spec.seed, spec.jpShare, spec.logs.map((l) => [l.name, l.size])])).digest('hex').slice(0, 16);
+  // A tiled log's leaves differ (leaf_index extensions), so its API is part of the key; RFC 6962
+  // logs are keyed as before, so the corpora already cached for them stay valid.
+  const logs = spec.logs.map((l) => (l.api === 'static-ct-api' ? [l.name, l.size, l.api] : [l.name, l.size]));
+  const key = createHash('sha256').update(JSON.stringify([spec.seed, spec.jpShare, logs])).digest('hex').slice(0, 16);
   const safeSeed = spec.seed.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 32);
   const total = spec.logs.reduce((s, l) => s + l.size, 0);
   return join(cacheDir, `v${GENERATOR_VERSION}-${safeSeed}-${total}-${key}`);
@@ -23,7 +26,8 @@ interface Meta {
   chains: { issuerId: string; keyHash: string; certs: number[] }[];
   roots: number[];
   pool: PoolItem[];
-  logs: { name: string; size: number }[];
+  /** leafIndex: absent (false) in corpora cached before tiled logs existed. */
+  logs: { name: string; size: number; leafIndex?: boolean }[];
 }
 
 const view = (a: ArrayBufferView): Buffer => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
@@ -45,7 +49,7 @@ export function saveCorpus(dir: string, c: Corpus): void {
     chains: c.chains.map((ch) => ({ issuerId: ch.issuerId, keyHash: ch.keyHash.toString('hex'), certs: ch.certs })),
     roots: c.roots,
     pool: c.pool,
-    logs: c.logs.map((l) => ({ name: l.name, size: l.size })),
+    logs: c.logs.map((l) => ({ name: l.name, size: l.size, ...(l.leafIndex ? { leafIndex: true } : {}) })),
   };
   writeFileSync(join(tmp, 'meta.json'), JSON.stringify(meta));
   try {
@@ -89,6 +93,7 @@ export function loadCorpus(dir: string): Corpus | null {
     pre: typed(join(dir, `log${i}.pre`), (b, o, n) => new Uint32Array(b, o, n), 4),
     chain: typed(join(dir, `log${i}.chain`), (b, o, n) => new Uint16Array(b, o, n), 2),
     hashes: readFileSync(join(dir, `log${i}.hashes`)),
+    leafIndex: l.leafIndex === true,
   }));
   const chains: Chain[] = meta.chains.map((c) => ({ issuerId: c.issuerId, keyHash: Buffer.from(c.keyHash, 'hex'), certs: c.certs }));
   const expected = JSON.parse(readFileSync(join(dir, 'expected.json'), 'utf8')) as ExpectedData;

@@ -164,6 +164,17 @@ export class MerkleTree {
     return Buffer.from(this.node(0, index));
   }
 
+  /**
+   * Hash of the perfect subtree of height `height` number `index`, MTH(D[index·2^h : (index+1)·2^h]):
+   * the nodes a static-ct-api hash tile at level L holds for height 8·L.
+   */
+  subtreeHash(height: number, index: number): Buffer {
+    if (!isSafeIndex(height) || !isSafeIndex(index) || height >= this.counts.length || index >= this.counts[height]) {
+      throw new RangeError(`no complete subtree of height ${height} number ${index} in tree of ${this.size}`);
+    }
+    return Buffer.from(this.node(height, index));
+  }
+
   /** MTH(D[start:end]) for 0 <= start < end <= size. */
   private mth(start: number, end: number): Buffer {
     const n = end - start;
