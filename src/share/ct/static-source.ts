@@ -30,14 +30,12 @@ import { logKeyFromSpki } from './sth.js';
 import {
   decodeDataTile,
   decodeHashTile,
-  merkleTreeLeafOf,
   perfectRoot,
   rootFromEdgeTiles,
-  tileLeafHash,
+  tileLeavesAndHashes,
   tilePath,
   tileWidthAt,
   TILE_WIDTH,
-  type TileLeaf,
 } from './tiles.js';
 import { CHECKPOINT_MAX_BYTES } from './checkpoint.js';
 
@@ -166,16 +164,16 @@ export class StaticCtSource extends TreeHeadKeeper implements LogSource {
       const got = await this.tile(route, 'data', tile, width, DATA_TILE_MAX_BYTES);
       return decodeDataTile(got.bytes, got.width, first).slice(0, width);
     });
-    const hashes = entries.map((e, i) => {
+    entries.forEach((e, i) => {
       if (e.leafIndex !== first + i) {
         throw new RangeProofError(`entry ${first + i} of data tile ${tile} ${e.leafIndex === null ? 'has no leaf_index extension' : `says it is entry ${e.leafIndex}`}`, first + i);
       }
-      return tileLeafHash(e.timestampedEntry);
     });
+    const { leaves, hashes } = tileLeavesAndHashes(entries.map((e) => e.timestampedEntry));
     await this.proveLeafHashes(tile, hashes, treeSize);
-    const wanted: TileLeaf[] = entries.slice(from - first, to - first + 1);
+    const wanted = leaves.slice(from - first, to - first + 1);
     this.stats.entries += wanted.length;
-    return { start: from, leaves: wanted.map((e) => merkleTreeLeafOf(e.timestampedEntry)), proven: true };
+    return { start: from, leaves: wanted, proven: true };
   }
 
   /** The leaf hashes of data tile `tile` are those the checkpoint of `treeSize` commits to. */
