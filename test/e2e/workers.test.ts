@@ -1,5 +1,6 @@
 /**
- * End to end: five test CT logs with 429s (with and without Retry-After),
+ * End to end: seven test CT logs — five RFC 6962 (one of them read from its
+ * data tiles, as a hybrid log), two static-ct-api — with 429s (with and without Retry-After),
  * 5xx and dropped connections; the real manager over MariaDB; three worker
  * processes. One worker is killed with SIGKILL mid-range, one is stopped
  * with SIGTERM while the manager is unreachable (its finds go to the spool),
@@ -38,9 +39,13 @@ test('three workers, faults, a SIGKILL, a SIGTERM during a manager outage and re
       'nimbus-test',
       { category: 'digicert', name: 'wyvern-test', pageSize: 256, aligned: false, faults: { errorRate: 0.05, rateLimit: { perSecond: 6, burst: 2, retryAfter: false } } },
       'hetu-test',
+      // Tiled logs: a Google lane shared with argon and xenon, and a lane of their own.
+      { category: 'google', name: 'parcelyard-test', api: 'static-ct-api', faults: { errorRate: 0.03, rateLimit: { perSecond: 10, burst: 3 } } },
+      { category: 'lets-encrypt', name: 'sycamore-test', api: 'static-ct-api', faults: { errorRate: 0.03, dropRate: 0.01, rateLimit: { perSecond: 8, burst: 2, retryAfter: false } } },
     ],
   });
-  const catalogue = tl.logs.map(catalogueEntry);
+  // TrustAsia's logs also serve data tiles: this one is read from them, proven with get-sth and inclusion proofs.
+  const catalogue = tl.logs.map((l) => catalogueEntry(l.name === 'hetu-test' ? { ...l, data_tiles: true } : l));
   const env = await testManagerEnv(catalogue, {
     targetFraction: parseFraction('1/1'),
     assignmentSize: 500,

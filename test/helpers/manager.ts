@@ -29,8 +29,17 @@ export interface TestManagerEnv {
 }
 
 /** A test log's catalogue entry. */
-export function catalogueEntry(log: CatalogueEntry): CatalogueEntry {
-  return { name: log.name, category: log.category, url: log.url, key: log.key };
+/** A catalogue entry for a log (a served test log included): its read API and submission URL kept for tiled logs. */
+export function catalogueEntry(log: CatalogueEntry & { submissionUrl?: string }): CatalogueEntry {
+  const submission = log.submission_url ?? log.submissionUrl;
+  return {
+    name: log.name,
+    category: log.category,
+    url: log.url,
+    key: log.key,
+    ...(log.api === 'static-ct-api' ? { api: log.api, ...(submission ? { submission_url: submission } : {}) } : {}),
+    ...(log.data_tiles ? { data_tiles: true } : {}),
+  };
 }
 
 /** Runs `fn` with a fresh manager environment and cleans it up afterwards, whether `fn` passed or failed. */

@@ -16,7 +16,9 @@ import type { RealLeafLog } from './real-leaf-log.js';
 export interface NamedLog {
   name: string;
   category: string;
-  log: RealLeafLog;
+  /** A real-leaf RFC 6962 log, or a tiled one (its url is the monitoring prefix). */
+  log: Pick<RealLeafLog, 'url' | 'publicKey'>;
+  api?: 'rfc6962' | 'static-ct-api';
 }
 
 export interface ManagerUnderTest {
@@ -33,7 +35,7 @@ export interface ManagerUnderTest {
 
 export async function startManager(logs: NamedLog[], overrides: Partial<ManagerConfig> = {}): Promise<ManagerUnderTest> {
   const env = await testManagerEnv(
-    logs.map((l) => ({ name: l.name, category: l.category, url: l.log.url, key: l.log.publicKey.toString('base64') })),
+    logs.map((l) => ({ name: l.name, category: l.category, url: l.log.url, key: l.log.publicKey.toString('base64'), ...(l.api === 'static-ct-api' ? { api: l.api, submission_url: l.log.url } : {}) })),
     { targetFraction: parseFraction('1/1'), assignmentSize: 200, pingIntervalS: 5, ...overrides },
   );
   let app = await env.build();

@@ -3,6 +3,9 @@ import { readdir } from 'node:fs/promises';
 import { test } from 'node:test';
 import type { StatusResponse } from '../../src/share/api/index.js';
 import { Worker } from '../../src/worker/worker.js';
+import { leafCoversJp } from '../../src/worker/jp-filter.js';
+import { serveLeavesAsTiles } from '../../tools/testlog/tiles.js';
+import { loadRealEntries } from '../helpers/ct-real.js';
 import { startRealLeafLog, type Fault } from '../helpers/real-leaf-log.js';
 import { waitFor } from '../helpers/wait.js';
 import { leaseCoverage, startManager, storedIndexes, tempDir, workerConfig } from '../helpers/worker-env.js';
@@ -89,5 +92,35 @@ test('with the manager away, finds are spooled and delivered once it is back; a 
     await spool.remove();
     await manager.close();
     await log.close();
+  }
+});
+
+test('a tiled log whose data tile does not hash into its tree: a ❗ warning, nothing from that tile on uploaded, the lease not confirmed past it', async () => {
+  const real = loadRealEntries();
+  const tiled = await serveLeavesAsTiles({ leaves: Array.from({ length: 1024 }, (_, i) => real[i % real.length].leafInput), faults: { mismatchedDataTile: 2 } });
+  const jp = Array.from({ length: 1024 }, (_, i) => i).filter((i) => leafCoversJp(tiled.leafInput(i)));
+  const manager = await startManager([{ name: 't1', category: 'lets-encrypt', log: tiled, api: 'static-ct-api' }], { assignmentSize: 1024, pingIntervalS: 1 });
+  const spool = await tempDir('ctjp-worker-tiled-');
+  const warnings: string[] = [];
+  const worker = new Worker(workerConfig('carol', manager.url, spool.dir), { line: () => {}, warn: (t) => warnings.push(t) });
+  const running = worker.run();
+  try {
+    await waitFor('the proof failure warning', () => warnings.some((w) => w.includes('❗') && w.includes('data tile 2')));
+    // The tiles before the bad one are proven, uploaded and confirmed; the manager hears it at the next ping.
+    await waitFor('the lease confirmed up to the bad tile', async () => {
+      const lease = await manager.app.db.selectFrom('leases').select(['confirmed']).executeTakeFirst();
+      return Number(lease?.confirmed) === 511;
+    });
+    const stored = await storedIndexes(manager.app);
+    assert.deepEqual(stored.get('t1'), jp.filter((i) => i < 512));
+    assert.ok(jp.some((i) => i >= 512), 'the test needs .jp entries after the bad tile');
+    const lease = await manager.app.db.selectFrom('leases').select(['state', 'confirmed']).executeTakeFirstOrThrow();
+    assert.equal(lease.state, 'active');
+  } finally {
+    await worker.shutdown('test over', 0);
+    await running;
+    await spool.remove();
+    await manager.close();
+    await tiled.close();
   }
 });
