@@ -1,6 +1,7 @@
 /**
- * npm run demo — everything on this machine: five test CT logs (with a few
- * 429s and 5xx), the manager with its dashboard over MariaDB, and two
+ * npm run demo — everything on this machine: seven test CT logs (with a few
+ * 429s and 5xx): five RFC 6962 logs (TrustAsia's read from its data tiles, as
+ * a hybrid log) and two static-ct-api (tiled) logs, the manager with its dashboard over MariaDB, and two
  * workers. Prints the dashboard URL; Ctrl-C stops the workers (they hand
  * their leases back), then the manager, then the logs.
  *
@@ -60,7 +61,7 @@ async function resetDatabase(url: string): Promise<void> {
   }
 }
 
-console.log(`starting 5 test CT logs of ${size.toLocaleString('en-US')} entries (the first run generates and caches the certificates)…`);
+console.log(`starting 7 test CT logs (2 tiled) of ${size.toLocaleString('en-US')} entries (the first run generates and caches the certificates)…`);
 const tl = await startTestLogs({
   seed: 'demo',
   size,
@@ -70,7 +71,9 @@ const tl = await startTestLogs({
     'xenon-test',
     'nimbus-test',
     { category: 'digicert', name: 'wyvern-test', pageSize: 256, aligned: false, faults: { errorRate: 0.02, rateLimit: { perSecond: 4, burst: 2, retryAfter: false } } },
-    'hetu-test',
+    { category: 'trustasia', name: 'hetu-test', pageSize: 100, aligned: false, dataTiles: true },
+    'parcelyard-test',
+    'sycamore-test',
   ],
 });
 await resetDatabase(dbUrl);

@@ -39,10 +39,12 @@ export interface TestLogSpec {
    * leaves carry the leaf_index extension (in get-entries too, and in its Merkle tree).
    */
   api?: TestLogApi;
+  /** An rfc6962 log whose catalogue entry says `data_tiles: true`: read from its data tiles, as a hybrid log (every test log serves them). */
+  dataTiles?: boolean;
   faults?: FaultOptions;
 }
 
-export type BuiltinLog = Required<Omit<TestLogSpec, 'size' | 'faults' | 'api'>> & { api?: TestLogApi };
+export type BuiltinLog = Required<Omit<TestLogSpec, 'size' | 'faults' | 'api' | 'dataTiles'>> & { api?: TestLogApi };
 
 /** The built-in set served by default: one log per operator style, two for Google. */
 export const DEFAULT_LOGS: readonly BuiltinLog[] = [
@@ -134,13 +136,14 @@ function resolveSpecs(opts: StartOptions): (Required<Omit<TestLogSpec, 'faults'>
     if (typeof l === 'string') {
       const d = BUILTIN_LOGS.find((x) => x.name === l);
       if (!d) throw new RangeError(`unknown built-in log ${JSON.stringify(l)} (known: ${known()})`);
-      return { ...d, api: d.api ?? 'rfc6962', size };
+      return { ...d, api: d.api ?? 'rfc6962', dataTiles: false, size };
     }
     if (!NAME_RE.test(l.name) || !CATEGORY_RE.test(l.category)) throw new RangeError(`log category (lower-case letters, digits, _ and -, at most 32) and name must be URL-safe words: ${l.category}/${l.name}`);
     const d = BUILTIN_LOGS.find((x) => x.name === l.name);
     const api = l.api ?? d?.api ?? 'rfc6962';
     if (!TEST_LOG_APIS.includes(api)) throw new RangeError(`api of ${l.name} must be ${TEST_LOG_APIS.join(' or ')}, got ${JSON.stringify(api)}`);
-    return { category: l.category, name: l.name, size: l.size ?? size, pageSize: l.pageSize ?? d?.pageSize ?? 1000, aligned: l.aligned ?? d?.aligned ?? false, api, faults: l.faults };
+    if (l.dataTiles && api !== 'rfc6962') throw new RangeError(`dataTiles is for rfc6962 logs, not ${l.name}`);
+    return { category: l.category, name: l.name, size: l.size ?? size, pageSize: l.pageSize ?? d?.pageSize ?? 1000, aligned: l.aligned ?? d?.aligned ?? false, api, dataTiles: l.dataTiles ?? false, faults: l.faults };
   });
   const names = new Set<string>();
   for (const s of specs) {
@@ -210,7 +213,7 @@ export async function startTestLogs(opts: StartOptions = {}): Promise<TestLogs> 
   const catalogued = served.map((l) =>
     l.api === 'static-ct-api'
       ? { category: l.category, name: l.name, api: l.api, url: l.url, submission_url: l.submissionUrl, key: l.key }
-      : { category: l.category, name: l.name, url: l.url, key: l.key },
+      : { category: l.category, name: l.name, url: l.url, key: l.key, ...(specs.find((x) => x.name === l.name)?.dataTiles ? { data_tiles: true } : {}) },
   );
   writeFileSync(cataloguePath, JSON.stringify({ logs: catalogued }, null, 2) + '\n');
   writeFileSync(logListPath, JSON.stringify(chromeLogList(served), null, 2) + '\n');
