@@ -9,7 +9,8 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
-import { RangeProofError, TILE_WIDTH, originOf, signTreeHead, type SignedTreeHead } from '../../src/share/ct/index.js';
+import { createHash } from 'node:crypto';
+import { RangeProofError, StaticCtSource, TILE_WIDTH, decodeExtraData, decodeMerkleTreeLeaf, originOf, signTreeHead, type SignedTreeHead } from '../../src/share/ct/index.js';
 import { CtLogCollector, CtLogUnavailableError, type CollectorEvent, type CollectorOptions, type ScannedChunk } from '../../src/worker/collector.js';
 import { leafCoversJp } from '../../src/worker/jp-filter.js';
 import { LeafListTileSource, TiledLogHandler, sendTileAnswer, serveLeavesAsTiles, type LeavesAsTiles } from '../../tools/testlog/tiles.js';
@@ -179,4 +180,24 @@ test('partial tiles that are gone are read from the full tiles, and proven again
 
 test('a tiled log without its key is refused at once', () => {
   assert.throws(() => new CtLogCollector({ logUrl: log.url, api: 'static-ct-api', start: 0, end: 10, logKey: null }), /a tiled log needs its key/);
+});
+
+test('issuers are read by fingerprint, hash-checked and cached', async () => {
+  const entry = real.find((e) => decodeExtraData(decodeMerkleTreeLeaf(e.leafInput).entryType, e.extraData).chain.length > 0)!;
+  const extra = decodeExtraData(decodeMerkleTreeLeaf(entry.leafInput).entryType, entry.extraData);
+  const withChain = await serveLeavesAsTiles({ leaves: [entry.leafInput], extraData: [extra] });
+  const source = new StaticCtSource({ api: 'static-ct-api', url: withChain.url, key: withChain.publicKey, origin: withChain.origin, http: { maxTries: 2, backoff: FAST } });
+  try {
+    const fingerprint = createHash('sha256').update(extra.chain[0]).digest();
+    const first = await source.issuer(fingerprint);
+    assert.ok(first.equals(Buffer.from(extra.chain[0])));
+    const served = withChain.stats.issuers;
+    assert.ok((await source.issuer(fingerprint)).equals(first));
+    assert.equal(withChain.stats.issuers, served, 'the second read comes from the cache');
+    // A fingerprint the log does not serve is an error after the retries, not a certificate.
+    await assert.rejects(source.issuer(Buffer.alloc(32, 1)), /HTTP 404/);
+  } finally {
+    await source.close();
+    await withChain.close();
+  }
 });
