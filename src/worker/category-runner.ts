@@ -12,7 +12,6 @@ import type { WorkerConfig } from './config.js';
 import { knownLogKey } from './log-keys.js';
 import { politenessFor } from './politeness.js';
 import { RateMeter } from './progress.js';
-import { userAgent } from './version.js';
 
 /** Upload the `.jp` entries found so far at least this often. */
 const FLUSH_EVERY_MS = 15_000;
@@ -21,7 +20,11 @@ const LOG_RETRY_MS = 5 * 60_000;
 
 /** What a runner needs of the worker. */
 export interface RunnerHost {
-  readonly config: Pick<WorkerConfig, 'name' | 'batchSize' | 'inFlight' | 'minRequestIntervalMs'>;
+  readonly config: Pick<WorkerConfig, 'batchSize' | 'inFlight' | 'minRequestIntervalMs'>;
+  /** The User-Agent for CT log requests. */
+  readonly userAgent: string;
+  /** The friend's name, on every upload item. */
+  readonly friendName: string;
   readonly routes: RoutePool;
   warn(key: string, message: string): void;
   /** Least spacing of requests to this lease's log, from the manager's directives. */
@@ -141,7 +144,7 @@ export class CategoryRunner {
       pageSize: a.page_size,
       maxInFlight: polite.maxInFlight,
       routes: w.routes,
-      userAgent: userAgent(w.config.name),
+      userAgent: w.userAgent,
       // The manager's catalogue key first (it is what the manager verified), the built-in one otherwise.
       logKey: a.log_key ? Buffer.from(a.log_key, 'base64') : knownLogKey(a.log_url),
       minRequestIntervalMs: Math.max(polite.minRequestIntervalMs, w.minIntervalFor(a)),
@@ -206,7 +209,7 @@ export class CategoryRunner {
         leaf_input: f.leafInput,
         ct_log_url: a.log_url,
         log_name: a.log_name,
-        friend_name: this.worker.config.name,
+        friend_name: this.worker.friendName,
         index: f.index,
         lease_id: a.lease_id,
       })),

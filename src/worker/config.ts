@@ -9,6 +9,8 @@ import { defaultCacheDir } from './spool.js';
 
 export interface WorkerConfig {
   name: string;
+  /** E-mail address or https URL that CT log operators can reach the collection's operator at (in the User-Agent). */
+  contact: string | null;
   managerUrl: string;
   token: string | null;
   proxies: string[];
@@ -40,6 +42,13 @@ interface Setting {
 
 const SETTINGS: Setting[] = [
   { flag: 'name', env: 'CTJP_NAME', arg: 'NAME', help: 'your name as shown on the dashboard (required; 1-64 characters)' },
+  {
+    flag: 'contact',
+    env: 'CTJP_CONTACT',
+    arg: 'EMAIL|URL',
+    help: "an e-mail address or https:// URL for the CT log operators, sent in the User-Agent (default: the contact the\n" +
+      "manager's operator set; logs throttle clients that give none)",
+  },
   { flag: 'manager', env: 'CTJP_MANAGER_URL', arg: 'URL', help: "the manager's base URL (default http://127.0.0.1:8080)" },
   { flag: 'token', env: 'CTJP_TOKEN', arg: 'TOKEN', help: 'the credential the manager operator gave you' },
   {
@@ -92,6 +101,15 @@ function isTrue(value: string | undefined): boolean {
   return value !== undefined && /^(1|true|yes|on)$/i.test(value.trim());
 }
 
+/** Why a contact is not an e-mail address or an https URL (null when it is one). */
+export function contactProblem(contact: string): string | null {
+  if (contact.length > 128) return 'is longer than 128 characters';
+  if (/[^\x21-\x7e]/.test(contact)) return 'must be printable ASCII without spaces';
+  if (/^[^@\s]+@[^@\s]+\.[a-z]{2,}$/i.test(contact)) return null;
+  if (/^https:\/\/[^/\s]+\.[^/\s]+/i.test(contact)) return null;
+  return 'is neither an e-mail address nor an https:// URL';
+}
+
 /** Folder-safe form of a friend's name for the default spool folder. */
 function folderName(name: string): string {
   return name.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 64) || 'worker';
@@ -126,6 +144,12 @@ export function parseWorkerConfig(argv: string[], env: NodeJS.ProcessEnv = proce
   // The manager accepts 1-64 characters without control characters.
   if (name.length > 64 || [...name].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f)) throw new ConfigError(`the name "${name}" must be 1-64 characters without control characters`);
 
+  const contact = str('contact', 'CTJP_CONTACT') ?? null;
+  if (contact !== null) {
+    const why = contactProblem(contact);
+    if (why !== null) throw new ConfigError(`--contact / CTJP_CONTACT "${contact.slice(0, 80)}" ${why}`);
+  }
+
   const managerText = str('manager', 'CTJP_MANAGER_URL') ?? 'http://127.0.0.1:8080';
   let manager: URL;
   try {
@@ -156,6 +180,7 @@ export function parseWorkerConfig(argv: string[], env: NodeJS.ProcessEnv = proce
     kind: 'run',
     config: {
       name,
+      contact,
       managerUrl: manager.href.replace(/\/+$/, ''),
       token: str('token', 'CTJP_TOKEN') ?? null,
       proxies,

@@ -3,9 +3,16 @@ import pkg from '../../package.json' with { type: 'json' };
 
 export const WORKER_VERSION: string = pkg.version;
 
-/** Descriptive User-Agent for CT log operators: who runs this and where to read about it. */
-export function userAgent(friendName: string): string {
-  return `ctjp-worker/${WORKER_VERSION} (+${friendName.replace(/[^\x20-\x7e]/g, '?')})`;
+const printable = (s: string): string => s.replace(/[^\x20-\x7e]/g, '?').replace(/[()]/g, '');
+
+/**
+ * Descriptive User-Agent for CT log operators: what this is, whom to contact, which friend runs it.
+ * Log operators throttle anonymous clients (Geomys' logs share one small limit among clients whose
+ * User-Agent names no e-mail or https URL), so the contact comes first.
+ */
+export function userAgent(friendName: string, contact: string | null = null): string {
+  const who = [contact ? `+${printable(contact)}` : null, `friend ${printable(friendName)}`].filter(Boolean).join('; ');
+  return `ctjp-worker/${WORKER_VERSION} (${who})`;
 }
 
 /** Compare dotted versions numerically ("0.10.0" > "0.9.1"); pre-release suffixes are ignored. */

@@ -56,7 +56,7 @@ export class Worker implements RunnerHost {
   ) {
     this.throttle = new WarningThrottle(out.warn, 30_000);
     this.routes = new RoutePool(config.proxies, { onWarning: (m) => this.warn('proxy', m), connectionsPerHost: Math.max(8, config.inFlight * 2) });
-    this.client = new ManagerClient({ baseUrl: config.managerUrl, token: config.token, userAgent: userAgent(config.name) });
+    this.client = new ManagerClient({ baseUrl: config.managerUrl, token: config.token, userAgent: userAgent(config.name, config.contact) });
   }
 
   warn(key: string, message: string): void {
@@ -81,6 +81,15 @@ export class Worker implements RunnerHost {
 
   get uploadMaxItems(): number {
     return this.uploader.maxItems;
+  }
+
+  get friendName(): string {
+    return this.config.name;
+  }
+
+  /** The friend's own contact wins over the one the manager's operator set. */
+  get userAgent(): string {
+    return userAgent(this.config.name, this.config.contact ?? this.directives.contact ?? null);
   }
 
   leaseReleased(): void {

@@ -70,6 +70,7 @@ export async function tempDir(prefix: string): Promise<{ dir: string; remove: ()
 export function workerConfig(name: string, managerUrl: string, spoolDir: string, more: Partial<WorkerConfig> = {}): WorkerConfig {
   return {
     name,
+    contact: null,
     managerUrl,
     token: null,
     proxies: [],

@@ -17,7 +17,7 @@ export async function setSetting(db: Db, name: string, value: string | null): Pr
 }
 
 /** Current directives: global settings plus per-log slow-downs. */
-export async function loadDirectives(db: Db, pingIntervalS: number): Promise<Directives> {
+export async function loadDirectives(db: Db, pingIntervalS: number, contact: string | null = null): Promise<Directives> {
   const [settings, slow] = await Promise.all([
     db.selectFrom('settings').select(['name', 'value']).where('name', 'in', ['paused', 'min_worker_version']).execute(),
     db.selectFrom('logs').select(['name', 'min_interval_ms']).where('min_interval_ms', 'is not', null).execute(),
@@ -28,6 +28,7 @@ export async function loadDirectives(db: Db, pingIntervalS: number): Promise<Dir
     min_worker_version: get('min_worker_version'),
     ping_interval_s: pingIntervalS,
     upload_max_items: UPLOAD_MAX_ITEMS,
+    contact,
     slow_logs: slow.map((s) => ({ log_name: s.name, min_interval_ms: s.min_interval_ms ?? 0 })),
   };
 }

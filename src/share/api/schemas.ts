@@ -39,6 +39,10 @@ export const directivesSchema = {
     min_worker_version: { ...nullableString, description: 'Workers older than this must update before scanning.' },
     ping_interval_s: { type: 'integer', description: 'How often to ping.' },
     upload_max_items: { type: 'integer' },
+    contact: {
+      ...nullableString,
+      description: "The collection operator's e-mail address or https URL, for workers to send to the CT logs in their User-Agent (a worker's own --contact wins).",
+    },
     slow_logs: {
       type: 'array',
       items: {

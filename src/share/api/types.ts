@@ -23,6 +23,8 @@ export interface Directives {
   ping_interval_s: number;
   upload_max_items: number;
   slow_logs: { log_name: string; min_interval_ms: number }[];
+  /** The collection operator's contact for the CT logs' operators (absent from older managers). */
+  contact?: string | null;
 }
 
 export interface WorkerIdentity {
