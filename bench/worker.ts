@@ -10,6 +10,13 @@
  * requests and bytes received per 100,000 entries; then the ratios of the
  * tiled path against get-entries. Also the 256 path without its range proof,
  * to show what the proof costs. Size: BENCH_ENTRIES (default 200000).
+ *
+ * Then politeness: one log per operator behaving as that operator's logs do
+ * (bench/operator-logs.ts: page sizes, latency, concurrency caps, rate limits
+ * per client and per connection, 429 without Retry-After), all scanned at
+ * once with the worker's own per-operator settings; printed are the entries/s
+ * achieved as a share of what each log's limits allow, and the share of
+ * requests answered 429, per operator and overall.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -18,6 +25,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { CtLogCollector } from '../src/worker/collector.js';
+import { politenessFor } from '../src/worker/politeness.js';
 
 const ENTRIES = Number(process.env.BENCH_ENTRIES ?? 200_000);
 const IN_FLIGHT = 4;
@@ -166,6 +174,66 @@ function line(name: string, r: Result, size: number): string {
   return `${name.padEnd(34)} ${Math.round(rate).toLocaleString('en-US').padStart(9)} entries/s   ${cpuPerM.toFixed(1).padStart(6)} CPU s per million entries${traffic}   (${r.seconds.toFixed(2)} s wall, ${r.cpuSeconds.toFixed(2)} s CPU, ${r.found} .jp found${r.verification ? `, range ${r.verification}` : ''})`;
 }
 
+interface OperatorLog {
+  category: string;
+  name: string;
+  url: string;
+  key: string;
+  size: number;
+  pageSize: number;
+  allowedPerSecond: number;
+  limits: string;
+}
+
+async function benchOperators(): Promise<void> {
+  const server = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'operator-logs.ts')], { stdio: ['ignore', 'pipe', 'inherit'] });
+  try {
+    const line = await new Promise<string>((resolve, reject) => {
+      createInterface({ input: server.stdout! }).once('line', resolve);
+      server.once('exit', (code) => reject(new Error(`operator logs exited with ${code}`)));
+    });
+    const { logs } = JSON.parse(line) as { logs: OperatorLog[] };
+    console.log('\npoliteness: one log per operator, all scanned at once with the worker\'s per-operator settings');
+    const results = await Promise.all(
+      logs.map(async (l) => {
+        const polite = politenessFor(l.category, l.url, { minRequestIntervalMs: 0, inFlight: null });
+        const collector = new CtLogCollector({
+          logUrl: l.url,
+          start: 0,
+          end: l.size - 1,
+          pageSize: l.pageSize,
+          maxInFlight: polite.maxInFlight,
+          persistentConnections: polite.persistentConnections,
+          logKey: Buffer.from(l.key, 'base64'),
+          userAgent: 'ctjp-bench',
+        });
+        const t0 = performance.now();
+        await collector.run(() => {});
+        const seconds = (performance.now() - t0) / 1000;
+        return { l, seconds, rate: l.size / seconds, requests: collector.stats.requests, limited: collector.stats.rateLimited, inFlight: polite.maxInFlight };
+      }),
+    );
+    for (const r of results) {
+      console.log(
+        `${r.l.category.padEnd(10)} ${Math.round(r.rate).toLocaleString('en-US').padStart(6)} of ${r.l.allowedPerSecond.toLocaleString('en-US').padStart(5)} entries/s allowed = ${((100 * r.rate) / r.l.allowedPerSecond).toFixed(1).padStart(5)} %, ` +
+          `429 on ${r.limited} of ${r.requests} requests = ${((100 * r.limited) / r.requests).toFixed(2)} %   (${r.l.size.toLocaleString('en-US')} entries in ${r.seconds.toFixed(1)} s, ${r.inFlight} in flight; log: ${r.l.limits})`,
+      );
+    }
+    const achieved = results.reduce((s, r) => s + r.rate, 0);
+    const allowed = results.reduce((s, r) => s + r.l.allowedPerSecond, 0);
+    const limited = results.reduce((s, r) => s + r.limited, 0);
+    const requests = results.reduce((s, r) => s + r.requests, 0);
+    console.log(`overall    ${Math.round(achieved).toLocaleString('en-US')} of ${allowed.toLocaleString('en-US')} entries/s allowed = ${((100 * achieved) / allowed).toFixed(1)} %, 429 on ${limited} of ${requests} requests = ${((100 * limited) / requests).toFixed(2)} %`);
+  } finally {
+    server.kill('SIGTERM');
+  }
+}
+
+if (process.env.BENCH_PART === 'politeness') {
+  await benchOperators();
+  process.exit(0);
+}
+
 const { info, child } = await startLogServer();
 try {
   console.log(`log: ${info.size.toLocaleString('en-US')} real leaves (${info.jp} cover .jp) with leaf_index extensions, ${IN_FLIGHT} requests in flight, no rate limits; one tree served three ways`);
@@ -198,3 +266,4 @@ try {
 } finally {
   child.kill('SIGTERM');
 }
+await benchOperators();

@@ -132,7 +132,7 @@ export class CategoryRunner {
 
   private async scanFrom(a: Assignment, start: number, signal: AbortSignal): Promise<void> {
     const w = this.worker;
-    const polite = politenessFor(a.log_url, { minRequestIntervalMs: w.config.minRequestIntervalMs, inFlight: w.config.inFlight, routes: w.routes.size });
+    const polite = politenessFor(a.category, a.log_url, { minRequestIntervalMs: w.config.minRequestIntervalMs, inFlight: w.config.inFlight });
     const collector = new CtLogCollector({
       logUrl: a.log_url,
       api: a.log_api ?? 'rfc6962',

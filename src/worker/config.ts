@@ -19,8 +19,8 @@ export interface WorkerConfig {
   spoolRetryMs: number;
   /** Least time between two requests to one log (on top of each operator's own limits). */
   minRequestIntervalMs: number;
-  /** Requests in flight per log. */
-  inFlight: number;
+  /** Requests in flight per log; null: each operator's default (src/worker/politeness.ts). */
+  inFlight: number | null;
   /** Most entries asked per get-entries request. */
   batchSize: number;
   exitWhenIdle: boolean;
@@ -63,8 +63,8 @@ const SETTINGS: Setting[] = [
   { flag: 'spool-dir', env: 'CTJP_SPOOL_DIR', arg: 'DIR', help: 'where uploads that failed wait for a retry (default: <cache>/ctjp/spool/<name>)' },
   { flag: 'spool-max-mb', env: 'CTJP_SPOOL_MAX_MB', arg: 'MB', help: 'size cap of the spool; scanning waits when it is full (default 512)' },
   { flag: 'spool-retry-s', env: 'CTJP_SPOOL_RETRY_S', arg: 'S', help: 'seconds between two upload attempts of one spooled unit (default 600)' },
-  { flag: 'interval-ms', env: 'CTJP_INTERVAL_MS', arg: 'MS', help: 'least time between two requests to one log, to go easy on your line (default 0; DigiCert logs always get 6000)' },
-  { flag: 'in-flight', env: 'CTJP_IN_FLIGHT', arg: 'N', help: 'requests in flight per log (default 4; DigiCert logs always 1)' },
+  { flag: 'interval-ms', env: 'CTJP_INTERVAL_MS', arg: 'MS', help: 'least time between two requests to one log, to go easy on your line (default 0: as fast as each log allows)' },
+  { flag: 'in-flight', env: 'CTJP_IN_FLIGHT', arg: 'N', help: 'requests in flight per log (default: by operator, Google 12, DigiCert 4, TrustAsia 2, others 4)' },
   { flag: 'batch-size', env: 'CTJP_BATCH_SIZE', arg: 'N', help: 'most entries asked per request; logs cap it themselves (default 256)' },
   { flag: 'exit-when-idle', env: 'CTJP_EXIT_WHEN_IDLE', boolean: true, help: 'exit (code 0) once the manager has no work left, instead of waiting for more' },
   { flag: 'status-interval-s', env: 'CTJP_STATUS_INTERVAL_S', arg: 'S', help: 'seconds between two progress lines (default 10)' },
@@ -188,7 +188,7 @@ export function parseWorkerConfig(argv: string[], env: NodeJS.ProcessEnv = proce
       spoolMaxBytes: num('spool-max-mb', 'CTJP_SPOOL_MAX_MB', 512, 1, 1_000_000) * 2 ** 20,
       spoolRetryMs: num('spool-retry-s', 'CTJP_SPOOL_RETRY_S', 600, 1, 86_400) * 1000,
       minRequestIntervalMs: num('interval-ms', 'CTJP_INTERVAL_MS', 0, 0, 600_000),
-      inFlight: num('in-flight', 'CTJP_IN_FLIGHT', 4, 1, 64),
+      inFlight: str('in-flight', 'CTJP_IN_FLIGHT') === undefined ? null : num('in-flight', 'CTJP_IN_FLIGHT', 4, 1, 64),
       batchSize: num('batch-size', 'CTJP_BATCH_SIZE', 256, 1, 10_000),
       exitWhenIdle: values['exit-when-idle'] === true || isTrue(env.CTJP_EXIT_WHEN_IDLE),
       statusIntervalMs: num('status-interval-s', 'CTJP_STATUS_INTERVAL_S', 10, 1, 3600) * 1000,

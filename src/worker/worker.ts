@@ -55,7 +55,7 @@ export class Worker implements RunnerHost {
     private readonly out: WorkerOutput = { line: (t) => console.log(t), warn: (t) => console.error(t) },
   ) {
     this.throttle = new WarningThrottle(out.warn, 30_000);
-    this.routes = new RoutePool(config.proxies, { onWarning: (m) => this.warn('proxy', m), connectionsPerHost: Math.max(8, config.inFlight * 2) });
+    this.routes = new RoutePool(config.proxies, { onWarning: (m) => this.warn('proxy', m), connectionsPerHost: Math.max(32, (config.inFlight ?? 0) * 2) });
     this.client = new ManagerClient({ baseUrl: config.managerUrl, token: config.token, userAgent: userAgent(config.name, config.contact) });
   }
 

@@ -42,6 +42,10 @@ export interface FaultOptions {
   growthPerSecond?: number;
   /** Share of get-sth answers (0..1) that carry an older, smaller tree head, as from a lagging replica. */
   staleSthRate?: number;
+  /** Most requests handled at once (a front end's concurrency cap): more get 429 without Retry-After at once. */
+  maxConcurrent?: number;
+  /** A token bucket per TCP connection (DigiCert limits per connection): 429 without Retry-After when empty. */
+  perConnection?: RateLimit | null;
   /** Faults of the static-ct-api read path. */
   tiles?: TileFaults;
 }
@@ -76,6 +80,8 @@ export function validateFaults(f: FaultOptions, where: string): void {
     const [a, b] = Array.isArray(lat) ? lat : [lat, lat];
     if (!(a >= 0 && b >= a)) throw new RangeError(`${where}: latencyMs must be >= 0 (or [min, max] with min <= max)`);
   }
+  if (f.maxConcurrent !== undefined && !(Number.isSafeInteger(f.maxConcurrent) && f.maxConcurrent >= 1)) throw new RangeError(`${where}: maxConcurrent must be an integer >= 1`);
+  if (f.perConnection && !(f.perConnection.perSecond > 0)) throw new RangeError(`${where}: perConnection.perSecond must be > 0`);
   if (f.growthPerSecond !== undefined && !(f.growthPerSecond >= 0)) throw new RangeError(`${where}: growthPerSecond must be >= 0`);
   if (f.tiles !== undefined) validateTileFaults(f.tiles, where);
 }

@@ -6,7 +6,7 @@
  * tiles.ts), over the same leaves and tree.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { createHash, type KeyObject } from 'node:crypto';
 import { MerkleTree, signTreeHead, sthToJson, type SignedTreeHead } from '../../src/share/ct/index.js';
 import { originOf } from '../../src/share/ct/checkpoint.js';
@@ -44,6 +44,8 @@ export class LogState implements TileSource {
   private hashIndex: Map<number, number> | null = null;
   private faults: FaultOptions = {};
   private bucket: TokenBucket | null = null;
+  private inProgress = 0;
+  private connectionBuckets = new WeakMap<Socket, TokenBucket>();
   private growthTimer: NodeJS.Timeout | null = null;
   private readonly rng: Rng;
   private readonly chainLists: Buffer[];
@@ -279,6 +281,27 @@ export class LogState implements TileSource {
     return { drop, delayMs, retryAfter, error };
   }
 
+  /**
+   * The operator-style limits checked before anything else: the concurrency cap and the
+   * per-connection bucket. False: answer 429 (without Retry-After) at once.
+   */
+  admit(socket: Socket): boolean {
+    const cap = this.faults.maxConcurrent;
+    if (cap !== undefined && this.inProgress >= cap) return false;
+    const per = this.faults.perConnection;
+    if (per) {
+      let bucket = this.connectionBuckets.get(socket);
+      if (bucket === undefined) this.connectionBuckets.set(socket, (bucket = new TokenBucket(per)));
+      if (bucket.take() > 0) return false;
+    }
+    this.inProgress++;
+    return true;
+  }
+
+  release(): void {
+    this.inProgress--;
+  }
+
   sendsRetryAfter(): boolean {
     return this.faults.rateLimit?.retryAfter !== false;
   }
@@ -379,6 +402,15 @@ export class TestLogServer {
     const tiled = m?.[3] !== undefined && isTiledPath(m[3]);
     if (!m || !log || (m[2] === undefined && !tiled)) return send(res, 404, JSON.stringify({ error: `no log endpoint at ${url.pathname}` }));
     if (req.method !== 'GET') return send(res, 405, JSON.stringify({ error: 'only GET is served' }), { allow: 'GET' });
+    if (!log.admit(req.socket)) return send(res, 429, JSON.stringify({ error: 'too many requests' }));
+    try {
+      await this.answer(req, res, log, url, m, tiled);
+    } finally {
+      log.release();
+    }
+  }
+
+  private async answer(req: IncomingMessage, res: ServerResponse, log: LogState, url: URL, m: RegExpExecArray, tiled: boolean): Promise<void> {
     const f = log.drawFaults();
     if (f.delayMs > 0) await sleep(f.delayMs);
     if (f.drop) {

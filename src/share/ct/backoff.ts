@@ -49,15 +49,38 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 }
 
 /**
- * Spaces request starts to one log. The interval is the configured minimum,
- * raised when the log answers 429 without saying how long to wait, and
- * lowered again slowly while requests succeed. A pause (Retry-After, or a
- * backoff after 429) holds every request to the log, not just the one refused.
+ * Successes counted for the rate a log just allowed: over a long window while the pacer probes
+ * slowly (the rate was steady, and a bucket's burst weighs little), over a short one while it
+ * climbs fast (the rate of the last moment is the one the log refused).
+ */
+const LONG_WINDOW_MS = 5_000;
+const SHORT_WINDOW_MS = 1_500;
+/** The shortest span a rate is measured over. */
+const MIN_SPAN_MS = 500;
+/** After a 429, go this much slower than the rate the log just allowed. */
+const BACK_OFF_FACTOR = 1.04;
+/** Per success after a 429 that measured the log's rate, the spacing shrinks by this share: back to the limit after about 120 requests. */
+const PROBE_SHRINK = 0.9995;
+/** Per success after a 429 that measured nothing reliable (a scan's first burst), the spacing shrinks fast. */
+const PROBE_SHRINK_FAST = 0.97;
+
+/**
+ * Spaces request starts to one log and learns how fast the log lets this
+ * client go. The interval is the configured minimum, raised when the log
+ * answers 429: to a little over the spacing of the successes it allowed in
+ * the last seconds (so a token bucket's rate is found at the first refusal),
+ * then lowered very slowly while requests succeed, probing for more; the
+ * next 429 sets it again. Refusals stay rare (one per some hundred requests)
+ * while the rate stays close to the limit. A pause (Retry-After, or a backoff
+ * after 429) holds every request to the log, not just the one refused.
  */
 export class Pacer {
   private nextSlot = 0;
   private pausedUntil = 0;
   private adaptiveMs = 0;
+  private readonly successes: number[] = [];
+  /** The last refusal measured the log's rate over a full window. */
+  private measured = false;
 
   constructor(private minIntervalMs: number) {}
 
@@ -81,14 +104,35 @@ export class Pacer {
     this.pausedUntil = Math.max(this.pausedUntil, Date.now() + ms);
   }
 
-  /** A 429 came without Retry-After: double the spacing (at least 1 s, at most 60 s). */
-  slowDown(): void {
-    this.adaptiveMs = Math.min(60_000, Math.max(1_000, this.adaptiveMs * 2));
+  /** The log refused a request (429): space requests a little wider than the rate it just allowed. */
+  slowDown(now = Date.now()): void {
+    this.forget(now);
+    const window = this.measured ? LONG_WINDOW_MS : SHORT_WINDOW_MS;
+    const recent = this.successes.filter((t) => t >= now - window);
+    // Over the successes of the window; at the start of a scan, over the time since the first.
+    const span = recent.length > 0 ? Math.max(MIN_SPAN_MS, now - recent[0]) : window;
+    const allowed = recent.length / span;
+    // Nothing got through lately (a burst refused at the start): no rate to learn from yet, so double.
+    const fromRate = allowed > 0 ? BACK_OFF_FACTOR / allowed : Math.max(50, this.adaptiveMs * 2);
+    // Refused again before the rate was found: at least 4 % slower each time.
+    this.adaptiveMs = Math.min(60_000, Math.max(fromRate, this.adaptiveMs * BACK_OFF_FACTOR));
+    // A rate measured over a full window is trusted: probe past it slowly. One measured over a
+    // moment (the first refusals of a scan) is a guess: probe fast until the next refusal.
+    const trusted = recent.length >= 8 && span >= window * 0.9;
+    this.measured = trusted;
   }
 
-  succeeded(): void {
+  succeeded(now = Date.now()): void {
+    this.successes.push(now);
+    if (this.successes.length > 4096) this.forget(now);
     if (this.adaptiveMs === 0) return;
-    this.adaptiveMs *= 0.97;
-    if (this.adaptiveMs < 20) this.adaptiveMs = 0;
+    this.adaptiveMs *= this.measured ? PROBE_SHRINK : PROBE_SHRINK_FAST;
+    if (this.adaptiveMs < 1) this.adaptiveMs = 0;
+  }
+
+  private forget(now: number): void {
+    let drop = 0;
+    while (drop < this.successes.length && this.successes[drop] < now - LONG_WINDOW_MS) drop++;
+    this.successes.splice(0, drop);
   }
 }

@@ -196,8 +196,11 @@ export class LogHttp {
         if (err instanceof HttpStatusError && err.status === 429) {
           this.stats.rateLimited++;
           this.routes.succeeded(route);
-          const waitMs = err.retryAfterMs !== null ? Math.min(err.retryAfterMs, MAX_PAUSE_MS) : backoffDelay(tries, this.backoff);
-          if (err.retryAfterMs === null) this.pacer.slowDown();
+          this.pacer.slowDown();
+          // Without Retry-After, the first refusal of a request holds the log for two new spacings: a
+          // token bucket refills one token for the request sent again and one for the next; refusals
+          // of the same request again back off exponentially.
+          const waitMs = err.retryAfterMs !== null ? Math.min(err.retryAfterMs, MAX_PAUSE_MS) : tries === 1 ? 2 * this.pacer.intervalMs : backoffDelay(tries - 1, this.backoff);
           this.pacer.pause(waitMs);
           this.emit({ type: 'rate-limited', waitMs, retryAfter: err.retryAfterMs !== null, route: route.label });
           reason = `${what}: 429 Too Many Requests`;

@@ -108,7 +108,7 @@ export class RoutePool {
     this.asideMs = options.asideMs ?? 5 * 60_000;
     this.failuresBeforeAside = options.failuresBeforeAside ?? 3;
     this.onWarning = options.onWarning ?? (() => {});
-    const perHost = options.connectionsPerHost ?? 8;
+    const perHost = options.connectionsPerHost ?? 32;
     const urls = proxies.map(parseProxyUrl);
     this.routes =
       urls.length === 0
