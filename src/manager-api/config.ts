@@ -4,6 +4,7 @@
  * checked here, once; the rest of the manager receives a ManagerConfig.
  */
 import { parseArgs } from 'node:util';
+import { DEFAULT_LOG_LIST_STATES, LOG_LIST_STATES, type LogListState } from '../share/logs/log-list.js';
 
 export interface Fraction {
   numerator: number;
@@ -21,8 +22,16 @@ export interface DateWindow {
 
 export interface ManagerConfig {
   dbUrl: string;
-  /** Catalogue file; null = the built-in catalogue. */
+  /** Catalogue file; null = the built-in catalogue (or the log list, when one is given). */
   logsFile: string | null;
+  /** A browser log list (FILE or http(s) URL) the catalogue is built from instead; null = none. */
+  logList: string | null;
+  /** Detached signature (FILE or URL) over the log list's exact bytes; null = not checked. */
+  logListSig: string | null;
+  /** PEM public key FILE the signature is checked with. */
+  logListKey: string | null;
+  /** Log list states read besides the default ones (qualified, usable, readonly, retired). */
+  logListStates: LogListState[];
   host: string;
   port: number;
   dataDir: string;
@@ -121,9 +130,25 @@ function parseBool(text: string, what: string): boolean {
   throw new ConfigError(`${what} must be 1 or 0 (got "${text}")`);
 }
 
+/** `pending,rejected`: states of a log list to read besides the default ones. */
+export function parseLogStates(text: string): LogListState[] {
+  const states = text
+    .split(',')
+    .map((s) => s.trim().toLowerCase())
+    .filter(Boolean);
+  for (const s of states) {
+    if (!(LOG_LIST_STATES as readonly string[]).includes(s)) throw new ConfigError(`log-states: unknown state "${s}" (states: ${LOG_LIST_STATES.join(', ')})`);
+  }
+  return [...new Set(states)].filter((s) => !DEFAULT_LOG_LIST_STATES.includes(s as LogListState)) as LogListState[];
+}
+
 const OPTIONS = {
   db: { type: 'string' },
   logs: { type: 'string' },
+  'log-list': { type: 'string' },
+  'log-list-sig': { type: 'string' },
+  'log-list-key': { type: 'string' },
+  'log-states': { type: 'string' },
   host: { type: 'string' },
   port: { type: 'string' },
   'data-dir': { type: 'string' },
@@ -147,6 +172,10 @@ const OPTIONS = {
 const ENV: Record<keyof typeof OPTIONS, string> = {
   db: 'CTJP_DB_URL',
   logs: 'CTJP_LOGS',
+  'log-list': 'CTJP_LOG_LIST',
+  'log-list-sig': 'CTJP_LOG_LIST_SIG',
+  'log-list-key': 'CTJP_LOG_LIST_KEY',
+  'log-states': 'CTJP_LOG_STATES',
   host: 'CTJP_HOST',
   port: 'CTJP_PORT',
   'data-dir': 'CTJP_DATA_DIR',
@@ -173,11 +202,16 @@ export const USAGE = `Usage: npm run manager -- [options]
 Options (flag / environment variable, flags win):
   --db URL                 CTJP_DB_URL            MySQL URL (${DEFAULTS.dbUrl})
   --logs FILE              CTJP_LOGS              log catalogue (built-in: src/share/logs/default-logs.json)
+  --log-list FILE|URL      CTJP_LOG_LIST          build the catalogue from a browser log list instead (Chrome v3, Apple)
+  --log-list-sig FILE|URL  CTJP_LOG_LIST_SIG      the list's signature, checked before it is read (needs --log-list-key)
+  --log-list-key FILE      CTJP_LOG_LIST_KEY      PEM public key the signature is checked with
+  --log-states S1,S2       CTJP_LOG_STATES        log list states to read besides ${DEFAULT_LOG_LIST_STATES.join(', ')} (pending, rejected)
   --host HOST              CTJP_HOST              listen address (${DEFAULTS.host})
   --port N                 CTJP_PORT              listen port (${DEFAULTS.port})
   --data-dir DIR           CTJP_DATA_DIR          raw leaf files (${DEFAULTS.dataDir})
   --target-fraction F      CTJP_TARGET_FRACTION   share of each log from index 0 (${DEFAULTS.targetFraction})
-  --window D1/D2           CTJP_WINDOW            date window YYYY-MM-DD/YYYY-MM-DD (inclusive, UTC) instead of the fraction
+  --window D1/D2           CTJP_WINDOW            date window YYYY-MM-DD/YYYY-MM-DD (inclusive, UTC) instead of the fraction;
+                                                  only the shards whose temporal interval can hold its certificates
   --assignment-size N      CTJP_ASSIGNMENT_SIZE   entries per assignment (${DEFAULTS.assignmentSize})
   --dead-after S           CTJP_DEAD_AFTER_S      silence after which a worker is dead (${DEFAULTS.deadAfterS})
   --open                   CTJP_OPEN=1            accept unauthenticated workers (local use only)
@@ -216,9 +250,28 @@ export function parseManagerArgs(argv: string[], env: NodeJS.ProcessEnv = proces
   };
   const deadAfterS = parseInteger(get('dead-after') ?? String(DEFAULTS.deadAfterS), 'dead-after', 1, 86_400 * 30);
   const windowText = get('window');
+  /** How a setting was given, for messages: `--flag` or the variable's name. */
+  const given = (flag: keyof typeof OPTIONS): string => (typeof v[flag] === 'string' ? `--${flag}` : ENV[flag]);
+  const logList = get('log-list') ?? null;
+  const logListSig = get('log-list-sig') ?? null;
+  const logListKey = get('log-list-key') ?? null;
+  const logStates = get('log-states');
+  if (logList !== null && get('logs') !== undefined) throw new ConfigError(`${given('logs')} and ${given('log-list')} are both set: a log list replaces the catalogue file, give one of them`);
+  if (logList === null) {
+    for (const flag of ['log-list-sig', 'log-list-key', 'log-states'] as const) {
+      if (get(flag) !== undefined) throw new ConfigError(`${given(flag)} is set but no log list is (--log-list / CTJP_LOG_LIST)`);
+    }
+  }
+  if (logListSig !== null && logListKey === null) throw new ConfigError(`${given('log-list-sig')} needs the public key to check the signature with (--log-list-key / CTJP_LOG_LIST_KEY)`);
+  if (logListKey !== null && logListSig === null) throw new ConfigError(`${given('log-list-key')} needs the signature to check (--log-list-sig / CTJP_LOG_LIST_SIG)`);
+  if (logListKey !== null && /^https?:\/\//i.test(logListKey)) throw new ConfigError(`${given('log-list-key')} must be a file: a key fetched from the same place as the list would prove nothing`);
   const config: ManagerConfig = {
     dbUrl: get('db') ?? DEFAULTS.dbUrl,
     logsFile: get('logs') ?? null,
+    logList,
+    logListSig,
+    logListKey,
+    logListStates: logStates === undefined ? [] : parseLogStates(logStates),
     host: get('host') ?? DEFAULTS.host,
     port: parseInteger(get('port') ?? String(DEFAULTS.port), 'port', 0, 65535),
     dataDir: get('data-dir') ?? DEFAULTS.dataDir,

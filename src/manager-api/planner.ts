@@ -1,5 +1,6 @@
 /**
- * Planning: read the catalogue, ask every log for its signed tree head
+ * Planning: read the catalogue (a catalogue file, or a browser log list; with a date window only
+ * the shards that can hold its certificates), ask every log for its signed tree head
  * (verified when the catalogue has the key), and fix each log's target range
  * — a fraction of the tree from index 0, or the index bounds of a date
  * window found by binary search over entry timestamps. A log that does not
@@ -8,7 +9,9 @@
  */
 import type { FastifyBaseLogger } from 'fastify';
 import { Rfc6962Source, TILE_WIDTH, openLogSource, type LogHttpOptions, type LogSource } from '../share/ct/index.js';
-import { loadCatalogue, type Catalogue } from '../share/logs/catalogue.js';
+import { CatalogueError, loadCatalogue, type Catalogue } from '../share/logs/catalogue.js';
+import { loadLogList, loadLogListSync, logListNeedsFetch, type LogListReading, type LogListSource } from '../share/logs/log-list.js';
+import { logsForWindow, notAfterSpan } from '../share/logs/window.js';
 import { BackgroundLoop } from './background.js';
 import type { Clock } from './clock.js';
 import type { ManagerConfig } from './config.js';
@@ -70,12 +73,65 @@ async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promis
   return out;
 }
 
+/**
+ * The catalogue's logs that can hold certificates issued in the window (logsForWindow): all of
+ * them without a window. Throws a CatalogueError when the window leaves none.
+ */
+export function catalogueForWindow(catalogue: Catalogue, window: ManagerConfig['window'], source: string): { catalogue: Catalogue; left: string[] } {
+  if (!window) return { catalogue, left: [] };
+  const kept = logsForWindow(catalogue.logs, window);
+  const left = catalogue.logs.filter((l) => !kept.includes(l)).map((l) => l.name);
+  if (kept.length === 0) {
+    const span = notAfterSpan(window);
+    throw new CatalogueError(`${source}: no log can hold certificates issued in the window ${window.text} (they expire in [${span.start.toISOString()}, ${span.end.toISOString()}), and every log's temporal_interval lies outside)`);
+  }
+  return { catalogue: { logs: kept }, left };
+}
+
 export class Planner {
   private loop: BackgroundLoop | null = null;
-  readonly catalogue: Catalogue;
+  /** Null until a log list at a URL has been fetched and read. */
+  private loaded: Catalogue | null = null;
+  private loading: Promise<Catalogue> | null = null;
 
   constructor(private readonly o: PlannerOptions) {
-    this.catalogue = loadCatalogue(o.config.logsFile);
+    // A catalogue file, or a log list on disk, is read now: a bad one stops the manager at start-up.
+    // A list at a URL is fetched when the catalogue is first synced, and again until that works.
+    const list = this.logListSource();
+    if (!list) this.loaded = this.select(loadCatalogue(o.config.logsFile), o.config.logsFile ?? 'built-in catalogue');
+    else if (!logListNeedsFetch(list)) this.loaded = this.fromLogList(loadLogListSync(list));
+  }
+
+  /** The catalogue planned from, or null while a log list at a URL has not been read yet. */
+  get catalogue(): Catalogue | null {
+    return this.loaded;
+  }
+
+  private logListSource(): LogListSource | null {
+    const c = this.o.config;
+    return c.logList ? { list: c.logList, signature: c.logListSig, key: c.logListKey, extraStates: c.logListStates } : null;
+  }
+
+  private fromLogList(reading: LogListReading): Catalogue {
+    const c = this.o.config;
+    const skipped = reading.logs.filter((l) => l.skipped).length;
+    this.o.log.info({ logList: c.logList, kind: reading.kind, version: reading.version, signed: c.logListSig !== null, logs: reading.catalogue.logs.length, skipped }, 'log list read');
+    return this.select(reading.catalogue, c.logList ?? 'log list');
+  }
+
+  private select(catalogue: Catalogue, source: string): Catalogue {
+    const { catalogue: kept, left } = catalogueForWindow(catalogue, this.o.config.window, source);
+    if (left.length > 0) this.o.log.info({ window: this.o.config.window?.text, kept: kept.logs.length, left }, 'logs whose temporal interval cannot hold certificates issued in the window are left out');
+    return kept;
+  }
+
+  /** The catalogue, reading a log list at a URL first when it has not been read yet. */
+  async loadCatalogue(): Promise<Catalogue> {
+    if (this.loaded) return this.loaded;
+    this.loading ??= loadLogList(this.logListSource()!)
+      .then((reading) => (this.loaded = this.fromLogList(reading)))
+      .finally(() => (this.loading = null));
+    return this.loading;
   }
 
   /** The log source a check reads through: the same CT reading layer as the workers'. */
@@ -91,7 +147,7 @@ export class Planner {
 
   /** Write the catalogue's logs into the database (no log is asked anything). */
   async syncCatalogue(): Promise<void> {
-    await syncCatalogue(this.o.db, this.catalogue);
+    await syncCatalogue(this.o.db, await this.loadCatalogue());
   }
 
   /** Sync the catalogue into the database, then check and plan every log. */
@@ -103,6 +159,8 @@ export class Planner {
 
   /** Check the logs whose next check is due (unavailable ones after the retry delay). */
   async checkDue(): Promise<PlanOutcome[]> {
+    // A log list that could not be fetched yet: try again, and plan everything once it is read.
+    if (!this.loaded) return this.planAll();
     const logs = await logsDueForCheck(this.o.db, this.o.clock.now());
     return mapLimit(logs, CHECK_CONCURRENCY, (log) => this.checkLog(log, false));
   }

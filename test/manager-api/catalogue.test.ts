@@ -149,3 +149,41 @@ test('the logs table follows the catalogue: api, submission URL and origin, data
     );
   });
 });
+
+test('page_size, min_interval_ms and final_tree_head: read when given, checked, null when absent', () => {
+  const log = one({ ...entry, page_size: 32, min_interval_ms: 0, final_tree_head: { tree_size: 57634084, sha256_root_hash: 'vJHecZC18lG3qp9lV2jZoi+7nkPHQx2SmM4VWglNsIk=' } });
+  assert.deepEqual([log.pageSize, log.minIntervalMs, log.finalTreeHead], [32, 0, { treeSize: 57634084, rootHash: 'vJHecZC18lG3qp9lV2jZoi+7nkPHQx2SmM4VWglNsIk=' }]);
+  const bare = one(entry);
+  assert.deepEqual([bare.pageSize, bare.minIntervalMs, bare.finalTreeHead], [null, null, null]);
+  assert.equal(one({ ...entry, page_size: 10000, min_interval_ms: 3_600_000 }).pageSize, 10000);
+  const named = (field: string, what: string) => new RegExp(`^logs\\.json: logs\\[0\\]\\.${field.replace(/\./g, '\\.')} ${what} \\(log "argon2027h1"\\)$`);
+  refuses({ ...entry, page_size: 0 }, named('page_size', 'must be a whole number in \\[1, 10000\\], not 0'));
+  refuses({ ...entry, page_size: 10001 }, named('page_size', 'must be a whole number in \\[1, 10000\\], not 10001'));
+  refuses({ ...entry, page_size: 32.5 }, named('page_size', 'must be a whole number in \\[1, 10000\\], not 32.5'));
+  refuses({ ...entry, page_size: '32' }, named('page_size', 'must be a whole number in \\[1, 10000\\], not "32"'));
+  refuses({ ...entry, min_interval_ms: -1 }, named('min_interval_ms', 'must be a whole number in \\[0, 3600000\\], not -1'));
+  refuses({ ...entry, min_interval_ms: 3_600_001 }, named('min_interval_ms', 'must be a whole number in \\[0, 3600000\\], not 3600001'));
+  refuses({ ...entry, final_tree_head: 5 }, named('final_tree_head', 'must be an object .*'));
+  refuses({ ...entry, final_tree_head: { sha256_root_hash: 'vJHecZC18lG3qp9lV2jZoi+7nkPHQx2SmM4VWglNsIk=' } }, named('final_tree_head.tree_size', 'is missing'));
+  refuses({ ...entry, final_tree_head: { tree_size: 1, sha256_root_hash: 'abc' } }, named('final_tree_head.sha256_root_hash', 'must be the base64 of 32 bytes'));
+  // A browser log list given as a catalogue is recognised.
+  assert.throws(() => parseCatalogue({ operators: [] }, 'list.json'), /list\.json: expected an object with a "logs" array \(this is a browser log list with "operators": give it with --log-list\)/);
+});
+
+test('the logs table takes page_size and min_interval_ms from the catalogue, and keeps what it has when an entry gives none', async () => {
+  await withTestManager([{ ...entry, page_size: 64, min_interval_ms: 500 } as CatalogueEntry], {}, async (env) => {
+    const app = await env.build();
+    const row = () => app.db.selectFrom('logs').select(['page_size', 'min_interval_ms']).executeTakeFirstOrThrow();
+    assert.deepEqual(await row(), { page_size: 64, min_interval_ms: 500 });
+    // An admin slow-down lasts until the next sync of a catalogue that sets the field.
+    await app.inject({ method: 'POST', url: '/api/v1/admin/directives', payload: { slow_logs: [{ log_name: 'argon2027h1', min_interval_ms: 2000 }] } });
+    assert.deepEqual(await row(), { page_size: 64, min_interval_ms: 2000 });
+    await app.planner.syncCatalogue();
+    assert.deepEqual(await row(), { page_size: 64, min_interval_ms: 500 });
+    // Without the fields, the row keeps its values (a probed page size, an admin's interval).
+    const file = join(env.dir, 'logs-bare.json');
+    writeFileSync(file, JSON.stringify({ logs: [entry] }));
+    await env.build({}, { logsFile: file });
+    assert.deepEqual(await row(), { page_size: 64, min_interval_ms: 500 });
+  });
+});

@@ -45,3 +45,29 @@ test('bad settings are refused with the setting named', () => {
   assert.throws(() => parseManagerArgs([], { CTJP_ASSIGNMENT_SIZE: '0' }), /assignment-size/);
   assert.throws(() => parseManagerArgs(['--ingest-threads', '0'], {}), /ingest-threads must lie in \[1, 64\]/);
 });
+
+test('log list settings: --log-list, --log-list-sig, --log-list-key, --log-states and their CTJP_* variables, flags winning', () => {
+  const none = parseManagerArgs([], {}).config;
+  assert.deepEqual([none.logList, none.logListSig, none.logListKey, none.logListStates], [null, null, null, []]);
+  const env = { CTJP_LOG_LIST: 'https://www.gstatic.com/ct/log_list/v3/log_list.json', CTJP_LOG_LIST_SIG: 'https://www.gstatic.com/ct/log_list/v3/log_list.sig', CTJP_LOG_LIST_KEY: '/etc/ctjp/log_list_pubkey.pem', CTJP_LOG_STATES: 'rejected' };
+  const fromEnv = parseManagerArgs([], env).config;
+  assert.deepEqual([fromEnv.logList, fromEnv.logListSig, fromEnv.logListKey, fromEnv.logListStates, fromEnv.logsFile], [env.CTJP_LOG_LIST, env.CTJP_LOG_LIST_SIG, env.CTJP_LOG_LIST_KEY, ['rejected'], null]);
+  const flags = parseManagerArgs(['--log-list', 'list.json', '--log-list-sig', 'list.sig', '--log-list-key', 'key.pem', '--log-states', 'pending, Rejected,usable'], env).config;
+  // Default states need not be named; each state counts once.
+  assert.deepEqual([flags.logList, flags.logListSig, flags.logListKey, flags.logListStates], ['list.json', 'list.sig', 'key.pem', ['pending', 'rejected']]);
+  // A list without a signature is allowed.
+  assert.equal(parseManagerArgs(['--log-list', 'list.json'], {}).config.logList, 'list.json');
+});
+
+test('log list settings are refused with the settings named: a catalogue too, a half of the signature pair, an unknown state', () => {
+  const refused = (argv: string[], env: Record<string, string>, re: RegExp) => assert.throws(() => parseManagerArgs(argv, env), (e: Error) => e instanceof ConfigError && re.test(e.message));
+  refused(['--logs', 'l.json', '--log-list', 'list.json'], {}, /--logs and --log-list are both set: a log list replaces the catalogue file, give one of them/);
+  refused(['--log-list', 'list.json'], { CTJP_LOGS: 'l.json' }, /CTJP_LOGS and --log-list are both set/);
+  refused([], { CTJP_LOGS: 'l.json', CTJP_LOG_LIST: 'list.json' }, /CTJP_LOGS and CTJP_LOG_LIST are both set/);
+  refused(['--log-list', 'list.json', '--log-list-sig', 'list.sig'], {}, /--log-list-sig needs the public key to check the signature with \(--log-list-key \/ CTJP_LOG_LIST_KEY\)/);
+  refused(['--log-list', 'list.json'], { CTJP_LOG_LIST_KEY: 'k.pem' }, /CTJP_LOG_LIST_KEY needs the signature to check/);
+  refused(['--log-list-sig', 'list.sig', '--log-list-key', 'k.pem'], {}, /--log-list-sig is set but no log list is/);
+  refused(['--log-states', 'rejected'], {}, /--log-states is set but no log list is/);
+  refused(['--log-list', 'l.json', '--log-list-sig', 's', '--log-list-key', 'https://x.example/key.pem'], {}, /--log-list-key must be a file/);
+  refused(['--log-list', 'l.json', '--log-states', 'rejected,gone'], {}, /log-states: unknown state "gone" \(states: pending, qualified, usable, readonly, retired, rejected\)/);
+});

@@ -226,9 +226,11 @@ test('the catalogue accepts "shut_down": true or false and names a wrong value; 
   const entry = { category: 'google', name: 'x1', url: 'https://x.example/log' };
   assert.equal(parseCatalogue({ logs: [entry] }).logs[0].shutDown, false);
   assert.equal(parseCatalogue({ logs: [{ ...entry, shut_down: true }] }).logs[0].shutDown, true);
-  // The built-in catalogue marks the logs the CT reference lists as gone for good.
+  // The built-in catalogue marks the logs the CT reference lists as gone for good: all among the
+  // mission's 45 logs, which come first (the shards added after them are all live).
   const builtIn = loadCatalogue(null).logs;
-  assert.equal(builtIn.length, 45);
+  assert.ok(builtIn.length > 45);
+  assert.deepEqual(builtIn.slice(45).filter((l) => l.shutDown), []);
   assert.deepEqual(
     builtIn.filter((l) => l.shutDown).map((l) => l.name).sort(),
     ['log2024', 'nessie2022', 'nessie2023', 'nessie2024', 'nessie2025', 'nimbus2022', 'nimbus2023', 'nimbus2024', 'sphinx2024h1', 'sphinx2024h2', 'sphinx2025h1',

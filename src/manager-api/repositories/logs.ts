@@ -6,11 +6,15 @@ import { checkpointOrigin, type Catalogue } from '../../share/logs/catalogue.js'
 /**
  * Insert or update every catalogue log (a changed entry updates its row: URL, key, api, submission
  * URL and origin, data tiles, temporal interval, shut-down mark); logs no longer in the catalogue
- * stop getting work.
+ * stop getting work. A catalogue `page_size` or `min_interval_ms` is written too (the planner then
+ * probes no page size, and an admin's slow-down of that log lasts until the next sync); where the
+ * catalogue gives none, the column keeps what the planner probed or the admin set.
  */
 export async function syncCatalogue(db: Db, catalogue: Catalogue): Promise<void> {
   for (const log of catalogue.logs) {
     const columns = {
+      ...(log.pageSize !== null ? { page_size: log.pageSize } : {}),
+      ...(log.minIntervalMs !== null ? { min_interval_ms: log.minIntervalMs } : {}),
       category: log.category,
       url: log.url,
       api: log.api,

@@ -42,6 +42,19 @@ export interface CatalogueLog {
    * answer it keeps no worker waiting for work.
    */
   shutDown: boolean;
+  /**
+   * `"page_size"`: the most entries one get-entries answer holds (the log cuts answers at
+   * multiples of it), 1..10000, or null when not given (the manager then probes it). Assignments
+   * end on its multiples and carry it to the worker.
+   */
+  pageSize: number | null;
+  /** `"min_interval_ms"`: the least time a worker leaves between two calls to this log, or null. */
+  minIntervalMs: number | null;
+  /**
+   * `"final_tree_head"`: the tree head a read-only log was frozen at (a browser log list's
+   * `readonly` state), or null. Kept for checks; planning does not use it yet.
+   */
+  finalTreeHead: { treeSize: number; rootHash: string } | null;
 }
 
 export interface Catalogue {
@@ -62,6 +75,9 @@ const CATEGORY_RE = /^[a-z0-9][a-z0-9_-]{0,31}$/;
 /** RFC 3339 date-time with a zone, as log lists write them (`2027-01-01T00:00:00Z`). */
 const ISO_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
 const URL_MAX = 512;
+export const PAGE_SIZE_MAX = 10_000;
+/** The same bound as the admin directive's min_interval_ms. */
+export const MIN_INTERVAL_MAX_MS = 3_600_000;
 
 /** An http(s) URL without query or fragment, as a base ending in '/'. */
 function baseUrl(value: unknown, at: string, of: string): string {
@@ -102,6 +118,23 @@ function temporalInterval(value: unknown, at: string, of: string): { start: Date
   return { start, end };
 }
 
+function optionalInteger(value: unknown, at: string, of: string, min: number, max: number): number | null {
+  if (value === undefined || value === null) return null;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) throw new CatalogueError(`${at} must be a whole number in [${min}, ${max}], not ${JSON.stringify(value)}${of}`);
+  return value;
+}
+
+function finalTreeHead(value: unknown, at: string, of: string): { treeSize: number; rootHash: string } | null {
+  if (value === undefined || value === null) return null;
+  if (typeof value !== 'object' || Array.isArray(value)) throw new CatalogueError(`${at} must be an object { "tree_size": ..., "sha256_root_hash": ... }${of}`);
+  const v = value as Record<string, unknown>;
+  const treeSize = optionalInteger(v.tree_size, `${at}.tree_size`, of, 0, Number.MAX_SAFE_INTEGER);
+  if (treeSize === null) throw new CatalogueError(`${at}.tree_size is missing${of}`);
+  const root = v.sha256_root_hash;
+  if (typeof root !== 'string' || !/^[A-Za-z0-9+/]{43}=$/.test(root)) throw new CatalogueError(`${at}.sha256_root_hash must be the base64 of 32 bytes${of}`);
+  return { treeSize, rootHash: root };
+}
+
 /**
  * The origin a tiled log's checkpoints carry: its submission URL without scheme and trailing
  * slash. Null for an RFC 6962 log (it serves no checkpoint) and for a static-ct-api log whose
@@ -114,7 +147,8 @@ export function checkpointOrigin(log: Pick<CatalogueLog, 'api' | 'submissionUrl'
 
 export function parseCatalogue(body: unknown, source = 'catalogue'): Catalogue {
   if (typeof body !== 'object' || body === null || !Array.isArray((body as { logs?: unknown }).logs)) {
-    throw new CatalogueError(`${source}: expected an object with a "logs" array`);
+    const looksLikeList = typeof body === 'object' && body !== null && Array.isArray((body as { operators?: unknown }).operators);
+    throw new CatalogueError(`${source}: expected an object with a "logs" array${looksLikeList ? ' (this is a browser log list with "operators": give it with --log-list)' : ''}`);
   }
   const raw = (body as { logs: unknown[] }).logs;
   if (raw.length === 0) throw new CatalogueError(`${source}: "logs" is empty`);
@@ -164,6 +198,9 @@ export function parseCatalogue(body: unknown, source = 'catalogue'): Catalogue {
       shutDown: e.shut_down === true,
       temporalInterval: temporalInterval(e.temporal_interval, `${at}.temporal_interval`, of),
       dataTiles: e.data_tiles === true,
+      pageSize: optionalInteger(e.page_size, `${at}.page_size`, of, 1, PAGE_SIZE_MAX),
+      minIntervalMs: optionalInteger(e.min_interval_ms, `${at}.min_interval_ms`, of, 0, MIN_INTERVAL_MAX_MS),
+      finalTreeHead: finalTreeHead(e.final_tree_head, `${at}.final_tree_head`, of),
     };
   });
   return { logs };
@@ -185,4 +222,39 @@ export function loadCatalogue(file: string | URL | null): Catalogue {
     throw new CatalogueError(`${String(source)}: not JSON (${(err as Error).message})`);
   }
   return parseCatalogue(body, String(source));
+}
+
+/** One entry of a catalogue file, as written (DESIGN.md, "Log catalogue file"). */
+export interface CatalogueFileEntry {
+  category: string;
+  name: string;
+  api?: LogApi;
+  url: string;
+  submission_url?: string;
+  key?: string;
+  temporal_interval?: { start_inclusive: string; end_exclusive: string };
+  data_tiles?: boolean;
+  shut_down?: boolean;
+  page_size?: number;
+  min_interval_ms?: number;
+  final_tree_head?: { tree_size: number; sha256_root_hash: string };
+}
+
+/** A log as a catalogue file entry: absent fields for defaults, dates as `YYYY-MM-DDTHH:MM:SSZ`. */
+export function catalogueFileEntry(log: CatalogueLog): CatalogueFileEntry {
+  const day = (d: Date): string => d.toISOString().replace(/\.000Z$/, 'Z');
+  return {
+    category: log.category,
+    name: log.name,
+    ...(log.api !== 'rfc6962' ? { api: log.api } : {}),
+    url: log.url,
+    ...(log.submissionUrl !== null ? { submission_url: log.submissionUrl } : {}),
+    ...(log.key !== null ? { key: log.key } : {}),
+    ...(log.temporalInterval ? { temporal_interval: { start_inclusive: day(log.temporalInterval.start), end_exclusive: day(log.temporalInterval.end) } } : {}),
+    ...(log.dataTiles ? { data_tiles: true } : {}),
+    ...(log.shutDown ? { shut_down: true } : {}),
+    ...(log.pageSize !== null ? { page_size: log.pageSize } : {}),
+    ...(log.minIntervalMs !== null ? { min_interval_ms: log.minIntervalMs } : {}),
+    ...(log.finalTreeHead ? { final_tree_head: { tree_size: log.finalTreeHead.treeSize, sha256_root_hash: log.finalTreeHead.rootHash } } : {}),
+  };
 }
