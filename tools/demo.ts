@@ -1,7 +1,7 @@
 /**
  * npm run demo — everything on this machine: seven test CT logs (with a few
- * 429s and 5xx): five RFC 6962 logs (TrustAsia's read from its data tiles, as
- * a hybrid log) and two static-ct-api (tiled) logs, the manager with its dashboard over MariaDB, and two
+ * 429s and 5xx): five RFC 6962 logs and two static-ct-api (tiled) logs, which
+ * the manager reads from their Chrome-v3 log list as it reads a browser's, the manager with its dashboard over MariaDB, and two
  * workers. Prints the dashboard URL; Ctrl-C stops the workers (they hand
  * their leases back), then the manager, then the logs.
  *
@@ -71,7 +71,7 @@ const tl = await startTestLogs({
     'xenon-test',
     'nimbus-test',
     { category: 'digicert', name: 'wyvern-test', pageSize: 256, aligned: false, faults: { errorRate: 0.02, rateLimit: { perSecond: 4, burst: 2, retryAfter: false } } },
-    { category: 'trustasia', name: 'hetu-test', pageSize: 100, aligned: false, dataTiles: true },
+    'hetu-test',
     'parcelyard-test',
     'sycamore-test',
   ],
@@ -83,7 +83,7 @@ mkdirSync(demoDir, { recursive: true });
 const children: ChildProcess[] = [];
 const manager = spawn(
   process.execPath,
-  ['--import', 'tsx', join(ROOT, 'src', 'manager-api', 'main.ts'), '--logs', tl.cataloguePath, '--db', dbUrl, '--port', String(port), '--open', '--target-fraction', '1/1', '--assignment-size', '2000', '--data-dir', join(demoDir, 'data'), '--log-level', 'warn'],
+  ['--import', 'tsx', join(ROOT, 'src', 'manager-api', 'main.ts'), '--log-list', tl.logListPath, '--db', dbUrl, '--port', String(port), '--open', '--target-fraction', '1/1', '--assignment-size', '2000', '--data-dir', join(demoDir, 'data'), '--log-level', 'warn'],
   // Own process group: Ctrl-C reaches only this script, which stops the others in order.
   { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], detached: true },
 );

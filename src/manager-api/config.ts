@@ -4,6 +4,7 @@
  * checked here, once; the rest of the manager receives a ManagerConfig.
  */
 import { parseArgs } from 'node:util';
+import { contactProblem } from '../share/contact.js';
 import { DEFAULT_LOG_LIST_STATES, LOG_LIST_STATES, type LogListState } from '../share/logs/log-list.js';
 
 export interface Fraction {
@@ -54,6 +55,8 @@ export interface ManagerConfig {
   logLevel: string;
   /** Age after which the cached analysis summary is recomputed in the background. */
   analysisCacheS: number;
+  /** E-mail or https URL of the collection's operator, sent to workers for their User-Agent; null = none. */
+  contact: string | null;
 }
 
 export const DEFAULTS = {
@@ -166,6 +169,7 @@ const OPTIONS = {
   'ingest-threads': { type: 'string' },
   'log-level': { type: 'string' },
   'analysis-cache': { type: 'string' },
+  contact: { type: 'string' },
 } as const;
 
 /** flag name -> environment variable. */
@@ -193,6 +197,7 @@ const ENV: Record<keyof typeof OPTIONS, string> = {
   'ingest-threads': 'CTJP_INGEST_THREADS',
   'log-level': 'CTJP_LOG_LEVEL',
   'analysis-cache': 'CTJP_ANALYSIS_CACHE_S',
+  contact: 'CTJP_CONTACT',
 };
 
 export const USAGE = `Usage: npm run manager -- [options]
@@ -224,6 +229,8 @@ Options (flag / environment variable, flags win):
   --ingest-threads N       CTJP_INGEST_THREADS    threads that ingest uploads, 4 connections each (${DEFAULTS.ingestThreads})
   --log-level LEVEL        CTJP_LOG_LEVEL         fatal..trace (${DEFAULTS.logLevel})
   --analysis-cache S       CTJP_ANALYSIS_CACHE_S  recompute the analysis summary when older than (${DEFAULTS.analysisCacheS})
+  --contact EMAIL|URL      CTJP_CONTACT           your e-mail or https URL, which workers send to the CT logs in their
+                                                  User-Agent (logs throttle clients that give none)
 `;
 
 export interface ParsedCommandLine {
@@ -289,7 +296,10 @@ export function parseManagerArgs(argv: string[], env: NodeJS.ProcessEnv = proces
     ingestThreads: parseInteger(get('ingest-threads') ?? String(DEFAULTS.ingestThreads), 'ingest-threads', 1, 64),
     logLevel: get('log-level') ?? DEFAULTS.logLevel,
     analysisCacheS: parseInteger(get('analysis-cache') ?? String(DEFAULTS.analysisCacheS), 'analysis-cache', 1, 86_400 * 7),
+    contact: get('contact') ?? null,
   };
+  const contactWhy = config.contact === null ? null : contactProblem(config.contact);
+  if (contactWhy !== null) throw new ConfigError(`${given('contact')} "${config.contact!.slice(0, 80)}" ${contactWhy}`);
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(config.logLevel)) throw new ConfigError(`log-level must be one of fatal, error, warn, info, debug, trace, silent (got "${config.logLevel}")`);
   return { config, positionals: parsed.positionals, values: v };
 }

@@ -5,6 +5,7 @@
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseProxyUrl } from '../share/ct/index.js';
+import { contactProblem } from '../share/contact.js';
 import { defaultCacheDir } from './spool.js';
 
 export interface WorkerConfig {
@@ -99,15 +100,6 @@ function positiveInt(value: string, what: string, min = 1, max = Number.MAX_SAFE
 
 function isTrue(value: string | undefined): boolean {
   return value !== undefined && /^(1|true|yes|on)$/i.test(value.trim());
-}
-
-/** Why a contact is not an e-mail address or an https URL (null when it is one). */
-export function contactProblem(contact: string): string | null {
-  if (contact.length > 128) return 'is longer than 128 characters';
-  if (/[^\x21-\x7e]/.test(contact)) return 'must be printable ASCII without spaces';
-  if (/^[^@\s]+@[^@\s]+\.[a-z]{2,}$/i.test(contact)) return null;
-  if (/^https:\/\/[^/\s]+\.[^/\s]+/i.test(contact)) return null;
-  return 'is neither an e-mail address nor an https:// URL';
 }
 
 /** Folder-safe form of a friend's name for the default spool folder. */

@@ -71,3 +71,10 @@ test('log list settings are refused with the settings named: a catalogue too, a 
   refused(['--log-list', 'l.json', '--log-list-sig', 's', '--log-list-key', 'https://x.example/key.pem'], {}, /--log-list-key must be a file/);
   refused(['--log-list', 'l.json', '--log-states', 'rejected,gone'], {}, /log-states: unknown state "gone" \(states: pending, qualified, usable, readonly, retired, rejected\)/);
 });
+
+test('the contact sent to workers is an e-mail address or an https URL', () => {
+  assert.equal(parseManagerArgs(['--contact', 'ct@lab.example.ac.jp'], {}).config.contact, 'ct@lab.example.ac.jp');
+  assert.equal(parseManagerArgs([], { CTJP_CONTACT: 'https://lab.example.ac.jp/ct' }).config.contact, 'https://lab.example.ac.jp/ct');
+  assert.equal(parseManagerArgs([], {}).config.contact, null);
+  assert.throws(() => parseManagerArgs(['--contact', 'nobody'], {}), /--contact "nobody" is neither an e-mail address nor an https:\/\/ URL/);
+});

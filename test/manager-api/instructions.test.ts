@@ -133,8 +133,8 @@ test('assignments follow page boundaries, stop at the target, and report idle wh
   }
 });
 
-test('pause and minimum version travel as directives', async () => {
-  const env = await testManagerEnv(catalogue(), { targetFraction: parseFraction('1/10') });
+test('pause, minimum version and the operator contact travel as directives', async () => {
+  const env = await testManagerEnv(catalogue(), { targetFraction: parseFraction('1/10'), contact: 'ct-research@example.ac.jp' });
   try {
     const app = await env.build();
     await app.planner.planAll();
@@ -147,6 +147,7 @@ test('pause and minimum version travel as directives', async () => {
     assert.equal(paused.statusCode, 200);
     assert.deepEqual(paused.json().assignments, []);
     assert.deepEqual(paused.json().directives.slow_logs, [{ log_name: 'g1', min_interval_ms: 5000 }]);
+    assert.equal(paused.json().directives.contact, 'ct-research@example.ac.jp');
     await app.inject({ method: 'POST', url: '/api/v1/admin/directives', payload: { paused: false } });
     const going = await app.inject({ method: 'POST', url: '/api/v1/instructions', payload: { worker_id: 'a', friend_name: 'f', version: '0.10.0' } });
     assert.equal(going.json().assignments.length, 2);

@@ -16,6 +16,7 @@ import { parseWindow, type ManagerConfig } from '../../src/manager-api/config.js
 import type { Db } from '../../src/manager-api/db/connect.js';
 import { Planner } from '../../src/manager-api/planner.js';
 import type { InstructionsResponse, StatusResponse } from '../../src/share/api/index.js';
+import { startTestLogs } from '../../tools/testlog/index.js';
 import { startTestLog, type TestLog } from '../helpers/ct-test-log.js';
 import { catalogueEntry, withTestManager, type TestManagerEnv } from '../helpers/manager.js';
 
@@ -213,4 +214,22 @@ test('page_size and min_interval_ms from the catalogue: written to the log, kept
     await app.planner.planAll();
     assert.deepEqual(await app.db.selectFrom('logs').select(['page_size', 'min_interval_ms']).executeTakeFirstOrThrow(), { page_size: 32, min_interval_ms: null });
   });
+});
+
+test("the test logs' own log list is read like a browser's: every log planned from its tree head or checkpoint", async () => {
+  const tl = await startTestLogs({ seed: 'log-list', size: 700, logs: ['argon-test', 'wyvern-test', 'sycamore-test'] });
+  try {
+    await withTestManager([], {}, async (env) => {
+      const app = await env.build({}, { logsFile: null, logList: tl.logListPath });
+      await app.planner.planAll();
+      const s = (await app.inject({ method: 'GET', url: '/api/v1/status' })).json() as StatusResponse;
+      const byName = (a: unknown[], b: unknown[]): number => String(a[1]).localeCompare(String(b[1]));
+      assert.deepEqual(
+        s.logs.map((l) => [l.category, l.name, l.api, l.url, l.available, l.tree_size]).sort(byName),
+        tl.logs.map((l) => [l.category, l.name, l.api, l.url, true, 700]).sort(byName),
+      );
+    });
+  } finally {
+    await tl.close();
+  }
 });

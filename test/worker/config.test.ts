@@ -4,7 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ConfigError, contactProblem, parseWorkerConfig } from '../../src/worker/config.js';
+import { contactProblem } from '../../src/share/contact.js';
+import { ConfigError, parseWorkerConfig } from '../../src/worker/config.js';
 import { WORKER_VERSION, userAgent } from '../../src/worker/version.js';
 
 test('a contact is an e-mail address or an https URL, from the flag or CTJP_CONTACT', () => {

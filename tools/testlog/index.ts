@@ -246,12 +246,19 @@ export async function startTestLogs(opts: StartOptions = {}): Promise<TestLogs> 
 /**
  * The logs as a Chrome v3 log list (loglist3 schema), one operator per category: RFC 6962
  * logs under `logs` with `url`, static-ct-api logs under `tiled_logs` with `submission_url`
- * and `monitoring_url` (`tiled_logs` only for an operator that has some).
+ * and `monitoring_url` (`tiled_logs` only for an operator that has some). Written so that the
+ * manager reads it with --log-list exactly as a browser's list: the operator is named by the
+ * category, the description quotes the log's name, every log is usable and takes any expiry.
  */
 function chromeLogList(logs: ServedLog[]): unknown {
   const categories = [...new Set(logs.map((l) => l.category))];
   const since = '2024-01-01T00:00:00Z';
-  const common = (l: ServedLog): Record<string, unknown> => ({ description: `ctjp test log ${l.category}/${l.name}`, log_id: l.logId, key: l.key });
+  const common = (l: ServedLog): Record<string, unknown> => ({
+    description: `ctjp local '${l.name}' log`,
+    log_id: l.logId,
+    key: l.key,
+    temporal_interval: { start_inclusive: '2000-01-01T00:00:00Z', end_exclusive: '2100-01-01T00:00:00Z' },
+  });
   return {
     version: '1.0',
     log_list_timestamp: new Date().toISOString(),
@@ -259,7 +266,7 @@ function chromeLogList(logs: ServedLog[]): unknown {
       const own = logs.filter((l) => l.category === c);
       const tiled = own.filter((l) => l.api === 'static-ct-api');
       return {
-        name: `${c} (ctjp test logs)`,
+        name: c,
         email: [`ct@${c}.test`],
         logs: own.filter((l) => l.api !== 'static-ct-api').map((l) => ({ ...common(l), url: l.url, mmd: 86400, state: { usable: { timestamp: since } } })),
         ...(tiled.length > 0

@@ -62,7 +62,7 @@ export default fp(
     const directives = (): Promise<Directives> => {
       const now = Date.now();
       if (!cached || now - cached.at > 1000) {
-        const value = loadDirectives(db, config.pingIntervalS);
+        const value = loadDirectives(db, config.pingIntervalS, config.contact);
         cached = { at: now, value };
         value.catch(() => (cached = null));
       }

@@ -239,7 +239,7 @@ export function readLogList(body: unknown, options: LogListOptions = {}): LogLis
     const { state, detail, unknown } = stateOf(e);
     const interval = typeof e.temporal_interval === 'object' && e.temporal_interval !== null ? (e.temporal_interval as { start_inclusive?: unknown; end_exclusive?: unknown }) : null;
     let skipped: string | null = null;
-    if (/\b(bogus|placeholder|test)\b/i.test(description) || e.log_type === 'test') skipped = 'a test log or a placeholder';
+    if (/\b(bogus|placeholder)\b/i.test(description) || e.log_type === 'test') skipped = 'a test log or a placeholder';
     else if (state === null) skipped = unknown ? `unknown state "${unknown}"` : 'no state';
     else if (!states.has(state)) skipped = `state ${state}`;
     else if (interval === null) skipped = 'no temporal_interval';
