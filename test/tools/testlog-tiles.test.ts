@@ -113,8 +113,8 @@ describe('catalogue, log list, checkpoint', () => {
   test('log_list.json puts tiled logs under tiled_logs with submission_url and monitoring_url', () => {
     type Entry = { log_id: string; key: string; url?: string; submission_url?: string; monitoring_url?: string };
     const list = JSON.parse(readFileSync(tl.logListPath, 'utf8')) as { operators: { name: string; logs: Entry[]; tiled_logs?: Entry[] }[] };
-    const google = list.operators.find((o) => o.name.startsWith('google '))!;
-    const le = list.operators.find((o) => o.name.startsWith('lets-encrypt '))!;
+    const google = list.operators.find((o) => o.name === 'google')!;
+    const le = list.operators.find((o) => o.name === 'lets-encrypt')!;
     assert.equal(google.logs.length, 1);
     assert.equal(google.logs[0].url, byName('argon-test').url);
     assert.equal(google.tiled_logs!.length, 1);
