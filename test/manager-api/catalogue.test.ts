@@ -187,3 +187,12 @@ test('the logs table takes page_size and min_interval_ms from the catalogue, and
     assert.deepEqual(await row(), { page_size: 64, min_interval_ms: 500 });
   });
 });
+
+test('a bad catalogue stops the manager at start-up with the reason, and leaves no database connection open', async () => {
+  await withTestManager([], {}, async (env) => {
+    const file = join(env.dir, 'bad-logs.json');
+    writeFileSync(file, JSON.stringify({ logs: [{ category: 'google', name: 'x', url: 'ftp://nowhere/' }] }));
+    await assert.rejects(env.build({}, { logsFile: file }), (e: Error) => e instanceof CatalogueError && /url must be http\(s\)/.test(e.message));
+  });
+  // A pool left open would keep this test file running until its timeout.
+});

@@ -50,12 +50,20 @@ export default fp(
   async function database(app: FastifyInstance, opts: DatabasePluginOptions) {
     const { config, clock } = opts;
     const db = await openDatabase(config.dbUrl, config.dbConnections);
+    // The planner reads the catalogue (or log list) now: a bad one stops the start, and must not leave the pool open.
+    let planner: Planner;
+    try {
+      planner = new Planner({ db, config, clock, log: app.log, clientOptions: opts.clientOptions });
+    } catch (err) {
+      await db.destroy();
+      throw err;
+    }
     app.decorate('db', db);
     app.decorate('clock', clock);
     app.decorate('config', config);
     app.decorate('leafStore', new LeafStore(config.dataDir));
     app.decorate('ingest', new IngestPool({ dbUrl: config.dbUrl, dataDir: config.dataDir, threads: config.ingestThreads, connectionsPerThread: INGEST_THREAD_CONNECTIONS }));
-    app.decorate('planner', new Planner({ db, config, clock, log: app.log, clientOptions: opts.clientOptions }));
+    app.decorate('planner', planner);
     app.decorate('reaper', new Reaper({ db, clock, deadAfterS: config.deadAfterS, intervalS: config.reaperIntervalS, log: app.log }));
     // Directives are read on every ping: cache them for a second.
     let cached: { at: number; value: Promise<Directives> } | null = null;
