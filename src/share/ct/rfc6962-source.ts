@@ -14,12 +14,11 @@
 import { decodeBase64 } from './bytes.js';
 import { BadResponse, ContradictoryAnswer } from './http.js';
 import { decodeMerkleTreeLeaf, leafHash } from './leaf.js';
-import type { LogEntries, LogSource, LogSourceOptions, SourceStats } from './log-source.js';
+import type { LogEntries, LogSource, LogSourceOptions } from './log-source.js';
 import { RangeVerifier, type LeafProof, type RangeVerification } from './range-verifier.js';
-import type { Route } from './routes.js';
 import { parseSth, verifySthSignature, type SignedTreeHead } from './sth.js';
-import { TreeHeadKeeper } from './tree-head-keeper.js';
-import { decodeDataTile, leafIndexExtension, merkleTreeLeafOf, tilePath, tileWidthAt, TILE_WIDTH } from './tiles.js';
+import { DATA_TILE_MAX_BYTES, LogSourceBase } from './source-base.js';
+import { decodeDataTile, leafIndexExtension, merkleTreeLeafOf, tileWidthAt, TILE_WIDTH } from './tiles.js';
 
 interface Range {
   start: number;
@@ -33,7 +32,6 @@ interface FetchedRange {
 }
 
 const PROOF_TRIES = 4;
-const DATA_TILE_MAX_BYTES = 32 * 1024 * 1024;
 
 /** Smallest power of two >= n. */
 function ceilPow2(n: number): number {
@@ -42,9 +40,8 @@ function ceilPow2(n: number): number {
   return p;
 }
 
-export class Rfc6962Source extends TreeHeadKeeper implements LogSource {
+export class Rfc6962Source extends LogSourceBase implements LogSource {
   readonly api = 'rfc6962' as const;
-  readonly stats: SourceStats;
   private pageSize: number | null = null;
   private answered = false;
   private verifier: RangeVerifier | null = null;
@@ -53,24 +50,6 @@ export class Rfc6962Source extends TreeHeadKeeper implements LogSource {
 
   constructor(o: LogSourceOptions) {
     super(o);
-    const stats = this.http.stats;
-    this.stats = {
-      get requests() {
-        return stats.requests;
-      },
-      get bytes() {
-        return stats.bytes;
-      },
-      get rateLimited() {
-        return stats.rateLimited;
-      },
-      get retries() {
-        return stats.retries;
-      },
-      entries: 0,
-      pageSize: null,
-      treeSize: null,
-    };
     if (o.dataTiles) this.pageSize = TILE_WIDTH;
     else if (o.pageSize && o.pageSize > 0) this.pageSize = Math.min(o.pageSize, this.batchSize);
     this.stats.pageSize = this.pageSize;
@@ -93,13 +72,11 @@ export class Rfc6962Source extends TreeHeadKeeper implements LogSource {
       if (key !== null && !verifySthSignature(got, key)) throw new BadResponse('tree head signature does not verify with the log key');
       return got;
     });
-    this.stats.treeSize = Math.max(this.stats.treeSize ?? 0, sth.treeSize);
     return sth;
   }
 
   async *entries(start: number, end: number): AsyncGenerator<LogEntries> {
-    if (!Number.isSafeInteger(start) || start < 0) throw new RangeError(`start ${start} is not a non-negative integer`);
-    if (!Number.isSafeInteger(end) || end < start) throw new RangeError(`end ${end} is not an integer >= start ${start}`);
+    this.checkRange(start, end);
     const signal = this.http.signal;
     this.range = { start, end };
     this.verdict = null;
@@ -239,9 +216,8 @@ export class Rfc6962Source extends TreeHeadKeeper implements LogSource {
     const width = tileWidthAt(0, tile, this.sth?.treeSize ?? 0);
     if (range.end - first >= width) throw new RangeError(`entries ${range.start}-${range.end} are not all in tile ${tile} of tree ${this.sth?.treeSize}`);
     return this.http.withRetries(`data tile ${tile} (${range.start}-${range.end})`, async (route) => {
-      const body = await this.getTile(route, tilePath('data', tile, width), `${tilePath('data', tile)}`);
-      const fullWidth = body.partial ? width : TILE_WIDTH;
-      const entries = decodeDataTile(body.bytes, fullWidth, first).slice(0, width);
+      const got = await this.tile(route, 'data', tile, width, DATA_TILE_MAX_BYTES);
+      const entries = decodeDataTile(got.bytes, got.width, first).slice(0, width);
       const leaves: Uint8Array[] = [];
       const hashes: Buffer[] = [];
       for (let index = range.start; index <= range.end; index++) {
@@ -255,16 +231,6 @@ export class Rfc6962Source extends TreeHeadKeeper implements LogSource {
       this.stats.entries += leaves.length;
       return { start: range.start, leaves, hashes };
     });
-  }
-
-  /** A tile by its exact path; a partial tile that is gone (404) is read from the full tile instead. */
-  private async getTile(route: Route, path: string, fullPath: string): Promise<{ bytes: Buffer; partial: boolean }> {
-    try {
-      return { bytes: await this.http.get(path, route, { accept: 'application/octet-stream', maxBytes: DATA_TILE_MAX_BYTES }), partial: path !== fullPath };
-    } catch (err) {
-      if (path === fullPath || (err as { status?: number }).status !== 404) throw err;
-      return { bytes: await this.http.get(fullPath, route, { accept: 'application/octet-stream', maxBytes: DATA_TILE_MAX_BYTES }), partial: false };
-    }
   }
 
   async timestampAt(index: number): Promise<number> {

@@ -19,13 +19,11 @@
  * again for each new checkpoint.
  */
 import { createHash } from 'node:crypto';
-import { verifyCheckpoint, type Checkpoint } from './checkpoint.js';
-import { BadResponse, type HttpStatusError } from './http.js';
-import type { LogEntries, LogSource, LogSourceOptions, SourceStats } from './log-source.js';
-import { RangeProofError } from './log-source.js';
+import { CHECKPOINT_MAX_BYTES, verifyCheckpoint, type Checkpoint } from './checkpoint.js';
+import { BadResponse } from './http.js';
+import { RangeProofError, type LogEntries, type LogSource, type LogSourceOptions } from './log-source.js';
 import type { RangeVerification } from './range-verifier.js';
-import type { Route } from './routes.js';
-import { TreeHeadKeeper } from './tree-head-keeper.js';
+import { DATA_TILE_MAX_BYTES, LogSourceBase } from './source-base.js';
 import { logKeyFromSpki } from './sth.js';
 import {
   decodeDataTile,
@@ -33,22 +31,17 @@ import {
   perfectRoot,
   rootFromEdgeTiles,
   tileLeavesAndHashes,
-  tilePath,
   tileWidthAt,
   TILE_WIDTH,
 } from './tiles.js';
-import { CHECKPOINT_MAX_BYTES } from './checkpoint.js';
 
-/** Largest data tile accepted after gzip decoding: 256 entries of up to 128 KiB each. */
-export const DATA_TILE_MAX_BYTES = 32 * 1024 * 1024;
 const HASH_TILE_BYTES = TILE_WIDTH * 32;
 const ISSUER_MAX_BYTES = 64 * 1024;
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 
-export class StaticCtSource extends TreeHeadKeeper implements LogSource {
+export class StaticCtSource extends LogSourceBase implements LogSource {
   readonly api = 'static-ct-api' as const;
-  readonly stats: SourceStats;
   private verdict: RangeVerification | null = null;
   private range = { start: 0, end: -1 };
   /** Proven full hash tiles, by `level/index`. */
@@ -62,24 +55,7 @@ export class StaticCtSource extends TreeHeadKeeper implements LogSource {
     super(o);
     if (o.key === null) throw new Error(`${o.url}: a tiled log needs its key (its checkpoint is the only tree head)`);
     this.key = logKeyFromSpki(o.key);
-    const stats = this.http.stats;
-    this.stats = {
-      get requests() {
-        return stats.requests;
-      },
-      get bytes() {
-        return stats.bytes;
-      },
-      get rateLimited() {
-        return stats.rateLimited;
-      },
-      get retries() {
-        return stats.retries;
-      },
-      entries: 0,
-      pageSize: TILE_WIDTH,
-      treeSize: null,
-    };
+    this.stats.pageSize = TILE_WIDTH;
   }
 
   get verification(): RangeVerification {
@@ -97,13 +73,11 @@ export class StaticCtSource extends TreeHeadKeeper implements LogSource {
         throw new BadResponse((err as Error).message);
       }
     });
-    this.stats.treeSize = Math.max(this.stats.treeSize ?? 0, cp.treeSize);
     return cp;
   }
 
   async *entries(start: number, end: number): AsyncGenerator<LogEntries> {
-    if (!Number.isSafeInteger(start) || start < 0) throw new RangeError(`start ${start} is not a non-negative integer`);
-    if (!Number.isSafeInteger(end) || end < start) throw new RangeError(`end ${end} is not an integer >= start ${start}`);
+    this.checkRange(start, end);
     const signal = this.http.signal;
     this.range = { start, end };
     this.verdict = null;
@@ -251,21 +225,6 @@ export class StaticCtSource extends TreeHeadKeeper implements LogSource {
       if (this.edge?.tiles === tiles) this.edge = null;
     });
     return tiles;
-  }
-
-  /**
-   * One tile by path; a partial tile that is gone (the log may delete partials once the
-   * full tile exists) is read from the full tile. Returns the bytes and the width they hold.
-   */
-  private async tile(route: Route, level: number | 'data', index: number, width: number, maxBytes: number): Promise<{ bytes: Buffer; width: number }> {
-    const get = (w: number): Promise<Buffer> => this.http.get(tilePath(level, index, w), route, { accept: 'application/octet-stream', maxBytes });
-    if (width === TILE_WIDTH) return { bytes: await get(TILE_WIDTH), width };
-    try {
-      return { bytes: await get(width), width };
-    } catch (err) {
-      if ((err as HttpStatusError).status !== 404) throw err;
-      return { bytes: await get(TILE_WIDTH), width: TILE_WIDTH };
-    }
   }
 
   async timestampAt(index: number): Promise<number> {
