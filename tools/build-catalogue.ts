@@ -13,6 +13,9 @@
  *   tiled. Chrome's list decides for the logs it names; Apple's adds the logs Chrome's omits
  *   (Cloudflare's Raio tiled logs).
  *
+ * - the mission's shut-down shards gain the mirrors and archives the CT log archive project
+ *   names for them (SHUT_DOWN_ELSEWHERE); those with neither stay as they are: lost.
+ *
  *   npm run build:catalogue                 rewrite src/share/logs/default-logs.json
  *   npm run build:catalogue -- --check      exit 1 when the file is not what the lists give
  *   options: --chrome FILE --chrome-sig FILE --chrome-key FILE --apple FILE --current FILE --out FILE
@@ -61,6 +64,35 @@ export interface BuildResult {
 
 const base = (url: string): string => (url.endsWith('/') ? url : `${url}/`);
 
+const googleMirror = (region: 'us1' | 'eu1', name: string): string => `https://ct.googleapis.com/logs/${region}/mirrors/${name}/`;
+const internetArchive = (item: string): string => `https://archive.org/download/${item}/{n}.zip`;
+
+/**
+ * Where the mission's shut-down shards can still be read, by their own URL: Google's read mirrors
+ * (RFC 6962 read API) and the zip archives on the Internet Archive, one item `ct_<operator>_<name>`
+ * per log with zips 000.zip, 001.zip, … (geomys/ct-archive, README, logs.txt and progress.txt,
+ * December 2025 – March 2026). Yeti2024 and Nessie2024 are missing from both: lost.
+ */
+export const SHUT_DOWN_ELSEWHERE: Record<string, { mirrors?: string[]; archives?: string[] }> = {
+  'https://ct.cloudflare.com/logs/nimbus2022/': { mirrors: [googleMirror('us1', 'cloudflare_nimbus2022')], archives: [internetArchive('ct_cloudflare_nimbus2022')] },
+  'https://ct.cloudflare.com/logs/nimbus2023/': { mirrors: [googleMirror('us1', 'cloudflare_nimbus2023')], archives: [internetArchive('ct_cloudflare_nimbus2023')] },
+  'https://ct.cloudflare.com/logs/nimbus2024/': { mirrors: [googleMirror('us1', 'cloudflare_nimbus2024')], archives: [internetArchive('ct_cloudflare_nimbus2024')] },
+  'https://nessie2022.ct.digicert.com/log/': { mirrors: [googleMirror('us1', 'digicert_nessie2022')], archives: [internetArchive('ct_digicert_nessie2022')] },
+  'https://nessie2023.ct.digicert.com/log/': { mirrors: [googleMirror('us1', 'digicert_nessie2023')], archives: [internetArchive('ct_digicert_nessie2023')] },
+  'https://nessie2025.ct.digicert.com/log/': { archives: [internetArchive('ct_digicert_nessie2025')] },
+  'https://yeti2022.ct.digicert.com/log/': { mirrors: [googleMirror('eu1', 'digicert_yeti2022')], archives: [internetArchive('ct_digicert_yeti2022')] },
+  'https://yeti2022-2.ct.digicert.com/log/': { mirrors: [googleMirror('eu1', 'digicert_yeti2022_2')], archives: [internetArchive('ct_digicert_yeti2022_2')] },
+  'https://yeti2023.ct.digicert.com/log/': { mirrors: [googleMirror('eu1', 'digicert_yeti2023')], archives: [internetArchive('ct_digicert_yeti2023')] },
+  'https://yeti2025.ct.digicert.com/log/': { archives: [internetArchive('ct_digicert_yeti2025')] },
+  'https://sphinx.ct.digicert.com/2024h1/': { mirrors: [googleMirror('us1', 'digicert_sphinx2024h1')], archives: [internetArchive('ct_digicert_sphinx2024h1')] },
+  'https://sphinx.ct.digicert.com/2024h2/': { mirrors: [googleMirror('us1', 'digicert_sphinx2024h2')], archives: [internetArchive('ct_digicert_sphinx2024h2')] },
+  'https://sphinx.ct.digicert.com/2025h1/': { archives: [internetArchive('ct_digicert_sphinx2025h1')] },
+  'https://wyvern.ct.digicert.com/2024h1/': { mirrors: [googleMirror('eu1', 'digicert_wyvern2024h1')], archives: [internetArchive('ct_digicert_wyvern2024h1')] },
+  'https://wyvern.ct.digicert.com/2024h2/': { mirrors: [googleMirror('eu1', 'digicert_wyvern2024h2')], archives: [internetArchive('ct_digicert_wyvern2024h2')] },
+  'https://wyvern.ct.digicert.com/2025h1/': { archives: [internetArchive('ct_digicert_wyvern2025h1')] },
+  'https://ct2024.trustasia.com/log2024/': { archives: [internetArchive('ct_trustasia_log2024')] },
+};
+
 interface Listed {
   entry: CatalogueFileEntry;
   state: LogListState | null;
@@ -92,7 +124,14 @@ export function buildCatalogue(inputs: BuildInputs): BuildResult {
     if (log.key !== null && found.entry.key !== log.key) throw new Error(`current log ${log.name}: its key differs from the ${found.list} list's`);
     const interval = found.entry.temporal_interval!;
     const pageSize = log.api === 'rfc6962' ? (log.pageSize ?? OPERATOR_PAGE_SIZES[log.category] ?? null) : log.pageSize;
-    return catalogueFileEntry({ ...log, temporalInterval: log.temporalInterval ?? { start: new Date(interval.start_inclusive), end: new Date(interval.end_exclusive) }, pageSize });
+    const elsewhere = log.shutDown ? SHUT_DOWN_ELSEWHERE[base(log.url)] : undefined;
+    return catalogueFileEntry({
+      ...log,
+      temporalInterval: log.temporalInterval ?? { start: new Date(interval.start_inclusive), end: new Date(interval.end_exclusive) },
+      pageSize,
+      mirrors: elsewhere?.mirrors ?? log.mirrors,
+      archives: elsewhere?.archives ?? log.archives,
+    });
   });
 
   const taken = new Set(logs.map((l) => base(l.url)));

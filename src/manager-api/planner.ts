@@ -8,8 +8,8 @@
  * others.
  */
 import type { FastifyBaseLogger } from 'fastify';
-import { Rfc6962Source, TILE_WIDTH, openLogSource, type LogHttpOptions, type LogSource } from '../share/ct/index.js';
-import { CatalogueError, loadCatalogue, type Catalogue } from '../share/logs/catalogue.js';
+import { Rfc6962Source, TILE_WIDTH, openLogSource, type LogHttpOptions, type LogSource, type SignedTreeHead, type TreeHeadRef } from '../share/ct/index.js';
+import { CatalogueError, expandArchives, firstArchive, loadCatalogue, type Catalogue } from '../share/logs/catalogue.js';
 import { loadLogList, loadLogListSync, logListNeedsFetch, type LogListReading, type LogListSource } from '../share/logs/log-list.js';
 import { logsForWindow, notAfterSpan } from '../share/logs/window.js';
 import { BackgroundLoop } from './background.js';
@@ -17,7 +17,7 @@ import type { Clock } from './clock.js';
 import type { ManagerConfig } from './config.js';
 import type { Db } from './db/connect.js';
 import type { LogRow } from './db/tables.js';
-import { catalogueLogs, logsDueForCheck, markUnavailable, recordTreeHead, setPageSize, setTarget, syncCatalogue } from './repositories/logs.js';
+import { catalogueLogs, logsDueForCheck, markUnavailable, recordTreeHead, setPageSize, setTarget, syncCatalogue, type ReadPlace } from './repositories/logs.js';
 
 /** Logs order entries only within the maximum merge delay: window searches widen by this on each side. */
 export const MERGE_DELAY_MS = 24 * 3600 * 1000;
@@ -40,6 +40,22 @@ export interface PlannerOptions {
   log: FastifyBaseLogger;
   /** How the manager talks to logs (tests: fewer tries, shorter backoff). */
   clientOptions?: LogHttpOptions;
+  /** Tile level of one archive zip's subtree (tests; real archives: 2). */
+  archiveSubtreeLevel?: number;
+}
+
+/**
+ * The places a log can be read from, in the order tried: a live log only at its own URL; a
+ * shut-down log at each mirror, then its archives, and at its own URL only when it has neither.
+ */
+export function readPlaces(log: Pick<LogRow, 'shut_down' | 'mirrors' | 'archives'>): ReadPlace[] {
+  const mirrors: string[] = log.mirrors ? JSON.parse(log.mirrors) : [];
+  const archives: string[] = log.archives ? JSON.parse(log.archives) : [];
+  if (log.shut_down !== 1 || (mirrors.length === 0 && archives.length === 0)) return [{ from: 'origin', url: null, archives: null }];
+  return [
+    ...mirrors.map((url): ReadPlace => ({ from: 'mirror', url, archives: null })),
+    ...(archives.length > 0 ? [{ from: 'archive' as const, url: firstArchive(archives), archives }] : []),
+  ];
 }
 
 export function fractionTargetEnd(treeSize: number, numerator: number, denominator: number): number {
@@ -134,15 +150,55 @@ export class Planner {
     return this.loading;
   }
 
-  /** The log source a check reads through: the same CT reading layer as the workers'. */
-  private source(log: LogRow): LogSource {
+  /** The log source a check reads through, at one place the log is read from: the same CT reading layer as the workers'. */
+  private source(log: LogRow, place: ReadPlace, pinned: TreeHeadRef | null): LogSource {
     return openLogSource({
-      api: log.api,
-      url: log.url,
+      api: place.from === 'archive' ? 'static-ct-api' : log.api,
+      url: place.url ?? log.url,
       key: log.public_key ? Buffer.from(log.public_key, 'base64') : null,
-      origin: log.checkpoint_origin,
+      // An archive's checkpoint carries the origin it was archived under: its own line is taken.
+      origin: place.from === 'archive' ? null : log.checkpoint_origin,
+      archives: place.archives ?? undefined,
+      archiveSubtreeLevel: this.o.archiveSubtreeLevel,
+      pinnedTreeHead: pinned,
       http: { requestTimeoutMs: this.o.config.sthTimeoutMs, maxTries: 2, backoff: { baseMs: 200, maxMs: 30_000 }, userAgent: 'ctjp-manager', ...this.o.clientOptions },
     });
+  }
+
+  /**
+   * Open the log where it can be read and check its tree head: a live log at its own URL; a
+   * shut-down log at its mirrors, then its archives (its origin only when it has neither). Nothing
+   * but the log's key makes a tree head believable, and a mirror or archive must also serve the
+   * final tree head the catalogue names, or extend the largest one seen. The first place that
+   * passes is used; the errors of the others are reported together when none does.
+   */
+  private async openChecked(log: LogRow): Promise<{ source: LogSource; sth: SignedTreeHead; place: ReadPlace }> {
+    const places = readPlaces(log);
+    const final = log.final_tree_size !== null && log.final_root_hash !== null ? { treeSize: log.final_tree_size, rootHash: Buffer.from(log.final_root_hash, 'base64') } : null;
+    const seen = log.tree_size !== null && log.root_hash !== null ? { treeSize: log.tree_size, rootHash: Buffer.from(log.root_hash, 'base64') } : null;
+    const failures: string[] = [];
+    for (const candidate of places) {
+      const elsewhere = candidate.from !== 'origin';
+      // An archive is first opened at its first zip alone: the checkpoint there says how many zips the tree takes.
+      let place = candidate.archives ? { ...candidate, archives: [candidate.url!] } : candidate;
+      let source = this.source(log, place, elsewhere ? final : null);
+      try {
+        let sth = await source.refreshTreeHead();
+        if (candidate.archives) {
+          const zips = expandArchives(candidate.archives, sth.treeSize);
+          await source.close();
+          place = { ...candidate, url: zips[0], archives: zips };
+          source = this.source(log, place, { treeSize: sth.treeSize, rootHash: sth.rootHash });
+          sth = await source.refreshTreeHead();
+        }
+        if (elsewhere && final === null && seen !== null) await source.checkConsistentWith(seen);
+        return { source, sth, place };
+      } catch (err) {
+        await source.close();
+        failures.push(places.length > 1 ? `${candidate.from} ${candidate.url ?? log.url}: ${(err as Error).message}` : (err as Error).message);
+      }
+    }
+    throw new Error(failures.join('; '));
   }
 
   /** Write the catalogue's logs into the database (no log is asked anything). */
@@ -182,12 +238,15 @@ export class Planner {
 
   async checkLog(log: LogRow, force: boolean): Promise<PlanOutcome> {
     const { db, config, clock } = this.o;
-    const source = this.source(log);
+    let source: LogSource | null = null;
     try {
       // The source verifies the tree head (get-sth or checkpoint) with the catalogue key when there is one.
-      const sth = await source.refreshTreeHead();
+      const opened = await this.openChecked(log);
+      source = opened.source;
+      const { sth, place } = opened;
       const now = clock.now();
-      await recordTreeHead(db, log.id, sth.treeSize, sth.timestamp, now, new Date(now.getTime() + config.logRefreshS * 1000));
+      await recordTreeHead(db, log.id, sth, place, now, new Date(now.getTime() + config.logRefreshS * 1000));
+      if (place.from !== 'origin' && place.from !== log.read_from) this.o.log.info({ log: log.name, from: place.from, url: place.url, treeSize: sth.treeSize }, 'shut-down log read from elsewhere');
       const treeSize = Math.max(sth.treeSize, log.tree_size ?? 0);
       if (sth.treeSize < (log.tree_size ?? 0)) this.o.log.warn({ log: log.name, served: sth.treeSize, kept: log.tree_size }, 'log served an older tree head; keeping the larger one');
       if (log.page_size === null && source.api === 'static-ct-api') {
@@ -207,7 +266,7 @@ export class Planner {
       this.o.log.warn({ log: log.name, err: message }, 'log unavailable; will retry');
       return { name: log.name, available: false, target_end: log.target_end, note: message };
     } finally {
-      await source.close();
+      await source?.close();
     }
   }
 

@@ -132,12 +132,18 @@ export class CategoryRunner {
 
   private async scanFrom(a: Assignment, start: number, signal: AbortSignal): Promise<void> {
     const w = this.worker;
-    const polite = politenessFor(a.category, a.log_url, { minRequestIntervalMs: w.config.minRequestIntervalMs, inFlight: w.config.inFlight });
+    // A mirror or archive is read at another operator's host: be polite to that one.
+    const elsewhere = (a.read_from ?? 'origin') !== 'origin';
+    const readUrl = elsewhere ? (a.read_url ?? a.log_url) : a.log_url;
+    const polite = politenessFor(elsewhere ? 'elsewhere' : a.category, readUrl, { minRequestIntervalMs: w.config.minRequestIntervalMs, inFlight: w.config.inFlight });
     const collector = new CtLogCollector({
       logUrl: a.log_url,
       api: a.log_api ?? 'rfc6962',
       origin: a.log_origin ?? null,
       dataTiles: a.data_tiles ?? false,
+      readUrl: a.read_from === 'mirror' ? readUrl : null,
+      archives: a.read_from === 'archive' ? (a.archives ?? []) : null,
+      pinnedTreeHead: a.tree_head ? { treeSize: a.tree_head.tree_size, rootHash: Buffer.from(a.tree_head.root_hash, 'base64') } : null,
       start,
       end: a.end,
       batchSize: w.config.batchSize,

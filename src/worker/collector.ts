@@ -18,6 +18,7 @@ import {
   type RangeVerification,
   type RoutePool,
   type SourceEvent,
+  type TreeHeadRef,
 } from '../share/ct/index.js';
 import { leafCoversJp } from './jp-filter.js';
 
@@ -47,6 +48,12 @@ export interface CollectorOptions {
   origin?: string | null;
   /** An RFC 6962 log that also serves data tiles: read those. */
   dataTiles?: boolean;
+  /** Read the log at this mirror (same read API as `api`) instead of logUrl. */
+  readUrl?: string | null;
+  /** Read the log from these zip archives (static-ct-api layout) instead of logUrl. */
+  archives?: readonly string[] | null;
+  /** A shut-down log's final tree head: the only one accepted, and what entries are proven against. */
+  pinnedTreeHead?: TreeHeadRef | null;
   /** First index to scan. */
   start: number;
   /** Last index to scan (inclusive). */
@@ -103,11 +110,15 @@ export class CtLogCollector {
     if (!Number.isSafeInteger(start) || start < 0) throw new RangeError(`start ${start} is not a non-negative integer`);
     if (!Number.isSafeInteger(end) || end < start) throw new RangeError(`end ${end} is not an integer >= start ${start}`);
     this.keep = options.keep ?? leafCoversJp;
+    const archived = (options.archives?.length ?? 0) > 0;
     this.source = openLogSource({
-      api: options.api ?? 'rfc6962',
-      url: options.logUrl,
+      api: archived ? 'static-ct-api' : (options.api ?? 'rfc6962'),
+      url: options.readUrl ?? options.logUrl,
       key: options.logKey ?? null,
-      origin: options.origin ?? null,
+      // An archive's checkpoint names the origin it was archived under.
+      origin: archived ? null : (options.origin ?? null),
+      archives: archived ? options.archives! : undefined,
+      pinnedTreeHead: options.pinnedTreeHead ?? null,
       dataTiles: options.dataTiles ?? false,
       batchSize: options.batchSize,
       pageSize: options.pageSize,

@@ -17,6 +17,9 @@ export interface CatalogueEntry {
   submission_url?: string;
   data_tiles?: boolean;
   temporal_interval?: { start_inclusive: string; end_exclusive: string };
+  mirrors?: string[];
+  archives?: string[];
+  final_tree_head?: { tree_size: number; sha256_root_hash: string };
 }
 
 export interface TestManagerEnv {

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CatalogueError, checkpointOrigin, parseCatalogue } from '../../src/share/logs/catalogue.js';
+import { ARCHIVE_ZIP_ENTRIES, CatalogueError, checkpointOrigin, expandArchives, firstArchive, parseCatalogue } from '../../src/share/logs/catalogue.js';
 import { withTestManager, type CatalogueEntry } from '../helpers/manager.js';
 import type { StatusResponse } from '../../src/share/api/index.js';
 
@@ -195,4 +195,27 @@ test('a bad catalogue stops the manager at start-up with the reason, and leaves 
     await assert.rejects(env.build({}, { logsFile: file }), (e: Error) => e instanceof CatalogueError && /url must be http\(s\)/.test(e.message));
   });
   // A pool left open would keep this test file running until its timeout.
+});
+
+test('mirrors and archives: bases and zip URLs, one templated URL for every zip, refused with the entry named when wrong', () => {
+  const log = one({ ...entry, shut_down: true, mirrors: ['https://ct.googleapis.com/logs/us1/mirrors/google_argon2027h1'], archives: ['https://archive.example/ct_google_argon2027h1/{n}.zip'] });
+  assert.deepEqual(log.mirrors, ['https://ct.googleapis.com/logs/us1/mirrors/google_argon2027h1/']);
+  assert.deepEqual(log.archives, ['https://archive.example/ct_google_argon2027h1/{n}.zip']);
+  assert.deepEqual(one(entry).mirrors, []);
+  assert.deepEqual(one(entry).archives, []);
+  refuses({ ...entry, mirrors: [entry.url] }, /logs\[0\]\.mirrors\[0\] is the log's own url \(log "argon2027h1"\)/);
+  refuses({ ...entry, mirrors: ['https://m.example/a/', 'https://m.example/a'] }, /mirrors\[1\] https:\/\/m\.example\/a\/ appears twice/);
+  refuses({ ...entry, mirrors: 'https://m.example/' }, /mirrors must be an array/);
+  refuses({ ...entry, mirrors: ['ftp://m.example/'] }, /mirrors\[0\] must be http\(s\)/);
+  refuses({ ...entry, archives: ['https://a.example/{n}.zip', 'https://a.example/001.zip'] }, /a URL with \{n\} stands for every zip and must be the only one/);
+  refuses({ ...entry, archives: ['https://a.example/000.zip#x'] }, /archives\[0\] must not have a fragment/);
+  refuses({ ...entry, archives: [42] }, /archives\[0\] must be a URL string/);
+
+  // A tree of 256³·2 + 1 entries takes three zips.
+  const size = 2 * ARCHIVE_ZIP_ENTRIES + 1;
+  assert.deepEqual(expandArchives(['https://a.example/x/{n}.zip'], size), ['https://a.example/x/000.zip', 'https://a.example/x/001.zip', 'https://a.example/x/002.zip']);
+  assert.deepEqual(expandArchives(['https://a.example/x/{n}.zip'], 5), ['https://a.example/x/000.zip']);
+  assert.deepEqual(expandArchives(['https://a/0.zip', 'https://a/1.zip'], ARCHIVE_ZIP_ENTRIES + 5), ['https://a/0.zip', 'https://a/1.zip']);
+  assert.throws(() => expandArchives(['https://a/0.zip'], ARCHIVE_ZIP_ENTRIES + 5), /the archive lists 1 zip\(s\), but its checkpoint of 16777221 entries needs 2/);
+  assert.equal(firstArchive(['https://a.example/x/{n}.zip']), 'https://a.example/x/000.zip');
 });

@@ -76,7 +76,7 @@ test('a static-ct-api log with an unaligned target start: concurrent claims cove
     const row = await a.db.selectFrom('logs').select(['id', 'checkpoint_origin']).where('name', '=', 'tiled1').executeTakeFirstOrThrow();
     assert.equal(row.checkpoint_origin, 'tiled1.example/2026h1');
     const now = new Date();
-    await recordTreeHead(a.db, row.id, 20_000, now.getTime(), now, new Date(now.getTime() + 3_600_000));
+    await recordTreeHead(a.db, row.id, { treeSize: 20_000, timestamp: now.getTime(), rootHash: Buffer.alloc(32) }, { from: 'origin', url: null, archives: null }, now, new Date(now.getTime() + 3_600_000));
     await setTarget(a.db, row.id, { start: 300, end: 15_000, mode: 'window', note: 'test window' });
 
     // 40 workers at once on two manager instances: 15 ranges exist, so some get nothing.

@@ -16,7 +16,7 @@ import {
 
 function log(over: Partial<LogStatus>): LogStatus {
   return {
-    name: 'l', category: 'google', url: 'https://log.example/l/', api: 'rfc6962', data_tiles: false, available: true, shut_down: false, last_error: null, checked_at: null,
+    name: 'l', category: 'google', url: 'https://log.example/l/', api: 'rfc6962', data_tiles: false, available: true, shut_down: false, read_from: 'origin', read_url: null, last_error: null, checked_at: null,
     tree_size: 3100, target_start: 0, target_end: 99, target_mode: 'fraction', target_note: null,
     handed_out_to: -1, scanned: 0, certificates: 0, sightings: 0, rate: 0, resume_waiting: 0, resume_waiting_entries: 0, verified: 0, verification_failures: 0, ...over,
   };

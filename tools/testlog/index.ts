@@ -14,6 +14,7 @@ import type { ExpectedData } from './expected.js';
 import { validateFaults, type FaultOptions } from './faults.js';
 import { rsaKeyPool, spkiOf } from './keys.js';
 import { LogState, TestLogServer } from './server.js';
+import { ShutDownLog } from './elsewhere.js';
 import { corpusDir, loadCorpus, saveCorpus } from './store.js';
 
 export type { ExpectedData, ExpectedCertificate, ExpectedEntry, ExpectedLineage, ExpectedRenewal } from './expected.js';
@@ -41,10 +42,16 @@ export interface TestLogSpec {
   api?: TestLogApi;
   /** An rfc6962 log whose catalogue entry says `data_tiles: true`: read from its data tiles, as a hybrid log (every test log serves them). */
   dataTiles?: boolean;
+  /**
+   * A shut-down log (elsewhere.ts): its own prefix answers 410 Gone, and it is served only as
+   * mirrors (`'mirror'`: the catalogue lists the true mirror and the log's final tree head) or
+   * only as zip archives (`'archive'`: the catalogue lists the archive). It never grows.
+   */
+  shutDown?: 'mirror' | 'archive';
   faults?: FaultOptions;
 }
 
-export type BuiltinLog = Required<Omit<TestLogSpec, 'size' | 'faults' | 'api' | 'dataTiles'>> & { api?: TestLogApi };
+export type BuiltinLog = Required<Omit<TestLogSpec, 'size' | 'faults' | 'api' | 'dataTiles' | 'shutDown'>> & { api?: TestLogApi };
 
 /** The built-in set served by default: one log per operator style, two for Google. */
 export const DEFAULT_LOGS: readonly BuiltinLog[] = [
@@ -102,6 +109,12 @@ export interface ServedLog {
   logId: string;
   pageSize: number;
   aligned: boolean;
+  /** A shut-down log: where it is served instead of url (which answers 410 Gone). */
+  shutDown: 'mirror' | 'archive' | null;
+  /** Its mirrors, by kind: the true one, a forked tree signed with its key, and a tree head signed with another key. */
+  mirrorUrls: { mirror: string; forged: string; badSignature: string } | null;
+  /** Its archive: the zip URL template (`{n}` for 000, 001, …), and the same zips cut short. */
+  archiveUrls: { zips: string; truncated: string } | null;
 }
 
 export interface TestLogs {
@@ -126,7 +139,7 @@ export interface TestLogs {
 
 export const DEFAULT_CACHE_DIR = resolve(import.meta.dirname, '..', '..', 'tmp', 'testlog-cache');
 
-function resolveSpecs(opts: StartOptions): (Required<Omit<TestLogSpec, 'faults'>> & { faults?: FaultOptions })[] {
+function resolveSpecs(opts: StartOptions): (Required<Omit<TestLogSpec, 'faults' | 'shutDown'>> & { shutDown: 'mirror' | 'archive' | null; faults?: FaultOptions })[] {
   const known = (): string => BUILTIN_LOGS.map((x) => x.name).join(', ');
   const size = opts.size ?? 5000;
   if (!Number.isSafeInteger(size) || size < 1) throw new RangeError(`size must be a positive integer, got ${size}`);
@@ -136,14 +149,17 @@ function resolveSpecs(opts: StartOptions): (Required<Omit<TestLogSpec, 'faults'>
     if (typeof l === 'string') {
       const d = BUILTIN_LOGS.find((x) => x.name === l);
       if (!d) throw new RangeError(`unknown built-in log ${JSON.stringify(l)} (known: ${known()})`);
-      return { ...d, api: d.api ?? 'rfc6962', dataTiles: false, size };
+      return { ...d, api: d.api ?? 'rfc6962', dataTiles: false, shutDown: null, size };
     }
     if (!NAME_RE.test(l.name) || !CATEGORY_RE.test(l.category)) throw new RangeError(`log category (lower-case letters, digits, _ and -, at most 32) and name must be URL-safe words: ${l.category}/${l.name}`);
     const d = BUILTIN_LOGS.find((x) => x.name === l.name);
     const api = l.api ?? d?.api ?? 'rfc6962';
     if (!TEST_LOG_APIS.includes(api)) throw new RangeError(`api of ${l.name} must be ${TEST_LOG_APIS.join(' or ')}, got ${JSON.stringify(api)}`);
     if (l.dataTiles && api !== 'rfc6962') throw new RangeError(`dataTiles is for rfc6962 logs, not ${l.name}`);
-    return { category: l.category, name: l.name, size: l.size ?? size, pageSize: l.pageSize ?? d?.pageSize ?? 1000, aligned: l.aligned ?? d?.aligned ?? false, api, dataTiles: l.dataTiles ?? false, faults: l.faults };
+    const shutDown = l.shutDown ?? null;
+    if (shutDown !== null && shutDown !== 'mirror' && shutDown !== 'archive') throw new RangeError(`shutDown of ${l.name} must be "mirror" or "archive", got ${JSON.stringify(shutDown)}`);
+    if (shutDown !== null && (l.faults?.growthPerSecond ?? 0) > 0) throw new RangeError(`${l.name} is shut down: it cannot grow`);
+    return { category: l.category, name: l.name, size: l.size ?? size, pageSize: l.pageSize ?? d?.pageSize ?? 1000, aligned: l.aligned ?? d?.aligned ?? false, api, dataTiles: l.dataTiles ?? false, shutDown, faults: l.faults };
   });
   const names = new Set<string>();
   for (const s of specs) {
@@ -182,6 +198,7 @@ export async function startTestLogs(opts: StartOptions = {}): Promise<TestLogs> 
   const states = specs.map((s, i) => {
     const st = new LogState(s.category, s.name, { pageSize: s.pageSize, aligned: s.aligned }, logPrivateKey(seed, s.name), corpus, corpus.logs[i], seed);
     st.setFaults(s.faults ?? opts.faults ?? {});
+    if (s.shutDown !== null) st.shutDown = new ShutDownLog(st);
     return st;
   });
   const treeMs = Date.now() - t1;
@@ -193,9 +210,13 @@ export async function startTestLogs(opts: StartOptions = {}): Promise<TestLogs> 
   const outDir = opts.outDir ?? mkdtempSync(join(tmpdir(), 'ctjp-testlog-'));
   mkdirSync(outDir, { recursive: true });
 
-  const served: ServedLog[] = states.map((s) => {
+  const served: ServedLog[] = states.map((s, i) => {
     const spki = spkiOf(logPrivateKey(seed, s.name));
+    const shutDown = specs[i].shutDown;
     return {
+      shutDown,
+      mirrorUrls: shutDown ? { mirror: `${baseUrl}/mirror${s.prefix}`, forged: `${baseUrl}/mirror-forged${s.prefix}`, badSignature: `${baseUrl}/mirror-badsig${s.prefix}` } : null,
+      archiveUrls: shutDown ? { zips: `${baseUrl}/archive${s.prefix}{n}.zip`, truncated: `${baseUrl}/archive-truncated${s.prefix}{n}.zip` } : null,
       category: s.category,
       name: s.name,
       api: s.api,
@@ -210,13 +231,15 @@ export async function startTestLogs(opts: StartOptions = {}): Promise<TestLogs> 
   const cataloguePath = join(outDir, 'logs.json');
   const logListPath = join(outDir, 'log_list.json');
   const expectedPath = join(outDir, 'expected.json');
-  const catalogued = served.map((l) =>
-    l.api === 'static-ct-api'
+  const catalogued = served.map((l, i) => ({
+    ...(l.api === 'static-ct-api'
       ? { category: l.category, name: l.name, api: l.api, url: l.url, submission_url: l.submissionUrl, key: l.key }
-      : { category: l.category, name: l.name, url: l.url, key: l.key, ...(specs.find((x) => x.name === l.name)?.dataTiles ? { data_tiles: true } : {}) },
-  );
+      : { category: l.category, name: l.name, url: l.url, key: l.key, ...(specs[i].dataTiles ? { data_tiles: true } : {}) }),
+    ...shutDownEntry(l, states[i]),
+  }));
   writeFileSync(cataloguePath, JSON.stringify({ logs: catalogued }, null, 2) + '\n');
-  writeFileSync(logListPath, JSON.stringify(chromeLogList(served), null, 2) + '\n');
+  // A browser's list names no mirrors or archives: shut-down logs are left out of it.
+  writeFileSync(logListPath, JSON.stringify(chromeLogList(served.filter((l) => l.shutDown === null)), null, 2) + '\n');
   writeFileSync(expectedPath, JSON.stringify(corpus.expected));
 
   const byName = (name: string): LogState => {
@@ -241,6 +264,20 @@ export async function startTestLogs(opts: StartOptions = {}): Promise<TestLogs> 
       if (ownOutDir) rmSync(outDir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * A shut-down log's catalogue fields: read from its true mirror, whose tree head must be the
+ * final one the catalogue gives (as a browser's list gives a read-only log's), or from its
+ * archive, whose checkpoint only the log's key vouches for.
+ */
+function shutDownEntry(l: ServedLog, state: LogState): Record<string, unknown> {
+  if (l.shutDown === 'mirror') {
+    const sth = state.currentSth();
+    return { shut_down: true, mirrors: [l.mirrorUrls!.mirror], final_tree_head: { tree_size: sth.treeSize, sha256_root_hash: Buffer.from(sth.rootHash).toString('base64') } };
+  }
+  if (l.shutDown === 'archive') return { shut_down: true, archives: [l.archiveUrls!.zips] };
+  return {};
 }
 
 /**

@@ -14,6 +14,7 @@ import { ENTRY_PRECERT, hashEntries, LEAF_SUFFIX_MAX, NO_OBJECT, writeLeafPrefix
 import { TokenBucket, validateFaults, type FaultOptions } from './faults.js';
 import { spkiOf } from './keys.js';
 import { Rng } from './rng.js';
+import { ELSEWHERE_PATH, MIRROR_KINDS, type ElsewhereKind, type ShutDownLog } from './elsewhere.js';
 import { isTiledPath, sendTileAnswer, TiledLogHandler, type TileSource } from './tiles.js';
 
 export interface Quirks {
@@ -62,6 +63,8 @@ export class LogState implements TileSource {
   origin: string;
   /** The static-ct-api read path of this log. */
   readonly tiles: TiledLogHandler;
+  /** A shut-down log: its own prefix answers 410 Gone; it is served only as mirrors and archives. */
+  shutDown: ShutDownLog | null = null;
 
   constructor(
     readonly category: string,
@@ -246,6 +249,10 @@ export class LogState implements TileSource {
     return this.issuers.get(hex);
   }
 
+  issuerNames(): string[] {
+    return [...this.issuers.keys()];
+  }
+
   extraData(i: number): string {
     const t = this.table;
     if (t.pre[i] === NO_OBJECT) return this.x509Extra[t.chain[i]];
@@ -395,12 +402,33 @@ export class TestLogServer {
     for (const l of logs) this.byPrefix.set(l.prefix, l);
   }
 
+  /** A shut-down log's mirrors and archives (elsewhere.ts). */
+  private async elsewhere(req: IncomingMessage, res: ServerResponse, url: URL, e: RegExpExecArray): Promise<void> {
+    const kind = e[1] as ElsewhereKind;
+    const log = this.byPrefix.get(e[2]);
+    const frozen = log?.shutDown;
+    if (!log || !frozen) return send(res, 404, JSON.stringify({ error: `no shut-down log at ${url.pathname}` }));
+    if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, JSON.stringify({ error: 'only GET and HEAD are served' }), { allow: 'GET, HEAD' });
+    if (!MIRROR_KINDS.includes(kind)) return frozen.sendZip(req, res, kind, e[3]);
+    const endpoint = /^ct\/v1\/([a-z-]+)$/.exec(e[3])?.[1];
+    if (endpoint === undefined) return send(res, 404, JSON.stringify({ error: `a mirror serves only the RFC 6962 read API, not ${e[3]}` }));
+    try {
+      send(res, 200, endpoint === 'get-sth' ? frozen.getSth(kind) : handleEndpoint(log, endpoint, url.searchParams));
+    } catch (err) {
+      if (err instanceof HttpError) return send(res, err.status, JSON.stringify({ error: err.message }));
+      throw err;
+    }
+  }
+
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
+    const e = ELSEWHERE_PATH.exec(url.pathname);
+    if (e) return this.elsewhere(req, res, url, e);
     const m = /^(\/[^/]+\/[^/]+\/)(?:ct\/v1\/([a-z-]+)|(.+))$/.exec(url.pathname);
     const log = m ? this.byPrefix.get(m[1]) : undefined;
     const tiled = m?.[3] !== undefined && isTiledPath(m[3]);
     if (!m || !log || (m[2] === undefined && !tiled)) return send(res, 404, JSON.stringify({ error: `no log endpoint at ${url.pathname}` }));
+    if (log.shutDown) return send(res, 410, JSON.stringify({ error: `${log.name} is shut down` }));
     if (req.method !== 'GET') return send(res, 405, JSON.stringify({ error: 'only GET is served' }), { allow: 'GET' });
     if (!log.admit(req.socket)) return send(res, 429, JSON.stringify({ error: 'too many requests' }));
     try {

@@ -280,6 +280,25 @@ const logsTiled: Migration = {
   },
 };
 
+/**
+ * Shut-down logs read elsewhere: the catalogue's mirrors and archives (JSON arrays) and final tree
+ * head; the root of the largest verified tree head (tree_size), which every later tree head of the
+ * log must extend; and where the log is read from now (origin, a mirror, or its archives).
+ */
+const logsReadFrom: Migration = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    await sql.raw(`ALTER TABLE logs
+        ADD COLUMN mirrors TEXT NULL AFTER temporal_interval_end,
+        ADD COLUMN archives TEXT NULL AFTER mirrors,
+        ADD COLUMN final_tree_size BIGINT NULL AFTER archives,
+        ADD COLUMN final_root_hash VARCHAR(44) NULL AFTER final_tree_size,
+        ADD COLUMN root_hash VARCHAR(44) NULL AFTER sth_timestamp,
+        ADD COLUMN read_from VARCHAR(16) NOT NULL DEFAULT 'origin' AFTER root_hash,
+        ADD COLUMN read_url VARCHAR(512) NULL AFTER read_from,
+        ADD COLUMN read_archives MEDIUMTEXT NULL AFTER read_url`).execute(db);
+  },
+};
+
 export const MIGRATIONS: Record<string, Migration> = {
   '0001_initial': initial,
   '0002_log_counters': logCounters,
@@ -288,6 +307,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0005_logs_shut_down': logsShutDown,
   '0006_lease_verification': leaseVerification,
   '0007_logs_tiled': logsTiled,
+  '0008_logs_read_from': logsReadFrom,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -6,7 +6,7 @@
  * arrive as strings rather than silently lose precision).
  */
 import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
-import type { LogApi } from '../../share/logs/catalogue.js';
+import type { LogApi, ReadFrom } from '../../share/logs/catalogue.js';
 
 type Timestamp = ColumnType<Date, Date | string, Date | string>;
 
@@ -28,6 +28,12 @@ export interface LogsTable {
   /** The catalogue's temporal_interval, [start, end): null when not given. */
   temporal_interval_start: Timestamp | null;
   temporal_interval_end: Timestamp | null;
+  /** The catalogue's mirrors and archives, JSON arrays of URLs; null when not given. */
+  mirrors: string | null;
+  archives: string | null;
+  /** The catalogue's final tree head (a read-only log): mirrors and archives must serve exactly it. */
+  final_tree_size: number | null;
+  final_root_hash: string | null;
   /** Base64 DER SubjectPublicKeyInfo, when the catalogue has it. */
   public_key: string | null;
   in_catalogue: Generated<number>;
@@ -39,6 +45,14 @@ export interface LogsTable {
   next_check_at: Timestamp | null;
   tree_size: number | null;
   sth_timestamp: number | null;
+  /** Base64 root hash of the largest verified tree head (tree_size): every later one must extend it. */
+  root_hash: string | null;
+  /** Where the log is read from now: 'origin', 'mirror' (read_url) or 'archive' (read_archives). */
+  read_from: Generated<ReadFrom>;
+  /** The mirror's base URL, or the archive's first zip. */
+  read_url: string | null;
+  /** The archive's zip URLs for its checkpoint's tree size (a JSON array). */
+  read_archives: string | null;
   /** Entries per get-entries answer where known (Google 32, DigiCert 256). */
   page_size: number | null;
   /** Inclusive target range. target_end null until the log has been planned. */

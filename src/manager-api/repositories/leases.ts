@@ -9,7 +9,7 @@
  * processes.
  */
 import { sql } from 'kysely';
-import type { LeaseVerification, LogApi } from '../../share/api/index.js';
+import type { LeaseVerification, LogApi, ReadFrom } from '../../share/api/index.js';
 import { TILE_WIDTH } from '../../share/ct/tiles.js';
 import type { Trx } from '../db/transaction.js';
 import type { LeaseRow } from '../db/tables.js';
@@ -34,6 +34,11 @@ export interface ClaimedAssignment {
   logOrigin: string | null;
   /** An RFC 6962 log that also serves data tiles. */
   dataTiles: boolean;
+  readFrom: ReadFrom;
+  readUrl: string | null;
+  archives: string[] | null;
+  /** A shut-down log read elsewhere: the tree head verified, the only one its entries may be proven against. */
+  treeHead: { tree_size: number; root_hash: string } | null;
 }
 
 /**
@@ -54,9 +59,9 @@ export function tiledAssignmentSize(size: number): number {
   return Math.max(TILE_WIDTH, Math.round(size / TILE_WIDTH) * TILE_WIDTH);
 }
 
-/** Is this log read by 256-entry data tiles (a static-ct-api log, or an RFC 6962 log with data_tiles)? */
-export function readByTiles(log: { api: string; data_tiles: number }): boolean {
-  return log.api === 'static-ct-api' || log.data_tiles === 1;
+/** Is this log read by 256-entry data tiles (a static-ct-api log, an RFC 6962 log with data_tiles, or an archive)? */
+export function readByTiles(log: { api: string; data_tiles: number; read_from?: string }): boolean {
+  return log.api === 'static-ct-api' || log.data_tiles === 1 || log.read_from === 'archive';
 }
 
 /**
@@ -65,7 +70,7 @@ export function readByTiles(log: { api: string; data_tiles: number }): boolean {
  * except the last, which ends at the target end; the first may start unaligned at the target
  * start. Other logs end on their get-entries page boundary where known (freshRangeEnd).
  */
-export function nextRangeEnd(log: { api: string; data_tiles: number; page_size: number | null }, start: number, size: number, targetEnd: number): number {
+export function nextRangeEnd(log: { api: string; data_tiles: number; page_size: number | null; read_from?: string }, start: number, size: number, targetEnd: number): number {
   if (readByTiles(log)) return freshRangeEnd(start, tiledAssignmentSize(size), TILE_WIDTH, targetEnd);
   return freshRangeEnd(start, size, log.page_size, targetEnd);
 }
@@ -80,6 +85,12 @@ interface CategoryLog {
   page_size: number | null;
   min_interval_ms: number | null;
   public_key: string | null;
+  shut_down: number;
+  read_from: ReadFrom;
+  read_url: string | null;
+  read_archives: string | null;
+  tree_size: number | null;
+  root_hash: string | null;
   target_start: number;
   target_end: number | null;
   next_index: number;
@@ -91,7 +102,7 @@ interface CategoryLog {
 async function availableLogs(trx: Trx, category: string): Promise<CategoryLog[]> {
   const rows = await trx
     .selectFrom('logs')
-    .select(['id', 'name', 'url', 'api', 'checkpoint_origin', 'data_tiles', 'page_size', 'min_interval_ms', 'public_key', 'target_start', 'target_end', 'next_index'])
+    .select(['id', 'name', 'url', 'api', 'checkpoint_origin', 'data_tiles', 'page_size', 'min_interval_ms', 'public_key', 'shut_down', 'read_from', 'read_url', 'read_archives', 'tree_size', 'root_hash', 'target_start', 'target_end', 'next_index'])
     .select((eb) => eb.selectFrom('ranges').select(sql<number | null>`MIN(start_index)`.as('m')).whereRef('ranges.log_id', '=', 'logs.id').where('ranges.state', '=', 'fresh').as('low'))
     .where('category', '=', category)
     .where('available', '=', 1)
@@ -225,6 +236,18 @@ export async function claimAssignment(trx: Trx, workerId: number, category: stri
     logApi: claim.log.api,
     logOrigin: claim.log.checkpoint_origin,
     dataTiles: claim.log.data_tiles === 1,
+    ...readPlaceOf(claim.log),
+  };
+}
+
+/** Where a claimed log is read, and for a shut-down log read elsewhere the tree head it is pinned to. */
+function readPlaceOf(log: CategoryLog): Pick<ClaimedAssignment, 'readFrom' | 'readUrl' | 'archives' | 'treeHead'> {
+  const elsewhere = log.read_from !== 'origin';
+  return {
+    readFrom: log.read_from,
+    readUrl: elsewhere ? log.read_url : null,
+    archives: log.read_from === 'archive' && log.read_archives ? (JSON.parse(log.read_archives) as string[]) : null,
+    treeHead: elsewhere && log.tree_size !== null && log.root_hash !== null ? { tree_size: log.tree_size, root_hash: log.root_hash } : null,
   };
 }
 

@@ -1,7 +1,8 @@
 /** The logs table: catalogue sync, tree heads, availability and target ranges. */
+import { sql } from 'kysely';
 import type { Db } from '../db/connect.js';
 import type { LogRow } from '../db/tables.js';
-import { checkpointOrigin, type Catalogue } from '../../share/logs/catalogue.js';
+import { checkpointOrigin, type Catalogue, type ReadFrom } from '../../share/logs/catalogue.js';
 
 /**
  * Insert or update every catalogue log (a changed entry updates its row: URL, key, api, submission
@@ -26,6 +27,10 @@ export async function syncCatalogue(db: Db, catalogue: Catalogue): Promise<void>
       public_key: log.key,
       in_catalogue: 1,
       shut_down: log.shutDown ? 1 : 0,
+      mirrors: log.mirrors.length > 0 ? JSON.stringify(log.mirrors) : null,
+      archives: log.archives.length > 0 ? JSON.stringify(log.archives) : null,
+      final_tree_size: log.finalTreeHead?.treeSize ?? null,
+      final_root_hash: log.finalTreeHead?.rootHash ?? null,
     };
     await db
       .insertInto('logs')
@@ -62,11 +67,30 @@ export async function markUnavailable(db: Db, id: number, error: string, now: Da
   await db.updateTable('logs').set({ available: 0, last_error: error.slice(0, 1000), checked_at: now, next_check_at: nextCheckAt }).where('id', '=', id).execute();
 }
 
-/** Record a verified tree head; the stored tree size never goes backwards (lagging replicas). */
-export async function recordTreeHead(db: Db, id: number, treeSize: number, timestamp: number, now: Date, nextCheckAt: Date): Promise<void> {
+/** Where a log was read from at its last check. */
+export interface ReadPlace {
+  from: ReadFrom;
+  /** The mirror's base URL or the archive's first zip; null for the origin. */
+  url: string | null;
+  /** The archive's zip URLs (from: 'archive'). */
+  archives: string[] | null;
+}
+
+/**
+ * Record a verified tree head and where it was read; the stored tree size never goes backwards
+ * (lagging replicas), and the root kept is that of the largest tree head.
+ */
+export async function recordTreeHead(db: Db, id: number, sth: { treeSize: number; timestamp: number; rootHash: Uint8Array }, place: ReadPlace, now: Date, nextCheckAt: Date): Promise<void> {
+  const { treeSize, timestamp } = sth;
+  const root = Buffer.from(sth.rootHash).toString('base64');
   await db
     .updateTable('logs')
     .set((eb) => ({
+      // Before tree_size: MariaDB assigns left to right, and this compares with the old size.
+      root_hash: sql<string>`IF(${treeSize} >= COALESCE(tree_size, 0), ${root}, root_hash)`,
+      read_from: place.from,
+      read_url: place.url,
+      read_archives: place.archives ? JSON.stringify(place.archives) : null,
       available: 1,
       last_error: null,
       checked_at: now,

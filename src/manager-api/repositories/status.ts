@@ -60,6 +60,8 @@ export async function buildStatus(db: Db, config: ManagerConfig, now: Date, days
     data_tiles: l.data_tiles === 1,
     available: l.available === 1,
     shut_down: l.shut_down === 1,
+    read_from: l.read_from,
+    read_url: l.read_from === 'origin' ? null : l.read_url,
     last_error: l.last_error,
     checked_at: iso(l.checked_at),
     tree_size: l.tree_size,

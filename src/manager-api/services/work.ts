@@ -103,6 +103,9 @@ export async function giveInstructions(ctx: WorkContext, req: InstructionsReques
         log_api: claimed.logApi,
         log_origin: claimed.logOrigin,
         data_tiles: claimed.dataTiles,
+        ...(claimed.readFrom !== 'origin'
+          ? { read_from: claimed.readFrom, read_url: claimed.readUrl, ...(claimed.archives ? { archives: claimed.archives } : {}), tree_head: claimed.treeHead }
+          : {}),
       });
     }
   }

@@ -18,6 +18,7 @@ const isoTime = { type: 'string', format: 'date-time' } as const;
 const nullableString = { type: ['string', 'null'] } as const;
 const nullableInteger = { type: ['integer', 'null'] } as const;
 const logApi = { type: 'string', enum: ['rfc6962', 'static-ct-api'] } as const;
+const readFrom = { type: 'string', enum: ['origin', 'mirror', 'archive'] } as const;
 
 export const errorSchema = {
   $id: 'ctjp.Error',
@@ -122,6 +123,19 @@ export const assignmentSchema = {
     data_tiles: {
       type: 'boolean',
       description: 'An RFC 6962 log that also serves static-ct-api data tiles at <log_url>tile/data/N: the worker may read them instead of get-entries, proving them against get-sth and inclusion proofs. Absent: false.',
+    },
+    read_from: {
+      ...readFrom,
+      description:
+        "Where to read the entries: 'origin' (log_url, as log_api says), 'mirror' (read_url speaks the log's read API) or 'archive' (the zip files in archives, static-ct-api layout, read with HTTP Range requests). Uploads still name log_url. Absent: 'origin'.",
+    },
+    read_url: { type: ['string', 'null'], description: "The mirror's base URL (read_from 'mirror'), or the first archive zip." },
+    archives: { type: 'array', maxItems: 1000, items: { type: 'string' }, description: "The archive's zip URLs in tree order (read_from 'archive')." },
+    tree_head: {
+      type: ['object', 'null'],
+      required: ['tree_size', 'root_hash'],
+      properties: { tree_size: index, root_hash: { type: 'string', description: 'Base64 SHA-256 root.' } },
+      description: "A shut-down log's final tree head, as the manager verified it: the mirror or archive must serve exactly this one (signed with log_key), and entries are proven against it. Absent or null: the log's current tree head.",
     },
   },
 } as const;
@@ -318,7 +332,7 @@ export const statusResponseSchema = {
       type: 'array',
       items: {
         type: 'object',
-        required: ['name', 'category', 'url', 'api', 'data_tiles', 'available', 'shut_down', 'last_error', 'checked_at', 'tree_size', 'target_start', 'target_end', 'target_mode', 'target_note', 'handed_out_to', 'scanned', 'certificates', 'sightings', 'rate', 'resume_waiting', 'resume_waiting_entries', 'verified', 'verification_failures'],
+        required: ['name', 'category', 'url', 'api', 'data_tiles', 'available', 'shut_down', 'read_from', 'read_url', 'last_error', 'checked_at', 'tree_size', 'target_start', 'target_end', 'target_mode', 'target_note', 'handed_out_to', 'scanned', 'certificates', 'sightings', 'rate', 'resume_waiting', 'resume_waiting_entries', 'verified', 'verification_failures'],
         properties: {
           name: { type: 'string' },
           category: { type: 'string' },
@@ -327,6 +341,8 @@ export const statusResponseSchema = {
           data_tiles: { type: 'boolean', description: 'An RFC 6962 log that also serves data tiles, which workers read instead of get-entries.' },
           available: { type: 'boolean' },
           shut_down: { type: 'boolean', description: 'The catalogue marks the log as shut down for good.' },
+          read_from: { ...readFrom, description: "Where the log is read from: its own url ('origin'), a mirror, or its zip archives." },
+          read_url: { ...nullableString, description: "The mirror's base URL, or the archive's first zip; null when read at the origin." },
           last_error: nullableString,
           checked_at: { type: ['string', 'null'], format: 'date-time' },
           tree_size: nullableInteger,

@@ -66,7 +66,18 @@ export interface Assignment {
   log_origin?: string | null;
   /** An RFC 6962 log that also serves data tiles at `${log_url}tile/data/N`, to read instead of get-entries; absent means false. */
   data_tiles?: boolean;
+  /** Where to read the entries (absent: 'origin', at log_url). Uploads name log_url whatever this says. */
+  read_from?: ReadFrom;
+  /** The mirror's base URL, or the first archive zip. */
+  read_url?: string | null;
+  /** The archive's zip URLs in tree order (read_from 'archive'). */
+  archives?: string[];
+  /** A shut-down log's final tree head as the manager verified it: the only one the worker may read against. */
+  tree_head?: { tree_size: number; root_hash: string } | null;
 }
+
+/** Where a log's entries are read: its own URL, a mirror, or its zip archives. */
+export type ReadFrom = 'origin' | 'mirror' | 'archive';
 
 export interface InstructionsResponse {
   assignments: Assignment[];
@@ -162,6 +173,9 @@ export interface LogStatus {
   available: boolean;
   /** The catalogue marks the log as shut down for good (it is still asked, in case it answers). */
   shut_down: boolean;
+  /** Where the log is read from: its own url, a mirror (read_url) or its zip archives (read_url: the first zip). */
+  read_from: ReadFrom;
+  read_url: string | null;
   /** The log's read API (for 'static-ct-api', url is the monitoring prefix). */
   api: LogApi;
   /** An RFC 6962 log that also serves data tiles, which workers read instead of get-entries. */

@@ -8,7 +8,7 @@
  * abort leaves `withRetries`.
  */
 import { gunzipSync } from 'node:zlib';
-import { request } from 'undici';
+import { request, type Dispatcher } from 'undici';
 import { DEFAULT_BACKOFF, Pacer, backoffDelay, parseRetryAfter, sleep, type BackoffPolicy } from './backoff.js';
 import { CtDecodeError } from './errors.js';
 import { RoutePool, type Route } from './routes.js';
@@ -112,48 +112,97 @@ export class LogHttp {
   }
 
   /**
-   * One GET of `<base><path>` through `route`; the body, gzip-decoded when the
-   * log sent it so. Throws HttpStatusError for any status but 200, BadResponse
-   * for a body over the cap.
+   * One GET of `path` (relative to the base, or an absolute URL) through
+   * `route`; the body, gzip-decoded when the log sent it so. Throws
+   * HttpStatusError for any status but 200, BadResponse for a body over the cap.
    */
   async get(path: string, route: Route, o: GetOptions): Promise<Buffer> {
+    const res = await this.send(path, route, { accept: o.accept, 'accept-encoding': 'gzip, identity' });
+    if (res.statusCode !== 200) {
+      await res.body.dump();
+      throw new HttpStatusError(res.statusCode, parseRetryAfter(res.headers['retry-after']));
+    }
+    const body = await this.readBody(res, o.maxBytes);
+    const encoding = String(res.headers['content-encoding'] ?? '').toLowerCase();
+    if (encoding === 'gzip' || encoding === 'x-gzip') return this.gunzip(body, o.maxBytes);
+    if (encoding !== '' && encoding !== 'identity') throw new BadResponse(`unsupported Content-Encoding ${encoding.slice(0, 40)}`);
+    return body;
+  }
+
+  /**
+   * One Range GET of `path` (relative to the base, or an absolute URL): bytes
+   * start..end (inclusive), or the last `suffix` bytes (the whole file when it
+   * is shorter). Only a 206 whose Content-Range is exactly the range asked
+   * for is an answer: a server that ignores Range would send a whole zip of
+   * many GB, so its 200 is refused before the body is read. Throws
+   * HttpStatusError for any other status (416 included), BadResponse for a
+   * Content-Range missing, garbled or other than asked, or a body longer than
+   * asked or than `maxBytes`.
+   */
+  async getRange(path: string, route: Route, range: { start: number; end: number } | { suffix: number }, maxBytes: number): Promise<{ body: Buffer; start: number; total: number }> {
+    const header = rangeHeader(range);
+    const res = await this.send(path, route, { accept: '*/*', 'accept-encoding': 'identity', range: header });
+    if (res.statusCode === 200) {
+      abandon(res);
+      throw new BadResponse(`server ignores Range requests (200 to ${header})`);
+    }
+    if (res.statusCode !== 206) {
+      await res.body.dump();
+      throw new HttpStatusError(res.statusCode, parseRetryAfter(res.headers['retry-after']));
+    }
+    const encoding = String(res.headers['content-encoding'] ?? 'identity').toLowerCase();
+    const cr = parseContentRange(res.headers['content-range']);
+    const fail = async (why: string): Promise<never> => {
+      abandon(res);
+      throw new BadResponse(`${why} (asked ${header})`);
+    };
+    if (encoding !== 'identity') return fail(`Content-Encoding ${encoding.slice(0, 40)} on a byte range`);
+    if (cr === null) return fail(`206 without a valid Content-Range (got ${JSON.stringify(String(res.headers['content-range'] ?? '')).slice(0, 80)})`);
+    const expected = 'suffix' in range ? { start: Math.max(0, cr.total - range.suffix), end: cr.total - 1 } : { start: range.start, end: Math.min(range.end, cr.total - 1) };
+    // A server may shorten a range that runs past the end (RFC 9110 §14.1.1); the caller sees `total` and the length.
+    if (cr.start !== expected.start || cr.end !== expected.end) return fail(`Content-Range bytes ${cr.start}-${cr.end}/${cr.total} is not the range asked for`);
+    const length = cr.end - cr.start + 1;
+    if (length > maxBytes) return fail(`range of ${length} bytes is larger than ${maxBytes}`);
+    const body = await this.readBody(res, length);
+    if (body.length !== length) throw new BadResponse(`range body is ${body.length} bytes, Content-Range bytes ${cr.start}-${cr.end}/${cr.total} says ${length} (asked ${header})`);
+    return { body, start: cr.start, total: cr.total };
+  }
+
+  /** Send one GET, counted in the stats; `path` is relative to the base unless it is an absolute URL. */
+  private send(path: string, route: Route, headers: Record<string, string>): Promise<Dispatcher.ResponseData> {
     this.stats.requests++;
     const timeout = this.options.requestTimeoutMs ?? DEFAULT_TIMEOUT_MS;
     const signals = [AbortSignal.timeout(timeout * 4)];
     if (this.options.signal) signals.push(this.options.signal);
-    const res = await request(`${this.base}${path}`, {
+    return request(new URL(path, this.base), {
       dispatcher: route.dispatcher,
-      headers: { 'user-agent': this.options.userAgent ?? 'ctjp', accept: o.accept, 'accept-encoding': 'gzip, identity' },
+      headers: { 'user-agent': this.options.userAgent ?? 'ctjp', ...headers },
       headersTimeout: timeout,
       bodyTimeout: timeout,
       reset: this.options.persistentConnections === false,
       signal: AbortSignal.any(signals),
     });
-    if (res.statusCode !== 200) {
-      await res.body.dump();
-      throw new HttpStatusError(res.statusCode, parseRetryAfter(res.headers['retry-after']));
-    }
+  }
+
+  /** The body as sent on the wire, refused (BadResponse) as soon as it is longer than `maxBytes`. */
+  private async readBody(res: Dispatcher.ResponseData, maxBytes: number): Promise<Buffer> {
     const declared = Number(res.headers['content-length'] ?? 0);
-    if (declared > o.maxBytes) {
+    if (declared > maxBytes) {
       await res.body.dump();
-      throw new BadResponse(`body of ${declared} bytes is larger than ${o.maxBytes}`);
+      throw new BadResponse(`body of ${declared} bytes is larger than ${maxBytes}`);
     }
     const chunks: Buffer[] = [];
     let size = 0;
     for await (const chunk of res.body) {
       size += (chunk as Buffer).length;
       this.stats.bytes += (chunk as Buffer).length;
-      if (size > o.maxBytes) {
+      if (size > maxBytes) {
         res.body.destroy();
-        throw new BadResponse(`body is larger than ${o.maxBytes} bytes`);
+        throw new BadResponse(`body is larger than ${maxBytes} bytes`);
       }
       chunks.push(chunk as Buffer);
     }
-    const body = Buffer.concat(chunks, size);
-    const encoding = String(res.headers['content-encoding'] ?? '').toLowerCase();
-    if (encoding === 'gzip' || encoding === 'x-gzip') return this.gunzip(body, o.maxBytes);
-    if (encoding !== '' && encoding !== 'identity') throw new BadResponse(`unsupported Content-Encoding ${encoding.slice(0, 40)}`);
-    return body;
+    return Buffer.concat(chunks, size);
   }
 
   /** In one call: a tile inflates in about a millisecond, far less than the thread pool's round trips per 16 KiB chunk. */
@@ -241,4 +290,30 @@ export class LogHttp {
   async close(): Promise<void> {
     if (this.ownsRoutes) await this.routes.close();
   }
+}
+
+/** Drop an answer without reading its body (a whole zip may follow): undici reports the abort as an error nobody else awaits. */
+function abandon(res: Dispatcher.ResponseData): void {
+  res.body.on('error', () => {});
+  res.body.destroy();
+}
+
+/** `bytes=a-b` or `bytes=-n`; a range that is not a pair of non-negative integers in order is a caller's bug. */
+function rangeHeader(range: { start: number; end: number } | { suffix: number }): string {
+  if ('suffix' in range) {
+    if (!Number.isSafeInteger(range.suffix) || range.suffix < 1) throw new RangeError(`suffix range of ${range.suffix} bytes`);
+    return `bytes=-${range.suffix}`;
+  }
+  if (!Number.isSafeInteger(range.start) || !Number.isSafeInteger(range.end) || range.start < 0 || range.end < range.start) throw new RangeError(`byte range ${range.start}-${range.end}`);
+  return `bytes=${range.start}-${range.end}`;
+}
+
+/** `bytes a-b/total` (RFC 9110 §14.4) with a ≤ b < total; null for anything else, an unknown total (`*`) included. */
+function parseContentRange(value: string | string[] | undefined): { start: number; end: number; total: number } | null {
+  const v = Array.isArray(value) ? value[0] : value;
+  const m = v === undefined ? null : /^\s*bytes\s+(\d{1,16})-(\d{1,16})\/(\d{1,16})\s*$/i.exec(v);
+  if (m === null) return null;
+  const [start, end, total] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  if (!Number.isSafeInteger(total) || start > end || end >= total) return null;
+  return { start, end, total };
 }

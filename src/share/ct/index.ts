@@ -15,3 +15,4 @@ export * from './tiles.js';
 export * from './rfc6962-source.js';
 export * from './static-source.js';
 export * from './sources.js';
+export * from './archive-source.js';

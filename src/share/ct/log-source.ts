@@ -58,8 +58,23 @@ export interface LogSource {
   readonly verification: RangeVerification;
   /** CT timestamp of entry i (for planning; not proven). */
   timestampAt(index: number): Promise<number>;
+  /**
+   * Check that the tree head held (refreshTreeHead first) extends `seen`, a tree head verified
+   * earlier (perhaps from another place the log is read from): equal roots at the same size, or a
+   * consistency proof (RFC 6962) or the tiles' own hashes (static-ct-api) for a smaller one.
+   * Throws ContradictoryAnswer when it does not, or when the held tree is smaller than `seen`.
+   */
+  checkConsistentWith(seen: TreeHeadRef): Promise<void>;
+  /** Where the entries are read from, for messages: the base URL, or the first archive zip. */
+  readonly where: string;
   setMinRequestInterval(ms: number): void;
   close(): Promise<void>;
+}
+
+/** A tree head by size and root, as kept between reads. */
+export interface TreeHeadRef {
+  treeSize: number;
+  rootHash: Uint8Array;
 }
 
 export interface LogSourceOptions {
@@ -68,6 +83,19 @@ export interface LogSourceOptions {
   url: string;
   /** DER SubjectPublicKeyInfo: tree heads and checkpoints must carry its signature. */
   key: Uint8Array | null;
+  /**
+   * A frozen (shut-down) log: the one tree head it may serve. Any other, however well signed, is
+   * refused with a ContradictoryAnswer: a mirror or archive must hold exactly the log's final tree.
+   */
+  pinnedTreeHead?: TreeHeadRef | null;
+  /**
+   * Read the log from these zip archives (static-ct-api layout, one subtree per zip, in tree
+   * order) instead of `url`; `api` must be 'static-ct-api'. Entries lacking the leaf_index
+   * extension (archives converted from RFC 6962 logs) are accepted by their position.
+   */
+  archives?: readonly string[];
+  /** Tile level of the subtree one archive zip holds: 2 (256³ entries) in real archives; tests use less. */
+  archiveSubtreeLevel?: number;
   /** static-ct-api: the checkpoint origin (submission prefix without scheme), when known. */
   origin?: string | null;
   /** RFC 6962 logs that also serve `tile/data/N`: read those instead of get-entries. */

@@ -14,7 +14,8 @@
 import { decodeBase64 } from './bytes.js';
 import { BadResponse, ContradictoryAnswer } from './http.js';
 import { decodeMerkleTreeLeaf, leafHash } from './leaf.js';
-import type { LogEntries, LogSource, LogSourceOptions } from './log-source.js';
+import type { LogEntries, LogSource, LogSourceOptions, TreeHeadRef } from './log-source.js';
+import { verifyConsistency } from './merkle.js';
 import { RangeVerifier, type LeafProof, type RangeVerification } from './range-verifier.js';
 import { parseSth, verifySthSignature, type SignedTreeHead } from './sth.js';
 import { DATA_TILE_MAX_BYTES, LogSourceBase } from './source-base.js';
@@ -237,6 +238,20 @@ export class Rfc6962Source extends LogSourceBase implements LogSource {
     const [leaf] = await this.getEntries(index, index);
     if (!leaf) throw new Error(`get-entries ${index}..${index} returned nothing`);
     return decodeMerkleTreeLeaf(leaf).timestamp;
+  }
+
+  protected async extendsTreeHead(seen: TreeHeadRef, held: SignedTreeHead): Promise<boolean> {
+    const path = await this.http.withRetries(
+      `consistency proof ${seen.treeSize}->${held.treeSize}`,
+      async (route) => {
+        const body = await this.http.getJson(`ct/v1/get-sth-consistency?first=${seen.treeSize}&second=${held.treeSize}`, route);
+        const proof = (body as { consistency?: unknown } | null)?.consistency;
+        if (!Array.isArray(proof) || proof.length > 128 || proof.some((p) => typeof p !== 'string')) throw new BadResponse('no consistency array of base64 strings');
+        return proof.map((p: string, i) => decodeBase64(p, `consistency[${i}]`));
+      },
+      PROOF_TRIES,
+    );
+    return verifyConsistency(seen.treeSize, held.treeSize, seen.rootHash, held.rootHash, path);
   }
 
   /** One get-entries request, as answered (for planning probes). */

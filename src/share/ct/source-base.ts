@@ -5,8 +5,8 @@
  * full tile when a partial one is gone), and events.
  */
 import { sleep } from './backoff.js';
-import { LogHttp } from './http.js';
-import type { LogSourceOptions, SourceEvent, SourceStats } from './log-source.js';
+import { ContradictoryAnswer, LogHttp } from './http.js';
+import type { LogSourceOptions, SourceEvent, SourceStats, TreeHeadRef } from './log-source.js';
 import type { Route } from './routes.js';
 import type { SignedTreeHead } from './sth.js';
 import { tilePath, TILE_WIDTH } from './tiles.js';
@@ -51,8 +51,16 @@ export abstract class LogSourceBase {
 
   protected abstract fetchTreeHead(): Promise<SignedTreeHead>;
 
+  get where(): string {
+    return this.http.base;
+  }
+
   async refreshTreeHead(): Promise<SignedTreeHead> {
     const got = await this.fetchTreeHead();
+    const pin = this.o.pinnedTreeHead;
+    if (pin && !sameTreeHead(got, pin)) {
+      throw new ContradictoryAnswer(`${this.where} serves tree head ${describeTreeHead(got)}, not the final tree head ${describeTreeHead(pin)} of this log`);
+    }
     this.stats.treeSize = Math.max(this.stats.treeSize ?? 0, got.treeSize);
     if (this.sth !== null && got.treeSize < this.sth.treeSize) {
       this.emit({ type: 'stale-tree-head', treeSize: got.treeSize, kept: this.sth.treeSize });
@@ -61,6 +69,22 @@ export abstract class LogSourceBase {
     this.sth = got;
     this.emit({ type: 'tree-head', treeSize: got.treeSize, verified: this.o.key !== null });
     return got;
+  }
+
+  /** Does the held tree (larger than `seen`) extend `seen`? Proven from what this source serves. */
+  protected abstract extendsTreeHead(seen: TreeHeadRef, held: SignedTreeHead): Promise<boolean>;
+
+  async checkConsistentWith(seen: TreeHeadRef): Promise<void> {
+    const held = this.sth ?? (await this.refreshTreeHead());
+    if (seen.treeSize === 0) return;
+    if (held.treeSize < seen.treeSize) throw new ContradictoryAnswer(`${this.where} serves tree head ${describeTreeHead(held)}, smaller than ${describeTreeHead(seen)} already seen for this log`);
+    if (held.treeSize === seen.treeSize) {
+      if (!sameTreeHead(held, seen)) throw new ContradictoryAnswer(`${this.where} serves tree head ${describeTreeHead(held)}, a different tree from ${describeTreeHead(seen)} already seen for this log`);
+      return;
+    }
+    if (!(await this.extendsTreeHead(seen, held))) {
+      throw new ContradictoryAnswer(`${this.where} serves tree head ${describeTreeHead(held)}, which does not extend ${describeTreeHead(seen)} already seen for this log`);
+    }
   }
 
   /** The range asked of entries(): indexes, start <= end. */
@@ -98,4 +122,13 @@ export abstract class LogSourceBase {
   async close(): Promise<void> {
     await this.http.close();
   }
+}
+
+function sameTreeHead(a: TreeHeadRef, b: TreeHeadRef): boolean {
+  return a.treeSize === b.treeSize && Buffer.from(a.rootHash).equals(b.rootHash);
+}
+
+/** `size 1234 root <base64>`, for messages. */
+export function describeTreeHead(t: TreeHeadRef): string {
+  return `size ${t.treeSize} root ${Buffer.from(t.rootHash).toString('base64')}`;
 }

@@ -21,10 +21,10 @@
 import { createHash } from 'node:crypto';
 import { CHECKPOINT_MAX_BYTES, verifyCheckpoint, type Checkpoint } from './checkpoint.js';
 import { BadResponse } from './http.js';
-import { RangeProofError, type LogEntries, type LogSource, type LogSourceOptions } from './log-source.js';
+import { RangeProofError, type LogEntries, type LogSource, type LogSourceOptions, type TreeHeadRef } from './log-source.js';
 import type { RangeVerification } from './range-verifier.js';
 import { DATA_TILE_MAX_BYTES, LogSourceBase } from './source-base.js';
-import { logKeyFromSpki } from './sth.js';
+import { logKeyFromSpki, type SignedTreeHead } from './sth.js';
 import {
   decodeDataTile,
   decodeHashTile,
@@ -35,8 +35,8 @@ import {
   TILE_WIDTH,
 } from './tiles.js';
 
-const HASH_TILE_BYTES = TILE_WIDTH * 32;
-const ISSUER_MAX_BYTES = 64 * 1024;
+export const HASH_TILE_BYTES = TILE_WIDTH * 32;
+export const ISSUER_MAX_BYTES = 64 * 1024;
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 
@@ -49,7 +49,7 @@ export class StaticCtSource extends LogSourceBase implements LogSource {
   /** The right edge proven for one tree size. */
   private edge: { treeSize: number; tiles: Promise<Map<number, Uint8Array[]>> } | null = null;
   private readonly issuers = new Map<string, Promise<Buffer>>();
-  private readonly key;
+  protected readonly key;
 
   constructor(o: LogSourceOptions) {
     super(o);
@@ -65,15 +65,39 @@ export class StaticCtSource extends LogSourceBase implements LogSource {
   }
 
   protected async fetchTreeHead(): Promise<Checkpoint> {
-    const cp = await this.http.withRetries('checkpoint', async (route) => {
-      const body = await this.http.get('checkpoint', route, { accept: 'text/plain', maxBytes: CHECKPOINT_MAX_BYTES });
+    return this.readCheckpoint((body) => {
       try {
         return verifyCheckpoint(body, this.o.key!, this.o.origin ?? null, this.key);
       } catch (err) {
         throw new BadResponse((err as Error).message);
       }
     });
-    return cp;
+  }
+
+  // Where the bytes come from: the log's monitoring prefix over HTTP here; zip archives in ArchiveSource.
+  // `parse` runs on each answer, so that a garbled one is asked again.
+
+  /** The checkpoint, parsed and verified. */
+  protected readCheckpoint<T>(parse: (body: Buffer) => T): Promise<T> {
+    return this.http.withRetries('checkpoint', async (route) => parse(await this.http.get('checkpoint', route, { accept: 'text/plain', maxBytes: CHECKPOINT_MAX_BYTES })));
+  }
+
+  /** Tile `level/index` of `width` (a gone partial tile is read from the full one: `parse` gets the width read). */
+  protected readTileBytes<T>(what: string, level: number | 'data', index: number, width: number, maxBytes: number, parse: (bytes: Buffer, width: number) => T): Promise<T> {
+    return this.http.withRetries(what, async (route) => {
+      const got = await this.tile(route, level, index, width, maxBytes);
+      return parse(got.bytes, got.width);
+    });
+  }
+
+  /** An issuer certificate by its lowercase hex SHA-256 (checked by the caller). */
+  protected readIssuer<T>(name: string, parse: (der: Buffer) => T): Promise<T> {
+    return this.http.withRetries(`issuer ${name}`, async (route) => parse(await this.http.get(`issuer/${name}`, route, { accept: 'application/pkix-cert', maxBytes: ISSUER_MAX_BYTES })));
+  }
+
+  /** Archives converted from RFC 6962 logs lack the leaf_index extension; a live tiled log's leaves must carry it. */
+  protected get leafIndexRequired(): boolean {
+    return true;
   }
 
   async *entries(start: number, end: number): AsyncGenerator<LogEntries> {
@@ -134,11 +158,9 @@ export class StaticCtSource extends LogSourceBase implements LogSource {
   private async readTile(tile: number, from: number, to: number, treeSize: number): Promise<LogEntries> {
     const first = tile * TILE_WIDTH;
     const width = tileWidthAt(0, tile, treeSize);
-    const entries = await this.http.withRetries(`data tile ${tile}`, async (route) => {
-      const got = await this.tile(route, 'data', tile, width, DATA_TILE_MAX_BYTES);
-      return decodeDataTile(got.bytes, got.width, first).slice(0, width);
-    });
+    const entries = await this.readTileBytes(`data tile ${tile}`, 'data', tile, width, DATA_TILE_MAX_BYTES, (bytes, got) => decodeDataTile(bytes, got, first).slice(0, width));
     entries.forEach((e, i) => {
+      if (e.leafIndex === null && !this.leafIndexRequired) return;
       if (e.leafIndex !== first + i) {
         throw new RangeProofError(`entry ${first + i} of data tile ${tile} ${e.leafIndex === null ? 'has no leaf_index extension' : `says it is entry ${e.leafIndex}`}`, first + i);
       }
@@ -182,10 +204,7 @@ export class StaticCtSource extends LogSourceBase implements LogSource {
     let p = this.provenTiles.get(key);
     if (p === undefined) {
       p = (async () => {
-        const hashes = await this.http.withRetries(`hash tile ${level}/${tile}`, async (route) => {
-          const got = await this.tile(route, level, tile, TILE_WIDTH, HASH_TILE_BYTES);
-          return decodeHashTile(got.bytes, TILE_WIDTH, `hash tile ${level}/${tile}`);
-        });
+        const hashes = await this.readTileBytes(`hash tile ${level}/${tile}`, level, tile, TILE_WIDTH, HASH_TILE_BYTES, (bytes) => decodeHashTile(bytes, TILE_WIDTH, `hash tile ${level}/${tile}`));
         const [expected] = await this.nodes(level + 1, tile, 1, treeSize);
         if (!Buffer.from(perfectRoot(hashes)).equals(expected)) {
           throw new RangeProofError(`hash tile ${level}/${tile} does not hash to its node in the tile above it (tree ${treeSize})`, tile * TILE_WIDTH ** (level + 1));
@@ -210,10 +229,7 @@ export class StaticCtSource extends LogSourceBase implements LogSource {
         const tile = Math.floor(treeSize / TILE_WIDTH ** (level + 1));
         const width = tileWidthAt(level, tile, treeSize);
         if (width === 0 || width === TILE_WIDTH) continue;
-        const hashes = await this.http.withRetries(`hash tile ${level}/${tile}.p/${width}`, async (route) => {
-          const got = await this.tile(route, level, tile, width, HASH_TILE_BYTES);
-          return decodeHashTile(got.bytes, got.width, `hash tile ${level}/${tile}`).slice(0, width);
-        });
+        const hashes = await this.readTileBytes(`hash tile ${level}/${tile}.p/${width}`, level, tile, width, HASH_TILE_BYTES, (bytes, got) => decodeHashTile(bytes, got, `hash tile ${level}/${tile}`).slice(0, width));
         byLevel.set(level, hashes);
       }
       const computed = rootFromEdgeTiles(treeSize, (level) => byLevel.get(level) ?? []);
@@ -232,11 +248,24 @@ export class StaticCtSource extends LogSourceBase implements LogSource {
     if (index >= treeSize) throw new RangeError(`entry ${index} is not in tree ${treeSize}`);
     const tile = Math.floor(index / TILE_WIDTH);
     const width = tileWidthAt(0, tile, treeSize);
-    const entries = await this.http.withRetries(`data tile ${tile}`, async (route) => {
-      const got = await this.tile(route, 'data', tile, width, DATA_TILE_MAX_BYTES);
-      return decodeDataTile(got.bytes, got.width, tile * TILE_WIDTH);
-    });
+    const entries = await this.readTileBytes(`data tile ${tile}`, 'data', tile, width, DATA_TILE_MAX_BYTES, (bytes, got) => decodeDataTile(bytes, got, tile * TILE_WIDTH));
     return entries[index % TILE_WIDTH].timestamp;
+  }
+
+  /**
+   * The held tree extends `seen` when the root of its first `seen.treeSize` entries, hashed from
+   * proven nodes of the held tree's tiles (the right edge of `seen` at each level), is `seen`'s root.
+   */
+  protected async extendsTreeHead(seen: TreeHeadRef, held: SignedTreeHead): Promise<boolean> {
+    const byLevel = new Map<number, Uint8Array[]>();
+    for (let level = 0; TILE_WIDTH ** level <= seen.treeSize; level++) {
+      const digit = Math.floor(seen.treeSize / TILE_WIDTH ** level) % TILE_WIDTH;
+      if (digit === 0) continue;
+      const tile = Math.floor(seen.treeSize / TILE_WIDTH ** (level + 1));
+      byLevel.set(level, await this.nodes(level, tile * TILE_WIDTH, digit, held.treeSize));
+    }
+    const root = rootFromEdgeTiles(seen.treeSize, (level) => byLevel.get(level) ?? []);
+    return Buffer.from(root).equals(seen.rootHash);
   }
 
   /** An issuer certificate by its SHA-256 fingerprint, checked and cached. */
@@ -244,8 +273,7 @@ export class StaticCtSource extends LogSourceBase implements LogSource {
     const name = hex(fingerprint);
     let p = this.issuers.get(name);
     if (p === undefined) {
-      p = this.http.withRetries(`issuer ${name}`, async (route) => {
-        const der = await this.http.get(`issuer/${name}`, route, { accept: 'application/pkix-cert', maxBytes: ISSUER_MAX_BYTES });
+      p = this.readIssuer(name, (der) => {
         if (createHash('sha256').update(der).digest('hex') !== name) throw new BadResponse(`issuer ${name} does not hash to its name`);
         return der;
       });

@@ -52,9 +52,53 @@ export interface CatalogueLog {
   minIntervalMs: number | null;
   /**
    * `"final_tree_head"`: the tree head a read-only log was frozen at (a browser log list's
-   * `readonly` state), or null. Kept for checks; planning does not use it yet.
+   * `readonly` state), or null. A mirror or archive must serve exactly this tree head.
    */
   finalTreeHead: { treeSize: number; rootHash: string } | null;
+  /**
+   * `"mirrors"`: other base URLs (ending in '/') that serve the same log through the same read API
+   * (an RFC 6962 log's mirror answers `ct/v1/...`). A mirror is trusted for nothing: its tree head
+   * must carry the log's own signature, and match the final tree head or be consistent with the
+   * largest one seen (the planner checks). Empty when not given.
+   */
+  mirrors: string[];
+  /**
+   * `"archives"`: zip files holding the log in static-ct-api layout, one level-2 subtree (256³
+   * entries) each, in tree order (`000.zip`, `001.zip`, …), read in place with HTTP Range requests.
+   * One URL containing `{n}` stands for all of them: `{n}` is the zip's number written with three
+   * digits, as the archives name them, and the count follows from the archived checkpoint
+   * (expandArchives). Empty when not given.
+   */
+  archives: string[];
+}
+
+export type { ReadFrom } from '../api/types.js';
+
+/** The placeholder of a templated archive URL: the zip's number, three digits. */
+export const ARCHIVE_NUMBER = '{n}';
+/** Entries in one archive zip: one level-2 tile subtree. */
+export const ARCHIVE_ZIP_ENTRIES = 256 ** 3;
+/** The archive format numbers its zips with three digits. */
+export const ARCHIVE_MAX_ZIPS = 1000;
+const MIRRORS_MAX = 8;
+
+/**
+ * The zip URLs of a log's archives for a tree of `treeSize` entries: a templated URL expands to
+ * as many zips as the tree needs; an explicit list must have exactly that many.
+ */
+export function expandArchives(archives: readonly string[], treeSize: number): string[] {
+  const zips = Math.ceil(treeSize / ARCHIVE_ZIP_ENTRIES);
+  if (zips > ARCHIVE_MAX_ZIPS) throw new CatalogueError(`a tree of ${treeSize} entries needs ${zips} archive zips, more than the ${ARCHIVE_MAX_ZIPS} the format numbers`);
+  if (archives.length === 1 && archives[0].includes(ARCHIVE_NUMBER)) {
+    return Array.from({ length: zips }, (_, i) => archives[0].replaceAll(ARCHIVE_NUMBER, String(i).padStart(3, '0')));
+  }
+  if (archives.length !== zips) throw new CatalogueError(`the archive lists ${archives.length} zip(s), but its checkpoint of ${treeSize} entries needs ${zips} (one per ${ARCHIVE_ZIP_ENTRIES} entries)`);
+  return [...archives];
+}
+
+/** The first zip of an archive list (templated or not): it holds the archived checkpoint. */
+export function firstArchive(archives: readonly string[]): string {
+  return archives[0].replaceAll(ARCHIVE_NUMBER, '000');
 }
 
 export interface Catalogue {
@@ -116,6 +160,39 @@ function temporalInterval(value: unknown, at: string, of: string): { start: Date
   const end = isoDate(v.end_exclusive, `${at}.end_exclusive`, of);
   if (start.getTime() >= end.getTime()) throw new CatalogueError(`${at}: start_inclusive ${start.toISOString()} is not before end_exclusive ${end.toISOString()}${of}`);
   return { start, end };
+}
+
+function mirrorList(value: unknown, at: string, of: string, own: string): string[] {
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value) || value.length > MIRRORS_MAX) throw new CatalogueError(`${at} must be an array of at most ${MIRRORS_MAX} URLs${of}`);
+  const out = value.map((v, i) => baseUrl(v, `${at}[${i}]`, of));
+  for (const [i, m] of out.entries()) {
+    if (m === own) throw new CatalogueError(`${at}[${i}] is the log's own url${of}`);
+    if (out.indexOf(m) !== i) throw new CatalogueError(`${at}[${i}] ${m} appears twice${of}`);
+  }
+  return out;
+}
+
+function archiveList(value: unknown, at: string, of: string): string[] {
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value) || value.length > ARCHIVE_MAX_ZIPS) throw new CatalogueError(`${at} must be an array of at most ${ARCHIVE_MAX_ZIPS} zip URLs${of}`);
+  const out = value.map((v, i) => {
+    const where = `${at}[${i}]`;
+    if (typeof v !== 'string') throw new CatalogueError(`${where} must be a URL string${of}`);
+    let url: URL;
+    try {
+      url = new URL(v.replaceAll(ARCHIVE_NUMBER, '000'));
+    } catch {
+      throw new CatalogueError(`${where} is not a URL: ${v}${of}`);
+    }
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new CatalogueError(`${where} must be http(s)${of}`);
+    if (url.hash) throw new CatalogueError(`${where} must not have a fragment${of}`);
+    if (v.length > URL_MAX) throw new CatalogueError(`${where} is longer than ${URL_MAX} characters${of}`);
+    if (v.includes(ARCHIVE_NUMBER) && value.length > 1) throw new CatalogueError(`${where}: a URL with ${ARCHIVE_NUMBER} stands for every zip and must be the only one${of}`);
+    return v;
+  });
+  for (const [i, a] of out.entries()) if (out.indexOf(a) !== i) throw new CatalogueError(`${at}[${i}] ${a} appears twice${of}`);
+  return out;
 }
 
 function optionalInteger(value: unknown, at: string, of: string, min: number, max: number): number | null {
@@ -201,6 +278,8 @@ export function parseCatalogue(body: unknown, source = 'catalogue'): Catalogue {
       pageSize: optionalInteger(e.page_size, `${at}.page_size`, of, 1, PAGE_SIZE_MAX),
       minIntervalMs: optionalInteger(e.min_interval_ms, `${at}.min_interval_ms`, of, 0, MIN_INTERVAL_MAX_MS),
       finalTreeHead: finalTreeHead(e.final_tree_head, `${at}.final_tree_head`, of),
+      mirrors: mirrorList(e.mirrors, `${at}.mirrors`, of, base),
+      archives: archiveList(e.archives, `${at}.archives`, of),
     };
   });
   return { logs };
@@ -238,6 +317,8 @@ export interface CatalogueFileEntry {
   page_size?: number;
   min_interval_ms?: number;
   final_tree_head?: { tree_size: number; sha256_root_hash: string };
+  mirrors?: string[];
+  archives?: string[];
 }
 
 /** A log as a catalogue file entry: absent fields for defaults, dates as `YYYY-MM-DDTHH:MM:SSZ`. */
@@ -256,5 +337,7 @@ export function catalogueFileEntry(log: CatalogueLog): CatalogueFileEntry {
     ...(log.pageSize !== null ? { page_size: log.pageSize } : {}),
     ...(log.minIntervalMs !== null ? { min_interval_ms: log.minIntervalMs } : {}),
     ...(log.finalTreeHead ? { final_tree_head: { tree_size: log.finalTreeHead.treeSize, sha256_root_hash: log.finalTreeHead.rootHash } } : {}),
+    ...(log.mirrors.length > 0 ? { mirrors: log.mirrors } : {}),
+    ...(log.archives.length > 0 ? { archives: log.archives } : {}),
   };
 }

@@ -97,3 +97,19 @@ test('with --window 2026-12-01/2027-01-31 the built-in catalogue keeps the shard
     ['raio2026h2a', 'raio2027h1a', 'raio2027h2a'],
   );
 });
+
+test("the mission's shut-down shards are read from Google's mirrors and the archives, except the two that are lost", () => {
+  const shut = loadCatalogue(null).logs.filter((l) => l.shutDown);
+  assert.equal(shut.length, 19);
+  const lost = shut.filter((l) => l.mirrors.length === 0 && l.archives.length === 0).map((l) => l.name);
+  assert.deepEqual(lost.sort(), ['nessie2024', 'yeti2024']);
+  const mirrored = shut.filter((l) => l.mirrors.length > 0).map((l) => l.name);
+  assert.deepEqual(mirrored.sort(), ['nessie2022', 'nessie2023', 'nimbus2022', 'nimbus2023', 'nimbus2024', 'sphinx2024h1', 'sphinx2024h2', 'wyvern2024h1', 'wyvern2024h2', 'yeti2022', 'yeti2022-2', 'yeti2023']);
+  for (const l of shut) {
+    for (const m of l.mirrors) assert.match(m, /^https:\/\/ct\.googleapis\.com\/logs\/(us1|eu1)\/mirrors\/(cloudflare|digicert)_[a-z0-9_]+\/$/, l.name);
+    for (const a of l.archives) assert.match(a, /^https:\/\/archive\.org\/download\/ct_(cloudflare|digicert|trustasia)_[a-z0-9_]+\/\{n\}\.zip$/, l.name);
+  }
+  assert.equal(shut.filter((l) => l.archives.length > 0).length, 17);
+  // The archive item of a name with a dash uses an underscore, as the archive names it.
+  assert.deepEqual(shut.find((l) => l.name === 'yeti2022-2')!.archives, ['https://archive.org/download/ct_digicert_yeti2022_2/{n}.zip']);
+});

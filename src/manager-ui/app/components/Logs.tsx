@@ -11,9 +11,19 @@ function Eta({ seconds }: { seconds: number | null }) {
   return <>{seconds === null ? '–' : formatDuration(seconds, t)}</>;
 }
 
-/** How workers read the log, when it is not plain get-entries: a tiled (static-ct-api) log, or an RFC 6962 log that also serves data tiles. */
+/**
+ * How workers read the log, when it is not plain get-entries: a shut-down log from a mirror or its
+ * zip archives, a tiled (static-ct-api) log, or an RFC 6962 log that also serves data tiles.
+ */
 function ReadBadge({ log }: { log: LogStatus }) {
   const { t } = useLang();
+  if (log.read_from === 'mirror' || log.read_from === 'archive') {
+    return (
+      <span class="pill pill-api" data-read-from={log.read_from} title={`${t(log.read_from === 'mirror' ? 'mirrorHint' : 'archiveHint')}: ${log.read_url ?? ''}`}>
+        {t(log.read_from === 'mirror' ? 'fromMirror' : 'fromArchive')}
+      </span>
+    );
+  }
   if (log.api === 'static-ct-api') {
     return (
       <span class="pill pill-api" data-api="static-ct-api" title={t('tiledHint')}>
