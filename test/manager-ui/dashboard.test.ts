@@ -4,6 +4,7 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
@@ -11,7 +12,8 @@ import type { Page } from 'playwright-core';
 import { API_PATHS, type AnalysisGroup, type AnalysisSummaryResponse, type Assignment, type InstructionsResponse, type StatusResponse, type UploadItem } from '../../src/share/api/index.js';
 import { parseLeaf } from '../../src/share/x509/index.js';
 import { deadLogUrl, startTestLog, type TestLog } from '../helpers/ct-test-log.js';
-import { catalogueEntry, testManagerEnv, type TestManagerEnv } from '../helpers/manager.js';
+import { catalogueEntry, testManagerEnv, type CatalogueEntry, type TestManagerEnv } from '../helpers/manager.js';
+import { startTestLogs, type TestLogs } from '../../tools/testlog/index.js';
 import { ARTIFACTS_DIR, launchChromium, openWatchedPage, pageWidths, type Browser } from '../helpers/browser.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -21,6 +23,7 @@ const VERSION = '0.1.0-ui+test';
 
 let google: TestLog;
 let cloudflare: TestLog;
+let archived: TestLogs;
 let env: TestManagerEnv;
 let app: FastifyInstance;
 let base: string;
@@ -116,8 +119,11 @@ async function checkAnalysisPage(page: Page, s: AnalysisSummaryResponse): Promis
 before(async () => {
   google = await startTestLog({ name: 'ui-google', category: 'google', size: 3100, pageSize: 32 });
   cloudflare = await startTestLog({ name: 'ui-cloudflare', category: 'cloudflare', size: 620, pageSize: 64 });
+  // A shut-down log read from its zip archive: its lane says so.
+  archived = await startTestLogs({ seed: 'ui-archived', size: 300, logs: [{ category: 'trustasia', name: 'ui-archived', pageSize: 100, shutDown: 'archive' }] });
   env = await testManagerEnv(
     [
+      ...(JSON.parse(readFileSync(archived.cataloguePath, 'utf8')) as { logs: CatalogueEntry[] }).logs,
       catalogueEntry(google),
       // Read by data tiles, and a tiled log: the dashboard marks both.
       { ...catalogueEntry(cloudflare), data_tiles: true },
@@ -127,7 +133,7 @@ before(async () => {
   );
   app = await env.build({ background: true });
   base = (await app.listen({ host: '127.0.0.1', port: 0 })).replace(/\/$/, '');
-  await waitFor('the planner', async () => (await status()).logs.filter((l) => l.target_end !== null).length === 2);
+  await waitFor('the planner', async () => (await status()).logs.filter((l) => l.target_end !== null).length === 3);
   browser = await launchChromium();
   await mkdir(ARTIFACTS_DIR, { recursive: true });
 });
@@ -135,7 +141,7 @@ before(async () => {
 after(async () => {
   await browser?.close();
   await env?.cleanup();
-  await Promise.all([google?.close(), cloudflare?.close()]);
+  await Promise.all([google?.close(), cloudflare?.close(), archived?.close()]);
 });
 
 test('the dashboard shows the manager totals, every worker, a dead one marked, hostile names as text, and fits a phone', async () => {
@@ -185,6 +191,9 @@ test('the dashboard shows the manager totals, every worker, a dead one marked, h
     assert.equal(await page.locator('[data-log="ui-gone"] .pill-api').textContent(), 'tiled');
     assert.equal(await page.locator(`[data-log="${cloudflare.name}"] .pill-api`).textContent(), 'data tiles');
     assert.equal(await gLog.locator('.pill-api').count(), 0);
+    assert.equal(await page.locator('[data-log="ui-archived"] .pill-api').getAttribute('data-read-from'), 'archive');
+    assert.equal(await page.locator('[data-log="ui-archived"] .pill-api').textContent(), 'read from archive');
+    assert.match((await page.locator('[data-log="ui-archived"] .pill-api').getAttribute('title')) ?? '', /zip archives .*\/archive\/trustasia\/ui-archived\/000\.zip$/);
     // The google bar has a scanned part and an in-progress part; the daily table has rows.
     assert.equal(await gLog.locator('.seg-done').count(), 1);
     assert.equal(await gLog.locator('.seg-running').count(), 1);
