@@ -6,7 +6,7 @@ import { canHoldIssuedAt, coveredTime, mergeStretches, observedPeriods, periodHo
 const H = 3_600_000;
 const D = 24 * H;
 const t = (iso: string) => Date.parse(iso);
-const stretch = (start: number, end: number, first: string | null, last: string | null, proven = true): CoverageStretch => ({ start, end, firstTimestamp: first && t(first), lastTimestamp: last && t(last), proven });
+const stretch = (start: number, end: number, first: string | null, last: string | null, proven = true): CoverageStretch => ({ start, end, firstTimestamp: first === null ? null : t(first), lastTimestamp: last === null ? null : t(last), proven });
 const interval = (start: string, end: string) => ({ start: new Date(start), end: new Date(end) });
 
 test('stretches merge where their indexes touch; the time span widens, proof needs every part, an unknown time stays unknown', () => {

@@ -242,3 +242,38 @@ export interface DirectivesUpdate {
   min_worker_version?: string | null;
   slow_logs?: { log_name: string; min_interval_ms: number | null }[];
 }
+
+/** One scanned stretch of a log, as `GET /api/v1/coverage` and the export's coverage file give it. */
+export interface CoverageStretchJson {
+  /** Indexes, inclusive. */
+  start: number;
+  end: number;
+  /** CT timestamps (ISO) of the stretch's first and last entries; null when the worker did not report them. */
+  first_timestamp: string | null;
+  last_timestamp: string | null;
+  /** Proven against a signed tree head. */
+  proven: boolean;
+}
+
+export interface LogCoverage {
+  name: string;
+  category: string;
+  shut_down: boolean;
+  read_from: ReadFrom;
+  /** The log takes certificates expiring in [start_inclusive, end_exclusive); null: any. */
+  temporal_interval: { start_inclusive: string; end_exclusive: string } | null;
+  /** Maximum merge delay used as slack at each end of a stretch. */
+  mmd_seconds: number;
+  /** Scanned stretches, merged where their indexes touch, in index order. */
+  stretches: CoverageStretchJson[];
+  /** The times the log covers: each stretch's [first + MMD, last − MMD], merged (src/share/coverage.ts). */
+  covered: { start: string; end: string }[];
+}
+
+/** `GET /api/v1/coverage`, and `<export>.coverage.json`: what ctjp has looked at. */
+export interface CoverageResponse {
+  generated_at: string;
+  logs: LogCoverage[];
+  /** The times in which every log that could hold a certificate issued then was scanned (src/share/coverage.ts, observedPeriods). */
+  observed_periods: { start: string; end: string }[];
+}
