@@ -6,14 +6,24 @@
  *   /p32/   RFC 6962, get-entries capped at 32 per answer, aligned (Google)
  *   /p256/  RFC 6962, 256 per answer, aligned (DigiCert, Cloudflare)
  *   /tiles/ static-ct-api: checkpoint, hash tiles, gzip data tiles
- * No rate limits. Data tiles are compressed before "ready" is printed, as a
- * real log stores them. Prints one JSON line {size, jp, key, origin, urls}
- * and serves until killed.
+ *   /archive/000.zip  the same tiles as a zip archive of a shut-down log
+ *           (geomys/ct-archive layout, tools/testlog/archive.ts: one level-2
+ *           subtree of 256³ entries per zip, data tiles deflated), served
+ *           with HTTP Range support; also at /archive/<name>/000.zip, the
+ *           same bytes under another URL (the reader keeps a zip's directory
+ *           per URL, so a warm-up pass must not use the measured URL)
+ * No rate limits. Data tiles are compressed, and the archive zips built from
+ * the very handler that serves /tiles/, before "ready" is printed, as a real
+ * log stores them. Prints one JSON line {size, jp, key, origin, urls,
+ * archive: {zips, bytes, buildSeconds}} and serves until killed.
  */
+import { createHash } from 'node:crypto';
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { decodeExtraData, decodeMerkleTreeLeaf, sthToJson, tilePath, TILE_WIDTH } from '../src/share/ct/index.js';
 import { leafCoversJp } from '../src/worker/jp-filter.js';
+import { buildArchiveZips } from '../tools/testlog/archive.js';
+import { sendBytesWithRanges } from '../tools/testlog/range.js';
 import { LeafListTileSource, TiledLogHandler, sendTileAnswer, type TileAnswer } from '../tools/testlog/tiles.js';
 import { loadRealEntries } from '../test/helpers/ct-real.js';
 
@@ -65,8 +75,16 @@ function rfc6962(res: ServerResponse, pageSize: number, endpoint: string, q: URL
   json(res, 404, '{"error":"unknown endpoint"}');
 }
 
+let zips: Buffer[] = [];
+
 const server = createServer((req, res) => {
   const u = new URL(req.url ?? '/', 'http://log');
+  const zip = /^\/archive\/(?:[a-z0-9-]+\/)?([0-9]{3})\.zip$/.exec(u.pathname);
+  if (zip) {
+    const body = zips[Number(zip[1])];
+    if (body === undefined) return json(res, 404, '{"error":"no such zip"}');
+    return sendBytesWithRanges(req, res, body, 'application/zip');
+  }
   const m = /^\/(p32|p256|tiles)\/(.*)$/.exec(u.pathname);
   if (!m) return json(res, 404, '{"error":"no log here"}');
   if (m[1] === 'tiles') {
@@ -81,12 +99,27 @@ server.keepAliveTimeout = 60_000;
 await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
 const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 source.origin = `127.0.0.1:${(server.address() as AddressInfo).port}/tiles`;
+// The archive of this very log (same handler, tree, key and origin), built once the origin is known.
+const buildStart = performance.now();
+const issuers = new Set<string>();
+for (const x of extraData) for (const c of x.chain) issuers.add(createHash('sha256').update(c).digest('hex'));
+zips = await buildArchiveZips(
+  {
+    treeSize: size,
+    answer: (path) => dataTiles.get(path) ?? handler.answer(path),
+    issuers: [...issuers],
+    logJson: { description: 'ctjp benchmark log', key: Buffer.from(source.spki).toString('base64') },
+  },
+  { subtreeLevel: 2 },
+);
+const buildSeconds = (performance.now() - buildStart) / 1000;
 console.log(
   JSON.stringify({
     size,
     jp,
     key: Buffer.from(source.spki).toString('base64'),
     origin: source.origin,
-    urls: { p32: `${base}/p32/`, p256: `${base}/p256/`, tiles: `${base}/tiles/` },
+    urls: { p32: `${base}/p32/`, p256: `${base}/p256/`, tiles: `${base}/tiles/`, archive: zips.map((_, n) => `${base}/archive/${String(n).padStart(3, '0')}.zip`) },
+    archive: { zips: zips.length, bytes: zips.reduce((s, z) => s + z.length, 0), buildSeconds },
   }),
 );

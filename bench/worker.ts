@@ -11,6 +11,18 @@
  * tiled path against get-entries. Also the 256 path without its range proof,
  * to show what the proof costs. Size: BENCH_ENTRIES (default 200000).
  *
+ * Then the same leaves read out of the log's zip archive (a shut-down log's
+ * archive in the geomys/ct-archive layout: data tiles deflated, hash tiles
+ * stored, one level-2 subtree of 256³ entries per zip, so 200,000 entries
+ * are one zip) through HTTP Range requests: the zip's central directory once,
+ * then one request per tile member, every entry proven against the archived
+ * checkpoint. The log server builds the zip at start-up from the very handler
+ * that serves the tiles (same leaves, tree and key) and serves it with Range
+ * support; the build time is printed but is not part of the scan. Printed as
+ * the other paths, with the same requests in flight, then the ratio to reading
+ * the tiles directly (speed, requests, bytes, CPU per entry); it must find
+ * the same number of `.jp` entries as the tiles path.
+ *
  * Then politeness: one log per operator behaving as that operator's logs do
  * (bench/operator-logs.ts: page sizes, latency, concurrency caps, rate limits
  * per client and per connection, 429 without Retry-After), all scanned at
@@ -36,7 +48,8 @@ interface LogInfo {
   jp: number;
   key: string;
   origin: string;
-  urls: { p32: string; p256: string; tiles: string };
+  urls: { p32: string; p256: string; tiles: string; archive: string[] };
+  archive: { zips: number; bytes: number; buildSeconds: number };
 }
 
 async function startLogServer(): Promise<{ info: LogInfo; child: ChildProcess }> {
@@ -58,14 +71,21 @@ interface Result {
   verification?: string;
 }
 
-type Path = 'p32' | 'p256' | 'tiles';
+type Path = 'p32' | 'p256' | 'tiles' | 'archive';
 
-async function benchCollector(info: LogInfo, path: Path, verifyRange = true, end = info.size - 1): Promise<Result> {
+/**
+ * The archive's zips under another URL, same bytes: the reader keeps each zip's central directory per URL for the
+ * life of the process, so the warm-up must read other URLs, or the measured pass would not read the directory.
+ */
+const warmUpArchive = (urls: readonly string[]): string[] => urls.map((u) => u.replace(/\/archive\//, '/archive/warm-up/'));
+
+async function benchCollector(info: LogInfo, path: Path, verifyRange = true, end = info.size - 1, archives = info.urls.archive): Promise<Result> {
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   const collector = new CtLogCollector({
-    logUrl: info.urls[path],
-    api: path === 'tiles' ? 'static-ct-api' : 'rfc6962',
+    logUrl: path === 'archive' ? archives[0] : info.urls[path],
+    api: path === 'tiles' || path === 'archive' ? 'static-ct-api' : 'rfc6962',
+    archives: path === 'archive' ? archives : null,
     origin: info.origin,
     start: 0,
     end,
@@ -236,9 +256,9 @@ if (process.env.BENCH_PART === 'politeness') {
 
 const { info, child } = await startLogServer();
 try {
-  console.log(`log: ${info.size.toLocaleString('en-US')} real leaves (${info.jp} cover .jp) with leaf_index extensions, ${IN_FLIGHT} requests in flight, no rate limits; one tree served three ways`);
+  console.log(`log: ${info.size.toLocaleString('en-US')} real leaves (${info.jp} cover .jp) with leaf_index extensions, ${IN_FLIGHT} requests in flight, no rate limits; one tree served three ways, and as a zip archive`);
   // Warm-up, not measured: every path once over its first 10,240 entries, so that no path pays for the JIT of code they share.
-  for (const path of ['p32', 'p256', 'tiles'] as const) await benchCollector(info, path, true, Math.min(info.size, 10_240) - 1);
+  for (const path of ['p32', 'p256', 'tiles', 'archive'] as const) await benchCollector(info, path, true, Math.min(info.size, 10_240) - 1, warmUpArchive(info.urls.archive));
   const p32 = await benchCollector(info, 'p32');
   console.log(line('get-entries, 32 per answer', p32, info.size));
   const p256 = await benchCollector(info, 'p256');
@@ -254,6 +274,16 @@ try {
   );
   console.log(
     `tiles vs 256 per answer: ${ratio(p256.requests!, tiles.requests!)}× fewer requests, ${ratio(p256.bytes!, tiles.bytes!)}× fewer bytes, CPU per entry ${ratio(tiles.cpuSeconds, p256.cpuSeconds)}×, speed ${ratio(p256.seconds, tiles.seconds)}×`,
+  );
+  const mb = (n: number): string => (n / 1e6).toFixed(1);
+  console.log(
+    `archive: ${info.archive.zips} zip(s), ${mb(info.archive.bytes)} MB, built by the log server in ${info.archive.buildSeconds.toFixed(2)} s (not part of the scan); read with HTTP Range requests`,
+  );
+  const archive = await benchCollector(info, 'archive');
+  console.log(line('archive zip via Range (all proven)', archive, info.size));
+  if (archive.found !== tiles.found) throw new Error(`the archive path found ${archive.found} .jp entries, the tiles path ${tiles.found}: they read the same leaves`);
+  console.log(
+    `archive zip vs tiles (archive / tiles): speed ${ratio(tiles.seconds, archive.seconds)}×, requests ${ratio(archive.requests!, tiles.requests!)}×, bytes ${ratio(archive.bytes!, tiles.bytes!)}×, CPU per entry ${ratio(archive.cpuSeconds, tiles.cpuSeconds)}×`,
   );
   const theirs = await benchCertspotter(info);
   if (typeof theirs === 'string') {
