@@ -169,6 +169,27 @@ export function sightingRow(c: CheckedItem, certificateId: number | null, tag: B
   };
 }
 
+/**
+ * The fields JSON of a row already holding `into`, once `from` (the same certificate from another
+ * leaf) is known: a final certificate's embedded SCTs are added when the row came from its
+ * precertificate, which has none. The rest stays as first stored; the columns say which kinds were seen.
+ */
+export function mergeFields(into: string, from: string): string {
+  const a = JSON.parse(into) as { scts?: unknown[]; hasEmbeddedScts?: boolean };
+  const b = JSON.parse(from) as { scts?: unknown[]; hasEmbeddedScts?: boolean };
+  if ((a.scts?.length ?? 0) > 0 || (b.scts?.length ?? 0) === 0) return into;
+  return JSON.stringify({ ...a, scts: b.scts, hasEmbeddedScts: b.hasEmbeddedScts });
+}
+
+/**
+ * The same in SQL, for ON DUPLICATE KEY UPDATE: keep in step with mergeFields. It reads only
+ * `fields` and VALUES(fields), so it does not matter which columns the statement assigns first.
+ */
+const MERGE_FIELDS_SQL = sql<string>`IF(
+  JSON_LENGTH(VALUES(fields), '$.scts') > 0 AND COALESCE(JSON_LENGTH(fields, '$.scts'), 0) = 0,
+  JSON_SET(fields, '$.scts', JSON_EXTRACT(VALUES(fields), '$.scts'), '$.hasEmbeddedScts', JSON_EXTRACT(VALUES(fields), '$.hasEmbeddedScts')),
+  fields)`;
+
 /** Precert and final cert of one issuance in one batch become one row carrying both. */
 function mergeCertificateRows(rows: NewCertificate[]): NewCertificate[] {
   const byId = new Map<string, NewCertificate>();
@@ -184,6 +205,7 @@ function mergeCertificateRows(rows: NewCertificate[]): NewCertificate[] {
     prev.seen_precert = Math.max(Number(prev.seen_precert), Number(r.seen_precert));
     prev.seen_final = Math.max(Number(prev.seen_final), Number(r.seen_final));
     prev.leaf_timestamp = Math.min(prev.leaf_timestamp, r.leaf_timestamp);
+    prev.fields = mergeFields(prev.fields, r.fields);
   }
   return [...byId.values()].sort((a, b) => Buffer.compare(a.identity as Buffer, b.identity as Buffer));
 }
@@ -205,6 +227,8 @@ export async function ingestUpload(db: Db, store: LeafStore, items: UploadItem[]
           precert_tbs_sha256: sql`COALESCE(precert_tbs_sha256, VALUES(precert_tbs_sha256))`,
           seen_precert: sql`GREATEST(seen_precert, VALUES(seen_precert))`,
           seen_final: sql`GREATEST(seen_final, VALUES(seen_final))`,
+          // A final certificate arriving after its precertificate brings the SCTs the analysis reads.
+          fields: MERGE_FIELDS_SQL,
           // The earliest CT timestamp of all sightings (logs see one issuance at different times).
           leaf_timestamp: sql`LEAST(leaf_timestamp, VALUES(leaf_timestamp))`,
         })

@@ -27,6 +27,7 @@ import {
 } from './der.js';
 import { isJpDnsName } from './jp.js';
 import { OID_CN, OID_O, attributeValues, decodeName, firstAttribute, formatDn, type DecodedName } from './names.js';
+import { decodeSctList, type Sct } from './scts.js';
 
 export interface CertificateFields {
   /** RFC 4514, UTF-8 kept. */
@@ -68,6 +69,11 @@ export interface CertificateFields {
   isCa: boolean | null;
   hasCtPoison: boolean;
   hasEmbeddedScts: boolean;
+  /**
+   * The embedded SCTs (v1), in list order: which logs the precertificate went to, and when. Empty
+   * without the extension; also empty, with a parse note, when the list is malformed.
+   */
+  scts: Sct[];
   extensionOids: string[];
   parseMode: 'strict' | 'lenient';
   /** What the lenient pass tolerated or skipped (empty in strict mode). */
@@ -202,6 +208,7 @@ interface ExtensionFacts {
   crlUrls: string[];
   policyOids: string[];
   isCa: boolean | null;
+  scts: Sct[];
 }
 
 function ipText(buf: Buffer, body: number, end: number): string {
@@ -302,6 +309,18 @@ function readBasicConstraints(p: Pass, body: number, end: number, f: ExtensionFa
   f.isCa = ca;
 }
 
+/** The SCT list extension: an OCTET STRING holding the TLS-encoded list (RFC 6962 §3.3). */
+function readScts(p: Pass, body: number, end: number, f: ExtensionFacts): void {
+  const { buf } = p;
+  const inner = expectTlv(buf, body, end, TAG_OCTET_STRING, 'SCT list', p.strict);
+  if (inner.end !== end) fail('SCT list: trailing bytes after the OCTET STRING');
+  const list = decodeSctList(buf, inner.body, inner.end);
+  // RFC 6962 asks for at least one SCT and defines only v1; neither defect stops the others being read.
+  if (list.scts.length + list.unknownVersions.length === 0) tolerate(p, 'SCT list: empty');
+  for (const v of list.unknownVersions) tolerate(p, `SCT list: an SCT of unknown version ${v} skipped`);
+  f.scts = list.scts;
+}
+
 /** What a certificate without an extensions field says: no names, no CRL, no policies, CA unknown. */
 function noExtensions(): ExtensionFacts {
   return {
@@ -315,6 +334,7 @@ function noExtensions(): ExtensionFacts {
     crlUrls: [],
     policyOids: [],
     isCa: null,
+    scts: [],
   };
 }
 
@@ -345,6 +365,9 @@ function readExtensions(p: Pass, ext: Tlv): ExtensionFacts {
           break;
         case OID_BASIC_CONSTRAINTS:
           readBasicConstraints(p, v.body, v.end, f);
+          break;
+        case OID_CT_SCTS:
+          readScts(p, v.body, v.end, f);
           break;
         case OID_OCSP_NOCHECK:
           if (v.end - v.body !== 2 || buf[v.body] !== TAG_NULL || buf[v.body + 1] !== 0) fail('ocspNoCheck: value is not NULL');
@@ -447,6 +470,7 @@ function readTbs(p: Pass, tbs: Tlv, sha256: string): CertificateFields {
     isCa: ext.isCa,
     hasCtPoison: ext.extensionOids.includes(OID_CT_POISON),
     hasEmbeddedScts: ext.extensionOids.includes(OID_CT_SCTS),
+    scts: ext.scts,
     extensionOids: ext.extensionOids,
     dnsNamesComplete: ext.sanOk,
     sha256,
