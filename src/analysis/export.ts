@@ -4,6 +4,7 @@
  */
 import { type FileHandle, open, rename, rm } from 'node:fs/promises';
 import type { Connection, RowDataPacket } from 'mysql2/promise';
+import type { CoverageResponse } from '../share/api/types.js';
 import { primaryDomain } from './domains.js';
 import { DEFAULT_BATCH } from './reader.js';
 
@@ -160,4 +161,29 @@ export async function exportCertificates(conn: Connection, file: string, schemaF
   await rename(tmp, file);
   await rename(stmp, schemaFile);
   return count;
+}
+
+/** Where the coverage of an export goes: beside it, as the schema file is (`certs.ndjson.coverage.json`). */
+export const coverageFileOf = (file: string): string => `${file}.coverage.json`;
+
+/**
+ * Writes the coverage answer (what was scanned, the observed periods; GET /api/v1/coverage) beside an
+ * export, under a temporary name renamed once complete, so that the analysis of the exported data
+ * knows what it covers. Take the report before reading the certificates: a stretch confirmed later
+ * would otherwise claim entries whose certificates the export does not hold.
+ */
+export async function writeCoverageFile(file: string, report: CoverageResponse): Promise<void> {
+  const tmp = `${file}.partial-${process.pid}`;
+  try {
+    const fh = await open(tmp, 'w');
+    try {
+      await fh.write(JSON.stringify(report, null, 1) + '\n');
+    } finally {
+      await fh.close();
+    }
+    await rename(tmp, file);
+  } catch (e) {
+    await rm(tmp, { force: true });
+    throw e;
+  }
 }

@@ -15,6 +15,7 @@ import database from './plugins/database.js';
 import adminRoutes from './routes/admin.js';
 import analysisRoutes from './routes/analysis.js';
 import certificateRoutes from './routes/certificates.js';
+import coverageRoutes from './routes/coverage.js';
 import statusRoutes from './routes/status.js';
 import workerRoutes from './routes/workers.js';
 import { managerUiPlugin } from '../manager-ui/plugin.js';
@@ -67,6 +68,7 @@ export async function buildApp(config: ManagerConfig, options: BuildOptions = {}
   await app.register(workerRoutes);
   await app.register(certificateRoutes);
   await app.register(statusRoutes);
+  await app.register(coverageRoutes);
   await app.register(adminRoutes);
   await app.register(analysisRoutes);
   await app.register(managerUiPlugin);

@@ -4,8 +4,14 @@
  * to the uploader, keeps the lease's confirmed position, and reports the
  * lease's proof verdict when it completes. It sees the worker only through
  * RunnerHost.
+ *
+ * It also keeps the CT timestamps the manager's coverage ledger asks for:
+ * each report (ping, completion, termination) confirms the stretch after the
+ * position the manager last acknowledged, and carries the timestamps of that
+ * stretch's first and last entries. A report the manager did not answer is
+ * not acknowledged, so the next one covers its stretch too.
  */
-import type { Assignment, UploadItem } from '../share/api/index.js';
+import type { Assignment, StretchTimestamps, UploadItem } from '../share/api/index.js';
 import { CtLogUnavailableError, RangeProofError, sleep, type RangeVerification, type RoutePool } from '../share/ct/index.js';
 import { CtLogCollector, type CollectorEvent, type ScannedChunk } from './collector.js';
 import type { WorkerConfig } from './config.js';
@@ -34,8 +40,8 @@ export interface RunnerHost {
   /** Upload (or spool) the finds of a category. */
   deliver(category: string, items: UploadItem[]): Promise<void>;
   readonly uploadMaxItems: number;
-  /** Report a lease done with its scans' verdicts; false when the manager could not be reached. */
-  completeLease(a: Assignment, scans: readonly RangeVerification[]): Promise<boolean>;
+  /** Report a lease done with its scans' verdicts and the timestamps of its last stretch; false when the manager could not be reached. */
+  completeLease(a: Assignment, scans: readonly RangeVerification[], stretch: StretchTimestamps): Promise<boolean>;
   /** The runner is free: time to ask for work. */
   leaseReleased(): void;
 }
@@ -60,6 +66,10 @@ export class CategoryRunner {
   verifications: RangeVerification[] = [];
   /** The lease is fully scanned but the manager has not yet acknowledged its completion. */
   awaitingCompletion = false;
+  /** The confirmed position the manager last acknowledged for this lease (a.start - 1 at first). */
+  acknowledged = -1;
+  /** Scanned chunks after the acknowledged position, in index order: where each starts and ends, and its entries' timestamps there. */
+  private chunkTimes: { start: number; end: number; first: number; last: number }[] = [];
   readonly totals: Counters = { requests: 0, scanned: 0, found: 0, uploaded: 0, rateLimited: 0 };
   readonly meter = new RateMeter();
   private controller: AbortController | null = null;
@@ -83,6 +93,8 @@ export class CategoryRunner {
     this.collectedInLease = 0;
     this.verifications = [];
     this.awaitingCompletion = false;
+    this.acknowledged = a.start - 1;
+    this.chunkTimes = [];
     this.stopReason = null;
     this.controller = new AbortController();
     this.task = this.scanLease(a, this.controller.signal).catch((err: unknown) => {
@@ -96,6 +108,27 @@ export class CategoryRunner {
     this.controller?.abort(new Error(reason));
     await this.task;
     if (reason !== 'shutdown' && this.lease !== null) this.release();
+  }
+
+  /**
+   * The timestamps of the stretch a report of `confirmed` confirms: (acknowledged, confirmed].
+   * Empty when nothing new is confirmed, or when a chunk edge is not known (never expected: the
+   * confirmed position only moves to chunk ends, and every scan starts right after it).
+   */
+  stretchTimestamps(confirmed = this.confirmed): StretchTimestamps {
+    if (confirmed <= this.acknowledged) return {};
+    const first = this.chunkTimes.find((c) => c.start === this.acknowledged + 1);
+    const last = this.chunkTimes.find((c) => c.end === confirmed);
+    return first && last ? { first_timestamp: first.first, last_timestamp: last.last } : {};
+  }
+
+  /** The manager took a report of this lease at `confirmed`: the next stretch starts after it. */
+  acknowledge(leaseId: number, confirmed: number): void {
+    if (this.lease?.lease_id !== leaseId || confirmed <= this.acknowledged) return;
+    this.acknowledged = confirmed;
+    let drop = 0;
+    while (drop < this.chunkTimes.length && this.chunkTimes[drop].end <= confirmed) drop++;
+    this.chunkTimes.splice(0, drop);
   }
 
   setMinInterval(ms: number): void {
@@ -114,7 +147,7 @@ export class CategoryRunner {
         await sleep(LOG_RETRY_MS, signal).catch(() => {});
       }
     }
-    if (this.stopReason === null && this.confirmed >= a.end && !(await w.completeLease(a, this.verifications))) {
+    if (this.stopReason === null && this.confirmed >= a.end && !(await w.completeLease(a, this.verifications, this.stretchTimestamps(a.end)))) {
       // The manager did not hear it: keep reporting the lease (fully confirmed) and retry with the pings.
       this.awaitingCompletion = true;
       return;
@@ -159,6 +192,8 @@ export class CategoryRunner {
       onEvent: (e) => this.onEvent(a, e),
     });
     this.collector = collector;
+    // Chunks read past the confirmed position by a scan that failed are read again from here.
+    while (this.chunkTimes.length > 0 && this.chunkTimes[this.chunkTimes.length - 1].end >= start) this.chunkTimes.pop();
     let pending: UploadItem[] = [];
     let pendingSince = 0;
     let scannedThrough = start - 1;
@@ -180,6 +215,7 @@ export class CategoryRunner {
     try {
       for await (const chunk of collector.chunks()) {
         await w.whileNotPaused(signal);
+        this.chunkTimes.push({ start: chunk.start, end: chunk.end, first: chunk.firstTimestamp, last: chunk.lastTimestamp });
         this.take(chunk, a, (items) => {
           if (pending.length === 0) pendingSince = Date.now();
           pending.push(...items);

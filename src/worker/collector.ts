@@ -35,6 +35,18 @@ export interface ScannedChunk {
   start: number;
   end: number;
   found: FoundEntry[];
+  /** CT timestamps (ms since the epoch) of the entries at start and at end, for the manager's coverage ledger. */
+  firstTimestamp: number;
+  lastTimestamp: number;
+}
+
+/**
+ * The CT timestamp of a MerkleTreeLeaf: version (1 byte), leaf type (1 byte), then the
+ * TimestampedEntry's uint64 timestamp, big-endian. Read in place: no leaf is decoded for it.
+ * The source has already refused leaves too short to be a MerkleTreeLeaf.
+ */
+export function leafTimestamp(leaf: Uint8Array): number {
+  return Number(new DataView(leaf.buffer, leaf.byteOffset, leaf.byteLength).getBigUint64(2, false));
 }
 
 export type CollectorEvent = SourceEvent;
@@ -167,13 +179,16 @@ export class CtLogCollector {
   async *chunks(): AsyncGenerator<ScannedChunk> {
     try {
       for await (const entries of this.source.entries(this.options.start, this.options.end)) {
+        // Sources hand over at least one entry at a time; an empty batch would be no chunk at all.
+        if (entries.leaves.length === 0) continue;
         const found: FoundEntry[] = [];
         for (let i = 0; i < entries.leaves.length; i++) {
           const leaf = entries.leaves[i];
           if (this.keep(leaf)) found.push({ index: entries.start + i, leafInput: Buffer.from(leaf.buffer, leaf.byteOffset, leaf.byteLength).toString('base64') });
         }
         this.found += found.length;
-        yield { start: entries.start, end: entries.start + entries.leaves.length - 1, found };
+        const leaves = entries.leaves;
+        yield { start: entries.start, end: entries.start + leaves.length - 1, found, firstTimestamp: leafTimestamp(leaves[0]), lastTimestamp: leafTimestamp(leaves[leaves.length - 1]) };
       }
     } finally {
       await this.source.close();

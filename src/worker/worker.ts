@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Assignment, Directives, UploadItem } from '../share/api/index.js';
+import type { Assignment, Directives, LeaseReport, StretchTimestamps, UploadItem } from '../share/api/index.js';
 import { RoutePool, sleep, type RangeVerification } from '../share/ct/index.js';
 import { CategoryRunner, type RunnerHost } from './category-runner.js';
 import { leaseVerification } from './lease-verification.js';
@@ -209,7 +209,7 @@ export class Worker implements RunnerHost {
     const leases = busy.map((r) => ({ lease_id: r.lease!.lease_id, confirmed: r.confirmed }));
     await Promise.all(busy.map((r) => r.stop('released')));
     if (leases.length > 0) {
-      const after = busy.map((r, i) => ({ lease_id: leases[i].lease_id, confirmed: r.confirmed }));
+      const after = busy.map((r, i) => ({ lease_id: leases[i].lease_id, confirmed: r.confirmed, ...r.stretchTimestamps() }));
       await this.client.terminate({ worker_id: this.workerId, leases: after, spool_backlog: this.uploader.spool.itemCount }, 10_000).catch((err: unknown) => {
         this.warn('terminate', `could not give the leases back: ${(err as Error).message}`);
       });
@@ -226,10 +226,10 @@ export class Worker implements RunnerHost {
   }
 
   /** Report a lease as done; false when the manager could not be reached (the pings retry it). */
-  async completeLease(a: Assignment, scans: readonly RangeVerification[]): Promise<boolean> {
+  async completeLease(a: Assignment, scans: readonly RangeVerification[], stretch: StretchTimestamps): Promise<boolean> {
     try {
       const verification = leaseVerification(a.start, a.end, scans);
-      await this.client.complete({ worker_id: this.workerId, lease_id: a.lease_id, verification });
+      await this.client.complete({ worker_id: this.workerId, lease_id: a.lease_id, verification, ...stretch });
       return true;
     } catch (err) {
       if (err instanceof ManagerError && !err.retriable) {
@@ -298,8 +298,18 @@ export class Worker implements RunnerHost {
     await this.shutdown('idle', 0);
   }
 
-  private leaseReports() {
-    return [...this.runners.values()].filter((r) => r.busy).map((r) => ({ lease_id: r.lease!.lease_id, confirmed: r.confirmed, collected: r.collectedInLease }));
+  /** Each held lease's position, with the timestamps of the stretch since the position the manager last took. */
+  private leaseReports(): LeaseReport[] {
+    return [...this.runners.values()].filter((r) => r.busy).map((r) => ({ lease_id: r.lease!.lease_id, confirmed: r.confirmed, collected: r.collectedInLease, ...r.stretchTimestamps(r.confirmed) }));
+  }
+
+  /** The manager took these reports: the next stretch of each lease starts after it. */
+  private acknowledge(reports: readonly LeaseReport[]): void {
+    const byLease = new Map(reports.map((l) => [l.lease_id, l.confirmed]));
+    for (const r of this.runners.values()) {
+      const confirmed = r.lease ? byLease.get(r.lease.lease_id) : undefined;
+      if (confirmed !== undefined) r.acknowledge(r.lease!.lease_id, confirmed);
+    }
   }
 
   private async pingLoop(): Promise<void> {
@@ -312,7 +322,7 @@ export class Worker implements RunnerHost {
 
   async pingOnce(): Promise<void> {
     for (const r of this.runners.values()) {
-      if (r.awaitingCompletion && r.lease && (await this.completeLease(r.lease, r.verifications))) r.release();
+      if (r.awaitingCompletion && r.lease && (await this.completeLease(r.lease, r.verifications, r.stretchTimestamps(r.lease.end)))) r.release();
     }
     const totals = [...this.runners.values()].reduce((s, r) => ({ found: s.found + r.totals.found, rl: s.rl + r.totals.rateLimited }), { found: 0, rl: 0 });
     const body = () => ({
@@ -324,7 +334,9 @@ export class Worker implements RunnerHost {
       collected: totals.found,
     });
     try {
-      const res = await this.client.ping(body());
+      const sent = body();
+      const res = await this.client.ping(sent);
+      this.acknowledge(sent.leases);
       this.applyDirectives(res.directives);
     } catch (err) {
       if (err instanceof ManagerError && err.status === 409) {
@@ -335,8 +347,12 @@ export class Worker implements RunnerHost {
             await r.stop('stale');
           }
         }
-        await this.client.ping(body()).then(
-          (res) => this.applyDirectives(res.directives),
+        const sent = body();
+        await this.client.ping(sent).then(
+          (res) => {
+            this.acknowledge(sent.leases);
+            this.applyDirectives(res.directives);
+          },
           () => {},
         );
         return;
@@ -399,7 +415,7 @@ export class Worker implements RunnerHost {
     const busy = [...this.runners.values()].filter((r) => r.busy);
     // Leave at least 2.5 s for the termination call.
     await Promise.race([Promise.all(busy.map((r) => r.stop('shutdown'))), sleep(Math.max(0, deadline - Date.now() - 2_500))]);
-    const leases = busy.map((r) => ({ lease_id: r.lease!.lease_id, confirmed: r.confirmed }));
+    const leases = busy.map((r) => ({ lease_id: r.lease!.lease_id, confirmed: r.confirmed, ...r.stretchTimestamps() }));
     if (this.workerId) {
       try {
         await this.client.terminate(

@@ -47,7 +47,9 @@ test('export: NDJSON per the DESIGN.md export record, with sightings and a BigQu
     assert.match(first.cert_sha256, /^[0-9a-f]{64}$/);
     const schema = JSON.parse(await readFile(`${out}.schema.json`, 'utf8'));
     assert.deepEqual(schema.map((f: { name: string }) => f.name).filter((n: string) => n in first).length, schema.length);
-    assert.deepEqual((await readdir(dir)).sort(), ['certs.ndjson', 'certs.ndjson.schema.json']);
+    assert.deepEqual((await readdir(dir)).sort(), ['certs.ndjson', 'certs.ndjson.coverage.json', 'certs.ndjson.schema.json']);
+    const coverage = JSON.parse(await readFile(`${out}.coverage.json`, 'utf8')) as { logs: unknown[]; observed_periods: unknown[] };
+    assert.ok(Array.isArray(coverage.logs) && Array.isArray(coverage.observed_periods), 'the coverage file beside the export');
 
     const conn = await connectDb(db.url);
     try {

@@ -299,6 +299,32 @@ const logsReadFrom: Migration = {
   },
 };
 
+/**
+ * The coverage ledger: one row per stretch a worker confirmed (ping, completion, termination), with
+ * the CT timestamps of its first and last entries, so that what was looked at, and when the
+ * certificates in it were logged, outlives the leases' single confirmed position. Indexed by
+ * (log_id, start_index): the report reads a log's stretches in index order, and a completion marks
+ * its lease's rows proven through the same index.
+ */
+const coverage: Migration = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    await sql.raw(`CREATE TABLE IF NOT EXISTS coverage (
+        id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,
+        log_id BIGINT NOT NULL,
+        lease_id BIGINT NOT NULL,
+        worker_id BIGINT NOT NULL,
+        start_index BIGINT NOT NULL,
+        end_index BIGINT NOT NULL,
+        first_timestamp BIGINT NULL,
+        last_timestamp BIGINT NULL,
+        proven TINYINT NOT NULL DEFAULT 0,
+        created_at DATETIME(3) NOT NULL,
+        KEY coverage_log_start (log_id, start_index),
+        CONSTRAINT coverage_bounds CHECK (start_index <= end_index)
+      ) ${TABLE_OPTIONS}`).execute(db);
+  },
+};
+
 export const MIGRATIONS: Record<string, Migration> = {
   '0001_initial': initial,
   '0002_log_counters': logCounters,
@@ -308,6 +334,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0006_lease_verification': leaseVerification,
   '0007_logs_tiled': logsTiled,
   '0008_logs_read_from': logsReadFrom,
+  '0009_coverage': coverage,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -122,6 +122,22 @@ export interface LeasesTable {
   verification_note: string | null;
 }
 
+/** One stretch [start_index, end_index] of a log a worker confirmed in one report (docs/manager-api.md, "Coverage"). */
+export interface CoverageTable {
+  id: Generated<number>;
+  log_id: number;
+  lease_id: number;
+  worker_id: number;
+  start_index: number;
+  end_index: number;
+  /** CT timestamps (ms) of the stretch's first and last entries, as the worker reported them; null from an older worker. */
+  first_timestamp: number | null;
+  last_timestamp: number | null;
+  /** 1 once the lease completed with a `verified` verdict. */
+  proven: Generated<number>;
+  created_at: Timestamp;
+}
+
 export interface WorkersTable {
   id: Generated<number>;
   /** The identifier the worker chose for itself (stable across its restarts). */
@@ -230,6 +246,7 @@ export interface Database {
   log_counters: LogCountersTable;
   ranges: RangesTable;
   leases: LeasesTable;
+  coverage: CoverageTable;
   workers: WorkersTable;
   certificates: CertificatesTable;
   certificate_names: CertificateNamesTable;
@@ -244,6 +261,7 @@ export type NewLog = Insertable<LogsTable>;
 export type LogUpdate = Updateable<LogsTable>;
 export type RangeRow = Selectable<RangesTable>;
 export type LeaseRow = Selectable<LeasesTable>;
+export type NewCoverage = Insertable<CoverageTable>;
 export type WorkerRow = Selectable<WorkersTable>;
 export type CertificateRow = Selectable<CertificatesTable>;
 export type NewCertificate = Insertable<CertificatesTable>;

@@ -3,14 +3,15 @@
  * completion and termination, each in short transactions that lock in one
  * order (worker, leases, ranges, logs).
  */
-import type { Assignment, CompleteRequest, Directives, InstructionsRequest, InstructionsResponse, PingRequest, TerminateRequest } from '../../share/api/index.js';
+import type { Assignment, CompleteRequest, Directives, InstructionsRequest, InstructionsResponse, PingRequest, StretchTimestamps, TerminateRequest } from '../../share/api/index.js';
 import type { Db } from '../db/connect.js';
-import { inTransaction } from '../db/transaction.js';
+import { inTransaction, type Trx } from '../db/transaction.js';
 import type { LeaseRow } from '../db/tables.js';
 import { ApiProblem, conflict, unprocessable } from '../errors.js';
 import { GROWING_WINDOW_NOTE } from '../planner.js';
 import { claimAssignment, endLease, lockActiveLeasesOfWorker, lockLeases, recordProgress } from '../repositories/leases.js';
 import { addLogCounts, type LogCounts } from '../repositories/counters.js';
+import { insertCoverage, markLeaseProven, type ConfirmedStretch } from '../repositories/coverage.js';
 import { compareVersions } from '../repositories/settings.js';
 import { lockWorker, lockWorkerAndLeases, upsertAndLockWorker } from '../repositories/workers.js';
 
@@ -133,16 +134,47 @@ function checkLeases(reported: { lease_id: number; confirmed: number }[], locked
   return byId;
 }
 
+/**
+ * The reported CT timestamps of a stretch: both or neither. The schema has already refused
+ * anything that is not an integer within the CT era; they need not be ordered (logs order entries
+ * only within their merge delay).
+ */
+function stretchTimestamps(r: StretchTimestamps, where: string): { first: number | null; last: number | null } {
+  const first = r.first_timestamp ?? null;
+  const last = r.last_timestamp ?? null;
+  if ((first === null) !== (last === null)) {
+    throw unprocessable('INCOMPLETE_TIMESTAMPS', `${where}${first === null ? 'first_timestamp' : 'last_timestamp'} is missing: send first_timestamp and last_timestamp together, or neither`);
+  }
+  return { first, last };
+}
+
+/**
+ * Progress recorded, and the stretch each lease newly confirmed written to the coverage ledger:
+ * [its confirmed position before + 1, after], with the timestamps the worker reported for it.
+ * No progress, no row (a repeated report says nothing new).
+ */
+async function recordProgressAndCoverage(trx: Trx, reports: { lease: LeaseRow; confirmed: number; timestamps: { first: number | null; last: number | null } }[], now: Date) {
+  const before = reports.map((r) => r.lease.confirmed);
+  const counts = await recordProgress(trx, reports, now);
+  const stretches: ConfirmedStretch[] = [];
+  reports.forEach((r, i) => {
+    if (r.lease.confirmed > before[i]) stretches.push({ lease: r.lease, start: before[i] + 1, end: r.lease.confirmed, firstTimestamp: r.timestamps.first, lastTimestamp: r.timestamps.last });
+  });
+  await insertCoverage(trx, stretches, now);
+  return counts;
+}
+
 export async function ping(ctx: WorkContext, req: PingRequest, friendName: string | null): Promise<{ ok: true; directives: Directives }> {
   const ids = [...new Set(req.leases.map((l) => l.lease_id))];
   if (ids.length !== req.leases.length) throw unprocessable('DUPLICATE_LEASE', 'leases: a lease is reported twice');
+  const timestamps = req.leases.map((r, i) => stretchTimestamps(r, `leases/${i}/`));
   await inTransaction(ctx.db, async (trx) => {
     const now = ctx.now();
     const { worker, leases: locked } = await lockWorkerAndLeases(trx, req.worker_id, friendName, ids);
     const byId = checkLeases(req.leases, locked, worker.id);
-    const scanned = await recordProgress(
+    const scanned = await recordProgressAndCoverage(
       trx,
-      req.leases.map((r) => ({ lease: byId.get(r.lease_id)!, confirmed: r.confirmed })),
+      req.leases.map((r, i) => ({ lease: byId.get(r.lease_id)!, confirmed: r.confirmed, timestamps: timestamps[i] })),
       now,
     );
     await trx
@@ -164,6 +196,7 @@ export async function ping(ctx: WorkContext, req: PingRequest, friendName: strin
 }
 
 export async function complete(ctx: WorkContext, req: CompleteRequest, friendName: string | null): Promise<{ ok: true }> {
+  const timestamps = stretchTimestamps(req, '');
   await inTransaction(ctx.db, async (trx) => {
     const now = ctx.now();
     const {
@@ -171,8 +204,10 @@ export async function complete(ctx: WorkContext, req: CompleteRequest, friendNam
       leases: [lease],
     } = await lockWorkerAndLeases(trx, req.worker_id, friendName, [req.lease_id]);
     checkLeases([{ lease_id: req.lease_id, confirmed: lease?.end_index ?? 0 }], lease ? [lease] : [], worker.id);
-    const counts: Map<number, Partial<LogCounts>> = await recordProgress(trx, [{ lease, confirmed: lease.end_index }], now);
+    const counts: Map<number, Partial<LogCounts>> = await recordProgressAndCoverage(trx, [{ lease, confirmed: lease.end_index, timestamps }], now);
     const v = req.verification;
+    // Every entry of the lease is proven in a signed tree head: so is every stretch it confirmed, the one just written included.
+    if (v?.state === 'verified') await markLeaseProven(trx, lease);
     if (v !== undefined) {
       const c = counts.get(lease.log_id) ?? {};
       if (v.state === 'verified') c.verified = lease.end_index - lease.start_index + 1;
@@ -192,27 +227,30 @@ export async function complete(ctx: WorkContext, req: CompleteRequest, friendNam
  * worker into a resume-waiting range at once.
  */
 export async function terminate(ctx: WorkContext, req: TerminateRequest, friendName: string | null): Promise<{ released: number }> {
+  const timestamps = req.leases.map((r, i) => stretchTimestamps(r, `leases/${i}/`));
   return inTransaction(ctx.db, async (trx) => {
     const now = ctx.now();
     const worker = await lockWorker(trx, req.worker_id, friendName);
     const active = await lockActiveLeasesOfWorker(trx, worker.id);
     const byId = new Map(active.map((l) => [l.id, l]));
-    const reports: { lease: LeaseRow; confirmed: number }[] = [];
-    for (const r of req.leases) {
+    const reports: { lease: LeaseRow; confirmed: number; timestamps: { first: number | null; last: number | null } }[] = [];
+    for (const [i, r] of req.leases.entries()) {
       const lease = byId.get(r.lease_id);
       if (!lease) continue;
       if (r.confirmed < lease.start_index - 1 || r.confirmed > lease.end_index) {
         throw unprocessable('CONFIRMED_OUTSIDE_LEASE', `leases: confirmed ${r.confirmed} of lease ${lease.id} is outside [${lease.start_index - 1}, ${lease.end_index}]`);
       }
-      reports.push({ lease, confirmed: r.confirmed });
+      reports.push({ lease, confirmed: r.confirmed, timestamps: timestamps[i] });
     }
-    await addLogCounts(trx, await recordProgress(trx, reports, now));
+    const counts = await recordProgressAndCoverage(trx, reports, now);
     for (const lease of active) await endLease(trx, lease, 'terminated', now);
     await trx
       .updateTable('workers')
       .set({ state: 'stopped', last_ping_at: now, ...(req.spool_backlog !== undefined ? { spool_backlog: req.spool_backlog } : {}) })
       .where('id', '=', worker.id)
       .execute();
+    // Counter rows are shared: lock them last, as ping and complete do.
+    await addLogCounts(trx, counts);
     return { released: active.length };
   });
 }

@@ -5,6 +5,7 @@ import { formatDuration } from './format.js';
 import { LangContext, useLang } from './components/context.js';
 import { Overview } from './components/Overview.js';
 import { Logs } from './components/Logs.js';
+import { CoverageTimeline } from './components/CoverageTimeline.js';
 import { Daily } from './components/Daily.js';
 import { Ranking, Workers } from './components/Workers.js';
 import { Analysis } from './components/Analysis.js';
@@ -50,6 +51,7 @@ function Dashboard({ state, now }: { state: StatusState; now: number }) {
     <>
       <Overview status={status} hourRate={state.hourRate} />
       <Logs logs={status.logs} />
+      <CoverageTimeline />
       <Daily status={status} />
       <Ranking workers={status.workers} />
       <Workers workers={status.workers} clock={{ generatedAt: status.generated_at, sinceFetchMs: now - state.fetchedAt }} />

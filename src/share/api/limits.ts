@@ -18,3 +18,9 @@ export const INDEX_MAX = Number.MAX_SAFE_INTEGER;
 export const AUTH_SCHEME = 'Bearer';
 /** Longest reason a worker may give for a lease verification that failed or could not be done. */
 export const VERIFICATION_REASON_MAX = 500;
+/**
+ * CT timestamps a worker may report (ms since the epoch): from 2009-01-01, before any CT log, to
+ * 2100-01-01. Anything outside is garbage, refused with a 400 naming the field.
+ */
+export const CT_TIMESTAMP_MIN = Date.UTC(2009, 0, 1);
+export const CT_TIMESTAMP_MAX = Date.UTC(2100, 0, 1);

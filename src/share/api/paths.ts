@@ -4,6 +4,7 @@ export const API_PATHS = {
   instructions: '/api/v1/instructions',
   certificates: '/api/v1/certificates',
   status: '/api/v1/status',
+  coverage: '/api/v1/coverage',
   ping: '/api/v1/ping',
   complete: '/api/v1/complete',
   terminate: '/api/v1/terminate',

@@ -4,7 +4,7 @@
  * document; the worker builds its requests to match. The TypeScript types
  * beside them live in types.ts and must say the same thing.
  */
-import { CATEGORY_MAX, INDEX_MAX, LEAF_INPUT_MAX_CHARS, LEASES_PER_REPORT_MAX, NAME_MAX, UPLOAD_MAX_ITEMS, URL_MAX, VERIFICATION_REASON_MAX, VERSION_MAX } from './limits.js';
+import { CATEGORY_MAX, CT_TIMESTAMP_MAX, CT_TIMESTAMP_MIN, INDEX_MAX, LEAF_INPUT_MAX_CHARS, LEASES_PER_REPORT_MAX, NAME_MAX, UPLOAD_MAX_ITEMS, URL_MAX, VERIFICATION_REASON_MAX, VERSION_MAX } from './limits.js';
 
 const name = { type: 'string', minLength: 1, maxLength: NAME_MAX, pattern: '^[^\\u0000-\\u001f\\u007f]+$' } as const;
 const workerId = { type: 'string', minLength: 1, maxLength: NAME_MAX, pattern: '^[A-Za-z0-9._:-]+$' } as const;
@@ -19,6 +19,16 @@ const nullableString = { type: ['string', 'null'] } as const;
 const nullableInteger = { type: ['integer', 'null'] } as const;
 const logApi = { type: 'string', enum: ['rfc6962', 'static-ct-api'] } as const;
 const readFrom = { type: 'string', enum: ['origin', 'mirror', 'archive'] } as const;
+const ctTimestamp = { type: 'integer', minimum: CT_TIMESTAMP_MIN, maximum: CT_TIMESTAMP_MAX } as const;
+/** The stretch a report confirms: from the position the manager last acknowledged + 1 through the new one. */
+const stretchTimestamps = {
+  first_timestamp: {
+    ...ctTimestamp,
+    description:
+      'CT timestamp (ms since the epoch, from the MerkleTreeLeaf) of the first entry of the stretch this report confirms: the entry after the position the manager last acknowledged. With last_timestamp; both absent (an older worker): the time of the stretch is unknown.',
+  },
+  last_timestamp: { ...ctTimestamp, description: 'CT timestamp (ms since the epoch) of the last entry of that stretch (the new confirmed position). Not necessarily >= first_timestamp: logs order entries only within their merge delay.' },
+} as const;
 
 export const errorSchema = {
   $id: 'ctjp.Error',
@@ -195,6 +205,7 @@ export const leaseReportSchema = {
     lease_id: leaseId,
     confirmed: { ...position, description: 'Highest index up to which every entry is scanned and every .jp entry uploaded or durably spooled.' },
     collected: { ...counter, description: '.jp entries found in this lease so far.' },
+    ...stretchTimestamps,
   },
 } as const;
 
@@ -247,7 +258,7 @@ export const completeRequestSchema = {
   type: 'object',
   additionalProperties: false,
   required: ['worker_id', 'lease_id'],
-  properties: { worker_id: workerId, lease_id: leaseId, verification: leaseVerificationSchema },
+  properties: { worker_id: workerId, lease_id: leaseId, verification: leaseVerificationSchema, ...stretchTimestamps },
 } as const;
 
 export const completeResponseSchema = {
@@ -422,6 +433,63 @@ export const directivesUpdateSchema = {
         required: ['log_name', 'min_interval_ms'],
         properties: { log_name: name, min_interval_ms: { anyOf: [{ type: 'integer', minimum: 0, maximum: 3_600_000 }, { type: 'null' }] } },
       },
+    },
+  },
+} as const;
+
+const isoSpan = {
+  type: 'object',
+  required: ['start', 'end'],
+  properties: { start: isoTime, end: { ...isoTime, description: 'Exclusive.' } },
+} as const;
+
+export const coverageResponseSchema = {
+  type: 'object',
+  required: ['generated_at', 'logs', 'observed_periods'],
+  properties: {
+    generated_at: isoTime,
+    logs: {
+      type: 'array',
+      description: 'Every log the manager knows, in or out of the catalogue; a log never scanned has no stretches.',
+      items: {
+        type: 'object',
+        required: ['name', 'category', 'in_catalogue', 'shut_down', 'read_from', 'temporal_interval', 'mmd_seconds', 'stretches', 'covered'],
+        properties: {
+          name: { type: 'string' },
+          category: { type: 'string' },
+          in_catalogue: { type: 'boolean', description: 'Only logs of the catalogue count for the observed periods.' },
+          shut_down: { type: 'boolean' },
+          read_from: readFrom,
+          temporal_interval: {
+            type: ['object', 'null'],
+            required: ['start_inclusive', 'end_exclusive'],
+            properties: { start_inclusive: isoTime, end_exclusive: isoTime },
+            description: 'The log takes certificates expiring in this interval; null: any.',
+          },
+          mmd_seconds: { ...counter, description: 'Maximum merge delay, the slack taken at each end of a stretch.' },
+          stretches: {
+            type: 'array',
+            description: 'Scanned index stretches, merged where they touch, in index order.',
+            items: {
+              type: 'object',
+              required: ['start', 'end', 'first_timestamp', 'last_timestamp', 'proven'],
+              properties: {
+                start: index,
+                end: { ...index, description: 'Inclusive.' },
+                first_timestamp: { type: ['string', 'null'], format: 'date-time', description: "CT timestamp of the stretch's first entry (the earliest reported by its parts); null when a part's was not reported." },
+                last_timestamp: { type: ['string', 'null'], format: 'date-time', description: "CT timestamp of the stretch's last entry (the latest reported by its parts)." },
+                proven: { type: 'boolean', description: 'Every part proven against a signed tree head.' },
+              },
+            },
+          },
+          covered: { type: 'array', items: isoSpan, description: "The times the log covers: each stretch's [first + MMD, last − MMD], merged." },
+        },
+      },
+    },
+    observed_periods: {
+      type: 'array',
+      items: isoSpan,
+      description: 'The times in which at least one log of the catalogue could hold a certificate issued then and every such log covers that time.',
     },
   },
 } as const;

@@ -104,7 +104,17 @@ export interface UploadResponse {
   unparsable: number;
 }
 
-export interface LeaseReport {
+/**
+ * CT timestamps (ms since the epoch) of the first and last entries of the stretch a report
+ * confirms: the indexes after the position the manager last acknowledged, through the new one.
+ * Both or neither; absent (an older worker) leaves the stretch's time unknown.
+ */
+export interface StretchTimestamps {
+  first_timestamp?: number;
+  last_timestamp?: number;
+}
+
+export interface LeaseReport extends StretchTimestamps {
   lease_id: number;
   confirmed: number;
   collected?: number;
@@ -135,7 +145,7 @@ export interface LeaseVerification {
   reason?: string;
 }
 
-export interface CompleteRequest {
+export interface CompleteRequest extends StretchTimestamps {
   worker_id: string;
   lease_id: number;
   verification?: LeaseVerification;
@@ -258,6 +268,12 @@ export interface CoverageStretchJson {
 export interface LogCoverage {
   name: string;
   category: string;
+  /**
+   * Only logs of the catalogue count for the observed periods (a log left out, e.g. by --window, is
+   * listed but not asked for). Always sent by the manager; optional so that files written before it
+   * existed still read.
+   */
+  in_catalogue?: boolean;
   shut_down: boolean;
   read_from: ReadFrom;
   /** The log takes certificates expiring in [start_inclusive, end_exclusive); null: any. */
