@@ -2,8 +2,11 @@
  * Analysis benchmark: bulk-loads N synthetic certificates (lineages of known behaviour) into a fresh
  * MariaDB database with the manager's tables, then measures, each in its own process:
  *   baseline  reading the rows alone (the same batched reader, no analysis)
- *   analysis  the whole `npm run analyze` pipeline (read, partition, classify, write the report)
- * and prints certificates per second, peak RSS and the ratio analysis / baseline.
+ *   analysis  the whole `npm run analyze` pipeline (read, partition, classify, write the report),
+ *             with no coverage recorded (the data span assumed observed)
+ *   coverage  the same with observed periods applied (December–January of each year, the mission's
+ *             windows), so every renewal and end is judged against them
+ * and prints certificates per second, peak RSS, the ratio analysis / baseline and coverage / analysis.
  *
  *   npm run bench:analysis                          # 1,000,000 and 10,000,000
  *   npm run bench:analysis -- --sizes 100000        # a quick run
@@ -18,6 +21,7 @@ import { join } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
 import { createConnection } from 'mysql2/promise';
 import { writeReport } from '../src/analysis/analyze-db.js';
+import { observedPeriods } from '../src/analysis/observed.js';
 import { connectDb } from '../src/analysis/db.js';
 import { readCertificates } from '../src/analysis/reader.js';
 import { createTestDb } from '../test/helpers/analysis-db.js';
@@ -55,7 +59,12 @@ async function phase(name: string, url: string): Promise<void> {
     for await (const b of readCertificates(conn)) rows += b.length;
   } else {
     const out = values.out!;
-    const res = await writeReport(conn, out, { perName: !values['no-per-name'] });
+    // The mission's windows over the generated data (2024-01 to 2026-10): December–January of each year.
+    const windows = [2023, 2024, 2025].map((y) => ({ start: Date.UTC(y, 11, 1), end: Date.UTC(y + 1, 1, 1) }));
+    const observation = name === 'coverage' ? observedPeriods(windows, 'bench: December–January windows') : undefined;
+    const res = await writeReport(conn, out, { perName: !values['no-per-name'], observation });
+    if (name === 'coverage') console.error(`  coverage: ${res.aggregates.totals.renewals} renewals measured, ${res.aggregates.totals.renewals_censored} censored, ${res.aggregates.expiry_gaps.count} expiry gaps`);
+    else console.error(`  no coverage (${res.aggregates.coverage.mode}): ${res.aggregates.totals.renewals} renewals measured, ${res.aggregates.expiry_gaps.count} expiry gaps`);
     rows = res.input.rows;
     console.error(`  read + partition ${res.input.read_seconds.toFixed(1)} s, group + analyse + report ${res.input.analysis_seconds.toFixed(1)} s`);
   }
@@ -200,6 +209,9 @@ async function main(): Promise<void> {
       const a = await runPhase(n, 'analysis', db.url, out);
       console.log(`${n}: analysis (read + partition + classify + report): ${a.seconds.toFixed(1)} s, ${Math.round(a.rows / a.seconds)} certificates/s, node CPU ${a.cpuSeconds.toFixed(1)} s, peak RSS ${a.maxRssMiB.toFixed(0)} MiB`);
       console.log(`${n}: ratio analysis / baseline = ${(a.seconds / base.seconds).toFixed(2)} (wall), ${(a.cpuSeconds / base.cpuSeconds).toFixed(2)} (node CPU); load average ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);
+      const c = await runPhase(n, 'coverage', db.url, out);
+      console.log(`${n}: analysis with coverage applied (Dec–Jan windows): ${c.seconds.toFixed(1)} s, ${Math.round(c.rows / c.seconds)} certificates/s, node CPU ${c.cpuSeconds.toFixed(1)} s, peak RSS ${c.maxRssMiB.toFixed(0)} MiB`);
+      console.log(`${n}: ratio with coverage / without = ${(c.seconds / a.seconds).toFixed(2)} (wall), ${(c.cpuSeconds / a.cpuSeconds).toFixed(2)} (node CPU); load average ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);
     } finally {
       await rm(out, { recursive: true, force: true });
       if (!values.keep) await db.drop();

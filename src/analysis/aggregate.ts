@@ -3,11 +3,13 @@
  * groups (organisation types, CAs) and expiry gaps, not with the number of certificates.
  */
 import type { AnalysisGroup, ReadinessGroup, SummaryLineage } from '../share/api/analysis.js';
+import type { TimeSpan } from '../share/coverage.js';
 import { caName } from './cas.js';
-import { type CalendarShares, type DayClass, expectedShares } from './calendar.js';
+import { type CalendarShares, type DayClass, expectedSharesOver } from './calendar.js';
 import { type Evidence, type Readiness, SC081, classifyLineage, readiness } from './classify.js';
 import { type OrgType, primaryDomain } from './domains.js';
 import { type Lineage, issuanceJst } from './lineage.js';
+import { type Observation, clipSpans, coverageSummary, judgingPeriods } from './observed.js';
 
 /** A lineage as the summary API serves it, with the analysis's own types where the API says only string or object. */
 export interface LineageResult extends SummaryLineage {
@@ -19,6 +21,7 @@ export interface LineageResult extends SummaryLineage {
 /** The counts of a group's figures as the API has them; finish() adds the shares. */
 export type ClassCounts = Omit<AnalysisGroup['classes'], 'share'>;
 export type GapCounts = AnalysisGroup['expiry_gaps'];
+export type EndCounts = AnalysisGroup['lineage_ends'];
 export type ReadinessCounts = Omit<ReadinessGroup, 'share'>;
 /** Issuances per kind of day; finish() turns them into the API's share rows. */
 export interface TimeCounts {
@@ -34,6 +37,7 @@ export interface TimeCounts {
 interface Group {
   classes: ClassCounts;
   gaps: GapCounts;
+  ends: EndCounts;
   readiness: Record<string, ReadinessCounts>;
   time: TimeCounts;
 }
@@ -44,8 +48,9 @@ const iso = (ms: number): string => new Date(ms).toISOString().replace('.000Z', 
 function newGroup(): Group {
   const rc = (): ReadinessCounts => ({ lineages: 0, ready: 0, likely: 0, not_ready: 0, unknown: 0 });
   return {
-    classes: { lineages: 0, automated: 0, manual: 0, undetermined: 0 },
-    gaps: { renewals: 0, gaps: 0, rate: null },
+    classes: { lineages: 0, automated: 0, manual: 0, undetermined: 0, censored_only: 0 },
+    gaps: { renewals: 0, gaps: 0, rate: null, censored: 0 },
+    ends: { ended: 0, censored: 0 },
     readiness: Object.fromEntries(SC081.map((s) => [String(s.days), rc()])),
     time: { issuances: 0, weekday: 0, weekend: 0, holiday: 0, closure: 0, government_non_working: 0, business_hours: 0 },
   };
@@ -71,6 +76,7 @@ export class Aggregator {
   private issuances = 0;
   private folded = 0;
   private renewals = 0;
+  private renewalsCensored = 0;
   private lineages = 0;
   private ended = 0;
   private firstIssued = Infinity;
@@ -86,10 +92,17 @@ export class Aggregator {
   private readonly intervalHist = new Map<string, number[]>();
   private readonly ratioHist = new Map<string, number[]>();
   private readonly heatmap: number[][] = Array.from({ length: 7 }, () => new Array<number>(24).fill(0));
-  private readonly perName = { lineages: 0, renewals: 0, gaps: 0, automated: 0, manual: 0, undetermined: 0 };
+  private readonly perName = { lineages: 0, renewals: 0, renewals_censored: 0, gaps: 0, automated: 0, manual: 0, undetermined: 0 };
+  /** The periods lineages are judged against (observed.ts judgingPeriods): pass them to buildLineage. */
+  readonly periods: TimeSpan[];
 
-  /** observationEnd: when the data ends (latest CT timestamp); lineages whose last certificate expired before it ended. */
-  constructor(private readonly observationEnd: number) {}
+  /** observationEnd: when the data ends (latest CT timestamp); observation: the coverage applied. */
+  constructor(
+    private readonly observationEnd: number,
+    private readonly observation: Observation,
+  ) {
+    this.periods = judgingPeriods(observation, observationEnd);
+  }
 
   private group(map: Map<string, Group>, key: string): Group {
     let g = map.get(key);
@@ -106,17 +119,22 @@ export class Aggregator {
     const ready = Object.fromEntries(SC081.map((s) => [String(s.days), readiness(l, c, s.days)])) as LineageResult['readiness'];
     const groups = [this.overall, this.group(this.byOrg, dom.type), this.group(this.byCa, ca), this.group(this.byClass, c.class)];
 
+    const censored = c.evidence.renewals_censored;
     this.lineages++;
     this.certificates += certificates;
     this.issuances += l.issuances.length;
-    this.renewals += l.renewals.length;
-    if (last.notAfter < this.observationEnd) this.ended++;
+    this.renewals += c.evidence.renewals;
+    this.renewalsCensored += censored;
+    if (l.ended) this.ended++;
     if (c.automated_with_lapses) this.automatedWithLapses.count++;
     for (const g of groups) {
       g.classes.lineages++;
       g.classes[c.class]++;
-      g.gaps.renewals += l.renewals.length;
+      if (censored > 0 && c.evidence.renewals === 0) g.classes.censored_only++;
+      g.gaps.renewals += c.evidence.renewals;
+      g.gaps.censored += censored;
       g.gaps.gaps += c.evidence.expiry_gaps;
+      g.ends[l.ended ? 'ended' : 'censored']++;
       for (const [k, v] of Object.entries(ready)) {
         g.readiness[k].lineages++;
         g.readiness[k][v]++;
@@ -135,6 +153,7 @@ export class Aggregator {
       for (const g of groups) countTime(g.time, t.dayClass, t.closure, t.businessHours);
     }
     for (const r of l.renewals) {
+      if (r.censored) continue;
       const bucket = lifetimeBucket(r.prev_lifetime_days);
       bin(this.intervalHist, bucket, r.interval_days, INTERVAL_BIN_DAYS, INTERVAL_MAX_DAYS);
       if (Number.isFinite(r.ratio)) bin(this.ratioHist, bucket, r.ratio, RATIO_BIN, RATIO_MAX);
@@ -160,13 +179,19 @@ export class Aggregator {
       lifetime_relative: c.lifetime_relative,
       automated_with_lapses: c.automated_with_lapses,
       evidence: c.evidence,
-      renewals: l.renewals.map((r, k) => ({
-        not_before: iso(l.issuances[k + 1].notBefore),
-        interval_days: r4(r.interval_days),
-        overlap_days: r4(r.overlap_days),
-        gap_days: r4(r.gap_days),
-        ratio: Number.isFinite(r.ratio) ? r4(r.ratio) : null,
-      })),
+      // A censored renewal keeps only its date: its span is no interval and no gap (observed.ts).
+      renewals: l.renewals.map((r, k) =>
+        r.censored
+          ? { not_before: iso(l.issuances[k + 1].notBefore), censored: true, interval_days: null, overlap_days: null, gap_days: null, ratio: null }
+          : {
+              not_before: iso(l.issuances[k + 1].notBefore),
+              censored: false,
+              interval_days: r4(r.interval_days),
+              overlap_days: r4(r.overlap_days),
+              gap_days: r4(r.gap_days),
+              ratio: Number.isFinite(r.ratio) ? r4(r.ratio) : null,
+            },
+      ),
       readiness: ready,
     };
   }
@@ -175,17 +200,24 @@ export class Aggregator {
   addPerName(l: Lineage): void {
     const c = classifyLineage(l);
     this.perName.lineages++;
-    this.perName.renewals += l.renewals.length;
+    this.perName.renewals += c.evidence.renewals;
+    this.perName.renewals_censored += c.evidence.renewals_censored;
     this.perName.gaps += c.evidence.expiry_gaps;
     this.perName[c.class]++;
   }
 
   finish() {
     const period = Number.isFinite(this.firstIssued) ? { start: this.firstIssued, end: this.lastIssued } : null;
-    const expected = period ? expectedShares(period.start, period.end + 1) : null;
+    // A process issuing uniformly would issue only in the time that was observed: the calendar of the
+    // observed periods within the issuance period (all of it when coverage is assumed complete).
+    const calendarSpans = period ? (this.observation.mode === 'observed' ? clipSpans(this.periods, period.start, period.end + 1) : [{ start: period.start, end: period.end + 1 }]) : [];
+    const expected = period ? expectedSharesOver(calendarSpans.length ? calendarSpans : [{ start: period.start, end: period.end + 1 }]) : null;
+    const dataSpan = period ? { start: Math.min(period.start, this.observationEnd), end: this.observationEnd + 1 } : null;
+    const { observed_periods, ...coverage } = coverageSummary(this.observation, dataSpan);
     const groupOut = (g: Group) => ({
       classes: withShares(g.classes),
       expiry_gaps: { ...g.gaps, rate: g.gaps.renewals ? r4(g.gaps.gaps / g.gaps.renewals) : null },
+      lineage_ends: { ...g.ends },
       readiness: Object.fromEntries(Object.entries(g.readiness).map(([k, v]) => [k, withReadinessShares(v)])),
       time: timeOut(g.time, expected),
     });
@@ -193,16 +225,20 @@ export class Aggregator {
       Object.fromEntries([...m.entries()].sort((a, b) => b[1].classes.lineages - a[1].classes.lineages).map(([k, g]) => [k, groupOut(g)]));
     const exact = this.overall.classes;
     return {
+      coverage,
+      observed_periods,
       totals: {
         certificates: this.certificates,
         issuances: this.issuances,
         folded_certificates: this.folded,
         lineages: this.lineages,
         renewals: this.renewals,
+        renewals_censored: this.renewalsCensored,
         lineages_ended_before_observation_end: this.ended,
+        lineages_end_censored: this.lineages - this.ended,
         issuances_time_unknown: this.timeUnknown,
       },
-      period: period ? { start: iso(period.start), end: iso(period.end), days: r4(expected!.days) } : null,
+      period: period ? { start: iso(period.start), end: iso(period.end), days: r4((period.end + 1 - period.start) / 86_400_000) } : null,
       expected_shares_uniform_time: expected ? roundShares(expected) : null,
       overall: groupOut(this.overall),
       by_org_type: mapOut(this.byOrg),
@@ -210,11 +246,13 @@ export class Aggregator {
       by_class: mapOut(this.byClass),
       expiry_gaps: {
         count: this.gapLengths.length,
+        censored_renewals: this.renewalsCensored,
         lengths_days: this.gapLengths,
         resumed: this.gapsResumedAfterDays,
         automated_lineages_with_lapses: this.automatedWithLapses.count,
       },
       histograms: {
+        censored_renewals: this.renewalsCensored,
         interval_bin_days: INTERVAL_BIN_DAYS,
         interval_days: Object.fromEntries(this.intervalHist),
         ratio_bin: RATIO_BIN,
@@ -222,7 +260,7 @@ export class Aggregator {
       },
       heatmap_jst: { rows: 'Monday..Sunday', columns: 'hour 0..23 JST', counts: this.heatmap },
       lineage_definitions: {
-        exact_san_set: { lineages: exact.lineages, renewals: this.renewals, expiry_gaps: this.overall.gaps.gaps, automated: exact.automated, manual: exact.manual, undetermined: exact.undetermined },
+        exact_san_set: { lineages: exact.lineages, renewals: this.renewals, renewals_censored: this.renewalsCensored, expiry_gaps: this.overall.gaps.gaps, automated: exact.automated, manual: exact.manual, undetermined: exact.undetermined },
         per_name: this.perName.lineages ? { ...this.perName } : null,
       },
     };

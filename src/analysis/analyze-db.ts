@@ -7,7 +7,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Connection, RowDataPacket } from 'mysql2/promise';
 import type { LineageResult, SummaryAggregates } from './aggregate.js';
+import { type CompletenessReport, completenessFromDatabase } from './completeness.js';
+import { coverageFromConnection } from './coverage.js';
 import { checkCertificate } from './model.js';
+import type { Observation } from './observed.js';
 import { ReportWriter } from './output.js';
 import { Partitioner } from './partition.js';
 import { type ReadOptions, readCertificates } from './reader.js';
@@ -18,6 +21,8 @@ export interface AnalyzeOptions extends ReadOptions {
   perName?: boolean;
   /** Where partition files go (default: the OS temp dir). */
   tmpDir?: string;
+  /** The coverage to apply (a --coverage file, or given); default: the database's coverage ledger. */
+  observation?: Observation;
 }
 
 export interface InputStats {
@@ -44,9 +49,10 @@ export async function analyzeDatabase(
   conn: Connection,
   onLineage: (r: LineageResult) => void | Promise<void>,
   opts: AnalyzeOptions = {},
-): Promise<{ aggregates: SummaryAggregates; input: InputStats }> {
+): Promise<{ aggregates: SummaryAggregates; input: InputStats; completeness: CompletenessReport | null }> {
   const total = (await scalar(conn, 'SELECT COUNT(*) AS v FROM certificates')) ?? 0;
   const lastSighting = (await scalar(conn, 'SELECT MAX(leaf_timestamp) AS v FROM sightings')) ?? (await scalar(conn, 'SELECT MAX(leaf_timestamp) AS v FROM certificates')) ?? Date.now();
+  const observation = opts.observation ?? (await coverageFromConnection(conn));
   const dir = join(opts.tmpDir ?? tmpdir(), `ctjp-partitions-${process.pid}-${Date.now()}`);
   const exact = await Partitioner.create(join(dir, 'exact'), total, 'exact');
   const perName = opts.perName ? await Partitioner.create(join(dir, 'per-name'), total, 'per-name') : null;
@@ -75,9 +81,11 @@ export async function analyzeDatabase(
     input.skipped_no_dns_name = stats.skipped;
     const t1 = Date.now();
     input.read_seconds = (t1 - t0) / 1000;
-    const aggregates = await runAnalysis(exact.groups(), perName ? perName.groups() : null, { observationEnd: lastSighting, onLineage });
+    const aggregates = await runAnalysis(exact.groups(), perName ? perName.groups() : null, { observationEnd: lastSighting, observation, onLineage });
+    // How complete the data is, measured on the SCTs of final certificates: needs each log's covered time.
+    const completeness = observation.report ? await completenessFromDatabase(conn, observation.report, { batchSize: opts.batchSize }) : null;
     input.analysis_seconds = (Date.now() - t1) / 1000;
-    return { aggregates, input };
+    return { aggregates, input, completeness };
   } finally {
     await exact.dispose();
     await perName?.dispose();
@@ -86,11 +94,11 @@ export async function analyzeDatabase(
 }
 
 /** Writes the report for the database into outDir (summary.json, CSVs, report.html). */
-export async function writeReport(conn: Connection, outDir: string, opts: AnalyzeOptions = {}): Promise<{ aggregates: SummaryAggregates; input: InputStats }> {
+export async function writeReport(conn: Connection, outDir: string, opts: AnalyzeOptions = {}): Promise<{ aggregates: SummaryAggregates; input: InputStats; completeness: CompletenessReport | null }> {
   const w = await ReportWriter.create(outDir);
   try {
     const res = await analyzeDatabase(conn, (r) => w.lineage(r), opts);
-    await w.finish(res.aggregates, res.input);
+    await w.finish(res.aggregates, res.input, res.completeness);
     return res;
   } catch (e) {
     await w.abort();
@@ -99,8 +107,8 @@ export async function writeReport(conn: Connection, outDir: string, opts: Analyz
 }
 
 /** The summary object in memory, for callers such as the manager UI (lineages included: mind the size). */
-export async function summaryFromDatabase(conn: Connection, opts: AnalyzeOptions = {}): Promise<Summary & { input: InputStats }> {
+export async function summaryFromDatabase(conn: Connection, opts: AnalyzeOptions = {}): Promise<Summary & { input: InputStats; completeness: CompletenessReport | null }> {
   const lineages: LineageResult[] = [];
-  const { aggregates, input } = await analyzeDatabase(conn, (r) => void lineages.push(r), opts);
-  return { version: SUMMARY_VERSION, generated_at: new Date().toISOString(), definitions: definitions(), ...aggregates, input, lineages };
+  const { aggregates, input, completeness } = await analyzeDatabase(conn, (r) => void lineages.push(r), opts);
+  return { version: SUMMARY_VERSION, generated_at: new Date().toISOString(), definitions: definitions(), ...aggregates, input, completeness, lineages };
 }

@@ -94,19 +94,29 @@ export interface CalendarShares {
  * time each JST calendar day of the period contributes, summed per class.
  */
 export function expectedShares(start: number, end: number): CalendarShares {
+  return expectedSharesOver([{ start, end }]);
+}
+
+/**
+ * The same over several disjoint spans (the observed periods): issuance can only have been seen in
+ * observed time, so only its calendar is expected.
+ */
+export function expectedSharesOver(spans: readonly { start: number; end: number }[]): CalendarShares {
   const acc = { weekday: 0, weekend: 0, holiday: 0, closure: 0, gov: 0 };
-  const total = Math.max(0, end - start);
+  const total = spans.reduce((n, s) => n + Math.max(0, s.end - s.start), 0);
   if (total === 0) return { weekday: 0, weekend: 0, holiday: 0, non_business: 0, closure: 0, government_non_working: 0, days: 0 };
-  let t = start;
-  while (t < end) {
-    // next JST midnight after t
-    const next = Math.floor((t + JST_OFFSET_MS) / DAY_MS) * DAY_MS + DAY_MS - JST_OFFSET_MS;
-    const span = Math.min(next, end) - t;
-    const j = jstTime(t);
-    acc[j.dayClass] += span;
-    if (j.closure) acc.closure += span;
-    if (j.closure || j.dayClass !== 'weekday') acc.gov += span;
-    t = next;
+  for (const { start, end } of spans) {
+    let t = start;
+    while (t < end) {
+      // next JST midnight after t
+      const next = Math.floor((t + JST_OFFSET_MS) / DAY_MS) * DAY_MS + DAY_MS - JST_OFFSET_MS;
+      const span = Math.min(next, end) - t;
+      const j = jstTime(t);
+      acc[j.dayClass] += span;
+      if (j.closure) acc.closure += span;
+      if (j.closure || j.dayClass !== 'weekday') acc.gov += span;
+      t = next;
+    }
   }
   return {
     weekday: acc.weekday / total,

@@ -12,8 +12,10 @@ export type AutomationClass = SummaryLineage['class'];
 export const THRESHOLDS = {
   /** Renewals needed before a lineage is classified at all; the regularity signals need one more. */
   minRenewals: 1,
-  /** Coefficient of variation of intervals at or below which renewals are regular. */
+  /** Coefficient of variation of intervals at or below which renewals are regular… */
   regularCv: 0.1,
+  /** …and standard deviation of intervals (days) at or below which, since a timer's jitter is hours and a person's days. */
+  regularSdDays: 2,
   /** CV above which renewals are irregular. */
   irregularCv: 0.25,
   /** |median renewal point − 2/3| within which the lineage follows the 2/3-of-lifetime rule. */
@@ -24,7 +26,12 @@ export const THRESHOLDS = {
   stableHourSd: 0.5,
   /** Timed issuances needed for the office-time signal, and for the clock-like time-of-day signal. */
   minTimedOffice: 2,
-  minTimed: 3,
+  minTimed: 4,
+  /** Share of timed issuances in office time at or above which the lineage is worked in office time. */
+  officeShare: 2 / 3,
+  /** Off-hours issuances (and their share of timed issuances) needed for the off-hours signal. */
+  minOffHours: 2,
+  offHoursShare: 1 / 3,
   /** Scores: at or above → automated, at or below → manual, between → undetermined. */
   automatedScore: 2,
   manualScore: -1,
@@ -32,7 +39,10 @@ export const THRESHOLDS = {
 
 // A type alias rather than an interface: only an alias fits the API's `evidence: Record<string, unknown>`.
 export type Evidence = {
+  /** Uncensored renewals: the ones the interval signals rest on. */
   renewals: number;
+  /** Renewals whose in-between time was not wholly observed: not used as evidence (observed.ts). */
+  renewals_censored: number;
   interval_median_days: number | null;
   interval_cv: number | null;
   ratio_median: number | null;
@@ -47,6 +57,8 @@ export type Evidence = {
   same_day_of_month: boolean;
   acme_only_ca: boolean;
   expiry_gaps: number;
+  /** The lineage ended (see Lineage.ended); false also when its end was not observed. */
+  ended: boolean;
   score: number;
   signals: string[];
 };
@@ -93,11 +105,15 @@ const round = (x: number | null, d = 4): number | null => (x === null || !Number
 
 export function classifyLineage(l: Lineage): Classification {
   const T = THRESHOLDS;
-  const intervals = l.renewals.map((r) => r.interval_days);
-  const ratios = l.renewals.map((r) => r.ratio).filter(Number.isFinite);
+  // Only renewals whose in-between time was observed are evidence: a censored one may hide renewals.
+  const renewals = l.renewals.filter((r) => !r.censored);
+  const censored = l.renewals.length - renewals.length;
+  const intervals = renewals.map((r) => r.interval_days);
+  const ratios = renewals.map((r) => r.ratio).filter(Number.isFinite);
   const lifetimes = l.issuances.map((i) => (i.notAfter - i.notBefore) / 86_400_000);
   const timed = l.issuances.filter((i) => i.timeKnown).map(issuanceJst);
   const cv = coefficientOfVariation(intervals);
+  const sd = cv === null ? null : cv * (intervals.reduce((a, b) => a + b, 0) / intervals.length);
   const rMed = median(ratios);
   const hourSd = timed.length >= T.minTimed ? circularSdHours(timed.map((t) => t.minuteOfDay)) : null;
   const business = timed.filter((t) => t.businessHours).length;
@@ -109,7 +125,8 @@ export function classifyLineage(l: Lineage): Classification {
   const days = l.issuances.map((i) => jstTime(i.notBefore).dayOfMonth);
   const sameDay = l.issuances.length >= 3 && days.every((d) => d === days[0]);
   const acmeOnly = l.issuances.some((i) => isAcmeOnlyCa(i.first.issuerOrg));
-  const gaps = l.renewals.filter((r) => r.gap_days > 0).length;
+  const gaps = renewals.filter((r) => r.gap_days > 0).length;
+  const regular = cv !== null && sd !== null && cv <= T.regularCv && sd <= T.regularSdDays;
 
   let score = 0;
   const signals: string[] = [];
@@ -118,19 +135,23 @@ export function classifyLineage(l: Lineage): Classification {
     signals.push(`${points > 0 ? '+' : ''}${points} ${why}`);
   };
   if (acmeOnly) add(2, 'ACME-only CA');
-  if (cv !== null && cv <= T.regularCv) add(1, `regular intervals (CV ${cv.toFixed(3)})`);
+  if (regular) add(1, `regular intervals (CV ${cv.toFixed(3)}, sd ${sd.toFixed(1)} d)`);
   if (cv !== null && cv > T.irregularCv) add(-1, `irregular intervals (CV ${cv.toFixed(3)})`);
   if (rMed !== null && Math.abs(rMed - 2 / 3) <= T.twoThirdsTolerance) add(1, `renews near 2/3 of lifetime (r ${rMed.toFixed(3)})`);
   if (rMed !== null && rMed >= T.lateRatio) add(-1, `renews late in the lifetime (r ${rMed.toFixed(3)})`);
-  if (timed.length >= T.minTimedOffice && officeTime === timed.length) add(-1, 'every issuance Mon–Fri 08:00–20:00 JST');
-  if (offHours > 0) add(1, `${offHours} issuance(s) at night or on weekends (JST)`);
+  if (timed.length >= T.minTimedOffice && officeTime >= T.officeShare * timed.length) add(-1, `${officeTime} of ${timed.length} issuances Mon–Fri 08:00–20:00 JST`);
+  if (offHours >= T.minOffHours && offHours >= T.offHoursShare * timed.length) add(1, `${offHours} of ${timed.length} issuances at night or on weekends (JST)`);
   if (hourSd !== null && hourSd <= T.stableHourSd && officeTime < timed.length) add(1, `issued at the same time of day (sd ${hourSd.toFixed(2)} h)`);
   if (sameDay && days[0] === 1) add(-1, 'always issued on the 1st of the month (reseller calendar)');
+  // A renewal after expiry is what a person who forgot does. Not so on a fixed schedule longer than
+  // the lifetime (a timer set wrong: the regular-interval signal shows it), nor on an ACME-only CA,
+  // where every certificate comes from a client and a lapse is a client that failed for a while.
+  if (gaps > 0 && !regular && !acmeOnly) add(-2, `renewed after expiry (${gaps} of ${renewals.length} renewals), not on a fixed schedule`);
 
   let cls: AutomationClass;
-  if (l.renewals.length < T.minRenewals) {
+  if (renewals.length < T.minRenewals) {
     cls = 'undetermined';
-    signals.push(`too few renewals (${l.renewals.length} < ${T.minRenewals})`);
+    signals.push(censored > 0 ? `too few uncensored renewals (${renewals.length} < ${T.minRenewals}; ${censored} censored)` : `too few renewals (${renewals.length} < ${T.minRenewals})`);
   } else cls = score >= T.automatedScore ? 'automated' : score <= T.manualScore ? 'manual' : 'undetermined';
 
   const distinctLifetimes = [...new Set(lifetimes.map((x) => Math.round(x)))].sort((a, b) => a - b);
@@ -141,9 +162,10 @@ export function classifyLineage(l: Lineage): Classification {
   return {
     class: cls,
     lifetime_relative: lifetimeRelative,
-    automated_with_lapses: cls === 'automated' && gaps > 0 && cv !== null && cv <= T.regularCv && intervalMed !== null && lifetimeMed !== null && intervalMed > lifetimeMed,
+    automated_with_lapses: cls === 'automated' && gaps > 0 && regular && intervalMed !== null && lifetimeMed !== null && intervalMed > lifetimeMed,
     evidence: {
-      renewals: l.renewals.length,
+      renewals: renewals.length,
+      renewals_censored: censored,
       interval_median_days: round(intervalMed),
       interval_cv: round(cv),
       ratio_median: round(rMed),
@@ -157,6 +179,7 @@ export function classifyLineage(l: Lineage): Classification {
       same_day_of_month: sameDay,
       acme_only_ca: acmeOnly,
       expiry_gaps: gaps,
+      ended: l.ended,
       score,
       signals,
     },
@@ -178,11 +201,12 @@ export type Readiness = 'ready' | 'likely' | 'not_ready' | 'unknown';
  * likely: automated and renewing at a fixed fraction of the lifetime, so it should follow shorter
  *   lifetimes (proven only when seen at two lifetimes; a fixed 60-day schedule looks the same on 90-day certificates).
  * not_ready: the observed cadence is longer than maxDays.
- * unknown: no renewal observed.
+ * unknown: no uncensored renewal observed.
  */
 export function readiness(l: Lineage, c: Classification, maxDays: number): Readiness {
-  if (l.renewals.length === 0) return 'unknown';
-  const longest = Math.max(...l.renewals.map((r) => r.interval_days));
+  const intervals = l.renewals.filter((r) => !r.censored).map((r) => r.interval_days);
+  if (intervals.length === 0) return 'unknown';
+  const longest = Math.max(...intervals);
   if (longest < maxDays) return 'ready';
   if (c.lifetime_relative) return 'likely';
   return 'not_ready';

@@ -1,5 +1,5 @@
 /**
- * How complete is ctjp's data (issue #15, docs/completeness.md)? A final certificate carries the
+ * How complete is ctjp's data (docs/analysis.md, "How complete is the data?")? A final certificate carries the
  * SCTs of the logs its precertificate went to, so it says where ctjp should have found it:
  *
  * 1. Recall per log: among the SCTs naming a catalogue log at a time that log's scanned part
@@ -15,6 +15,7 @@
  * small histogram per CA, so memory does not grow with the table; completenessFromDatabase streams
  * the manager's tables into it in batches.
  */
+import type { CaCompleteness, CompletenessEstimate, CompletenessMiss, CompletenessReport, LogRecall } from '../share/api/analysis.js';
 import { hash } from 'node:crypto';
 import type { Connection } from 'mysql2/promise';
 import type { CoverageResponse } from '../share/api/index.js';
@@ -51,93 +52,8 @@ export interface CompletenessLog {
   covered: readonly TimeSpan[];
 }
 
-export interface CompletenessMiss {
-  certificate_id: number;
-  log: string;
-  sct_time: string;
-}
-
-export interface LogRecall {
-  log_id: string;
-  /** null for a log that is not in the manager's logs table. */
-  name: string | null;
-  operator: string | null;
-  in_catalogue: boolean;
-  /** SCTs naming this log, in certificates ctjp holds. */
-  sct_count: number;
-  /** Those at a time the log's scanned part covers (catalogue logs only). */
-  expected: number;
-  /** Of the expected, those whose certificate ctjp holds in this log. */
-  held: number;
-  /** held / expected; null when nothing was expected. */
-  recall: number | null;
-  /** Wilson 95 % interval of the recall. */
-  recall_interval: [number, number] | null;
-  miss_count: number;
-  /** The first MISS_LIST misses in the order read (certificate id order from the database). */
-  misses: CompletenessMiss[];
-}
-
-export interface CompletenessEstimate {
-  /** Certificates in the estimate (in the frame, carrying SCTs of the anchor operator and of another one). */
-  certificates: number;
-  /** Caught on occasion A (held in an anchor-operator SCT log), B (held in another SCT log), both. */
-  n1: number;
-  n2: number;
-  m: number;
-  /** Held only in logs that are not among their SCTs (final certificates logged elsewhere): seen, but by neither occasion. */
-  held_elsewhere_only: number;
-  /** Chapman's estimate of all certificates of the stratum, with its standard error and 95 % interval. */
-  estimate: number;
-  standard_error: number;
-  interval: [number, number];
-  /** Estimated certificates that no log ctjp read holds: estimate − certificates, never below 0, with its interval. */
-  missed: number;
-  missed_interval: [number, number];
-  /** missed / estimate, with its interval. */
-  missed_share: number;
-  missed_share_interval: [number, number];
-}
-
-export interface CaCompleteness {
-  ca: string;
-  /** Final certificates of this CA with SCTs that ctjp holds. */
-  certificates_with_scts: number;
-  /** Left out: issued (earliest SCT) when no catalogue log's scanned part covers; no SCT of the anchor operator; no SCT of any other operator. */
-  outside_frame: number;
-  without_anchor: number;
-  single_operator: number;
-  /** Occasion A: the operator named in most of this CA's certificates in the frame. */
-  anchor_operator: string | null;
-  /** null when no certificate is left for the estimate. */
-  estimate: CompletenessEstimate | null;
-}
-
-export interface CompletenessReport {
-  version: 1;
-  definitions: {
-    frame: string;
-    occasions: string;
-    estimator: string;
-    confidence: number;
-    misses_listed_per_log: number;
-  };
-  /** What was read from the database (filled in by completenessFromDatabase; zeros when fed directly). */
-  input: {
-    certificates: number;
-    precertificate_only: number;
-    final: number;
-    final_with_scts: number;
-    /** Final certificates with the SCT extension whose stored fields carry no SCT list (stored before ctjp extracted it). */
-    final_scts_not_stored: number;
-    final_without_scts: number;
-  };
-  logs: LogRecall[];
-  by_ca: CaCompleteness[];
-  /** Sum over the CAs' strata: estimates and variances add (the strata are disjoint). */
-  pooled: CompletenessEstimate | null;
-  notes: string[];
-}
+// The report's shape is part of the analysis summary the API serves: it lives in src/share/api.
+export type { CaCompleteness, CompletenessEstimate, CompletenessMiss, CompletenessReport, LogRecall } from '../share/api/analysis.js';
 
 export const MISS_LIST = 20;
 

@@ -11,6 +11,8 @@ export interface AnalyzeConfig {
   perName: boolean;
   batchSize: number;
   tmpDir: string | undefined;
+  /** A coverage file (CoverageResponse JSON) to apply instead of the database's coverage ledger. */
+  coverage: string | undefined;
 }
 
 export interface ExportConfig {
@@ -31,7 +33,7 @@ export function analyzeConfig(argv: string[], env: NodeJS.ProcessEnv = process.e
     args: argv,
     options: {
       out: { type: 'string' }, db: { type: 'string' }, 'per-name': { type: 'boolean' }, 'no-per-name': { type: 'boolean' },
-      batch: { type: 'string' }, tmp: { type: 'string' },
+      batch: { type: 'string' }, tmp: { type: 'string' }, coverage: { type: 'string' },
     },
     strict: true,
   });
@@ -46,6 +48,7 @@ export function analyzeConfig(argv: string[], env: NodeJS.ProcessEnv = process.e
     perName: values['no-per-name'] ? false : values['per-name'] ? true : perNameEnv !== undefined ? perNameEnv !== '0' : true,
     batchSize: positiveInt(values.batch ?? env.CTJP_ANALYSIS_BATCH ?? String(DEFAULT_BATCH), '--batch / CTJP_ANALYSIS_BATCH'),
     tmpDir: values.tmp ?? env.CTJP_ANALYSIS_TMP,
+    coverage: values.coverage ?? (env.CTJP_ANALYSIS_COVERAGE || undefined),
   };
 }
 

@@ -1,8 +1,10 @@
 /**
  * Lineages: the successive issuances for the same names, and the renewal metrics between them.
  */
+import type { TimeSpan } from '../share/coverage.js';
 import { type JstTime, jstTime } from './calendar.js';
 import { type AnalysisCertificate, DAY_MS, MINUTE_MS } from './model.js';
+import { endObserved, renewalObserved } from './observed.js';
 
 /** Issuances of one SAN set closer together than this are one issuance (re-issue, backup CA). */
 export const REISSUE_WINDOW_MS = 10 * MINUTE_MS;
@@ -18,6 +20,8 @@ export interface Issuance {
   issuedAt: number;
   /** False when only a not_before truncated to 00:00:00 UTC is known, so the time of day is not. */
   timeKnown: boolean;
+  /** The earliest CT timestamp of its certificates (not_before when none was logged): what the coverage is judged on. */
+  loggedAt: number;
   /** Certificates folded into this issuance besides the first (re-issues, precert/final pairs stored apart). */
   folded: number;
   /** issuedAt in JST, computed once (see issuanceJst). */
@@ -37,6 +41,8 @@ export interface Renewal {
   ratio: number;
   prev_lifetime_days: number;
   next_lifetime_days: number;
+  /** The time between the two issuances was not wholly observed: neither an interval nor a gap (observed.ts). */
+  censored: boolean;
 }
 
 export interface Lineage {
@@ -44,6 +50,11 @@ export interface Lineage {
   names: readonly string[];
   issuances: Issuance[];
   renewals: Renewal[];
+  /**
+   * The lineage ended: its last certificate expired and no renewal came within END_MARGIN_MS, all of it
+   * in observed time. False when that time was not wholly observed (censored, or still ahead).
+   */
+  ended: boolean;
 }
 
 /**
@@ -63,11 +74,12 @@ function sameCertificate(a: AnalysisCertificate, b: AnalysisCertificate): boolea
 }
 
 /**
- * Folds the certificates of one lineage into issuances and measures the renewals.
+ * Folds the certificates of one lineage into issuances and measures the renewals; a renewal is
+ * censored, and an end judged, against the observed periods (observed.ts judgingPeriods).
  * A later certificate that does not expire later than the current one is a re-issue, not a renewal
  * (the certobserver rule), and so is one issued within REISSUE_WINDOW_MS of it.
  */
-export function buildLineage(key: string, names: readonly string[], certs: readonly AnalysisCertificate[]): Lineage {
+export function buildLineage(key: string, names: readonly string[], certs: readonly AnalysisCertificate[], periods: readonly TimeSpan[]): Lineage {
   const sorted = [...certs].sort((a, b) => a.notBefore - b.notBefore || issuedAt(a).at - issuedAt(b).at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   const issuances: Issuance[] = [];
   for (const c of sorted) {
@@ -75,6 +87,7 @@ export function buildLineage(key: string, names: readonly string[], certs: reado
     const cur = issuances[issuances.length - 1];
     if (cur && (sameCertificate(cur.first, c) || c.notAfter <= cur.notAfter || Math.abs(t.at - cur.issuedAt) <= REISSUE_WINDOW_MS)) {
       cur.folded++;
+      cur.loggedAt = Math.min(cur.loggedAt, c.ctTimestamp ?? c.notBefore);
       if (t.known && (!cur.timeKnown || t.at < cur.issuedAt) && sameCertificate(cur.first, c)) {
         cur.issuedAt = t.at;
         cur.timeKnown = true;
@@ -82,14 +95,17 @@ export function buildLineage(key: string, names: readonly string[], certs: reado
       }
       continue;
     }
-    issuances.push({ first: c, notBefore: c.notBefore, notAfter: c.notAfter, issuedAt: t.at, timeKnown: t.known, folded: 0 });
+    issuances.push({ first: c, notBefore: c.notBefore, notAfter: c.notAfter, issuedAt: t.at, timeKnown: t.known, loggedAt: c.ctTimestamp ?? c.notBefore, folded: 0 });
   }
   const renewals: Renewal[] = [];
-  for (let i = 1; i < issuances.length; i++) renewals.push(measureRenewal(issuances[i - 1], issuances[i]));
-  return { key, names, issuances, renewals };
+  for (let i = 1; i < issuances.length; i++) {
+    renewals.push({ ...measureRenewal(issuances[i - 1], issuances[i]), censored: !renewalObserved(periods, issuances[i - 1], issuances[i]) });
+  }
+  const last = issuances[issuances.length - 1];
+  return { key, names, issuances, renewals, ended: endObserved(periods, last) };
 }
 
-export function measureRenewal(prev: { notBefore: number; notAfter: number }, next: { notBefore: number; notAfter: number }): Renewal {
+export function measureRenewal(prev: { notBefore: number; notAfter: number }, next: { notBefore: number; notAfter: number }): Omit<Renewal, 'censored'> {
   const lifetime = prev.notAfter - prev.notBefore;
   const interval = next.notBefore - prev.notBefore;
   const overlap = prev.notAfter - next.notBefore;

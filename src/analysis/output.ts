@@ -7,6 +7,7 @@ import { createReadStream } from 'node:fs';
 import { type FileHandle, mkdir, open, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { LineageResult, SummaryAggregates } from './aggregate.js';
+import type { CompletenessReport } from './completeness.js';
 import { renderHtml } from './report-html.js';
 import { SUMMARY_VERSION, definitions } from './summary.js';
 
@@ -43,6 +44,7 @@ const LINEAGE_COLUMNS = [
   'names', 'domain', 'org_type', 'ca', 'validation_level', 'class', 'certificates', 'issuances', 'renewals', 'interval_median_days',
   'interval_cv', 'ratio_median', 'lifetime_median_days', 'hour_sd_hours', 'office_time_share', 'acme_only_ca', 'expiry_gaps',
   'automated_with_lapses', 'lifetime_relative', 'ready_200', 'ready_100', 'ready_47', 'score', 'first_issued', 'last_not_after',
+  'renewals_censored', 'ended',
 ];
 
 export class ReportWriter {
@@ -72,16 +74,17 @@ export class ReportWriter {
         r.names, r.domain, r.org_type, r.ca, r.validation_level, r.class, r.certificates, r.issuances, e.renewals, e.interval_median_days,
         e.interval_cv, e.ratio_median, e.lifetime_median_days, e.hour_sd_hours, e.office_time_share, e.acme_only_ca, e.expiry_gaps,
         r.automated_with_lapses, r.lifetime_relative, r.readiness['200'], r.readiness['100'], r.readiness['47'], e.score, r.first_issued, r.last_not_after,
+        e.renewals_censored, e.ended,
       ]),
     );
   }
 
   /** Writes summary.json, the aggregate CSVs and report.html, then moves everything into place. */
-  async finish(agg: SummaryAggregates, input?: unknown): Promise<void> {
+  async finish(agg: SummaryAggregates, input?: unknown, completeness: CompletenessReport | null = null): Promise<void> {
     await this.lineagesTmp.close();
     await this.lineagesCsv.close();
     const generatedAt = new Date().toISOString();
-    const head = { version: SUMMARY_VERSION, generated_at: generatedAt, definitions: definitions(), ...(input ? { input } : {}), ...agg };
+    const head = { version: SUMMARY_VERSION, generated_at: generatedAt, definitions: definitions(), ...(input ? { input } : {}), ...agg, completeness };
     const summary = new Appender(await open(join(this.tmp, 'summary.json'), 'w'));
     await summary.add(`${JSON.stringify(head).slice(0, -1)},"lineages":[`);
     await summary.flush();
@@ -91,6 +94,7 @@ export class ReportWriter {
     await rm(join(this.tmp, 'lineages.ndjson'));
 
     const files: Record<string, string> = {
+      'observed_periods.csv': csvRow(['start', 'end']) + agg.observed_periods.map((p) => csvRow([p.start, p.end])).join(''),
       'by_org_type.csv': groupCsv(agg.by_org_type),
       'by_ca.csv': groupCsv(agg.by_ca),
       'by_class.csv': groupCsv(agg.by_class),
@@ -100,7 +104,7 @@ export class ReportWriter {
       'heatmap_jst.csv': csvRow(['weekday', ...Array.from({ length: 24 }, (_, h) => `h${h}`)]) +
         agg.heatmap_jst.counts.map((r, d) => csvRow([['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'][d], ...r])).join(''),
       'expiry_gaps.csv': csvRow(['gap_days']) + agg.expiry_gaps.lengths_days.map((g) => csvRow([g])).join(''),
-      'report.html': renderHtml({ ...agg, generated_at: generatedAt }),
+      'report.html': renderHtml({ ...agg, generated_at: generatedAt, completeness }),
     };
     for (const [name, body] of Object.entries(files)) {
       const fh = await open(join(this.tmp, name), 'w');
@@ -124,6 +128,7 @@ function groupCsv(groups: Record<string, Group>): string {
     'group', 'lineages', 'automated', 'manual', 'undetermined', 'share_automated', 'share_manual', 'renewals', 'expiry_gaps', 'gap_rate',
     'issuances_timed', 'weekend', 'weekend_share', 'weekend_expected', 'holiday', 'holiday_share', 'holiday_expected', 'closure', 'closure_share',
     'closure_expected', 'ready_200', 'likely_200', 'ready_100', 'likely_100', 'ready_47', 'likely_47', 'not_ready_47', 'unknown_47',
+    'renewals_censored', 'censored_only', 'ended', 'end_censored',
   ]);
   for (const [k, g] of Object.entries(groups)) {
     const c = g.classes;
@@ -133,6 +138,7 @@ function groupCsv(groups: Record<string, Group>): string {
       t.issuances, t.weekend.count, t.weekend.share, t.weekend.expected_share, t.holiday.count, t.holiday.share, t.holiday.expected_share,
       t.closure.count, t.closure.share, t.closure.expected_share, g.readiness['200'].ready, g.readiness['200'].likely, g.readiness['100'].ready,
       g.readiness['100'].likely, g.readiness['47'].ready, g.readiness['47'].likely, g.readiness['47'].not_ready, g.readiness['47'].unknown,
+      g.expiry_gaps.censored, c.censored_only, g.lineage_ends.ended, g.lineage_ends.censored,
     ]);
   }
   return out;

@@ -2,6 +2,7 @@
  * The self-contained HTML report: tables and inline SVG charts drawn here, no scripts, no network.
  */
 import { LIFETIME_BUCKETS, type SummaryAggregates } from './aggregate.js';
+import type { CompletenessReport } from './completeness.js';
 
 const esc = (s: unknown): string =>
   String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
@@ -93,9 +94,26 @@ function stackedSvg(rows: { label: string; automated: number; manual: number; un
 
 type Group = SummaryAggregates['overall'];
 
+const day = (iso: string): string => iso.slice(0, 10);
+
+/**
+ * The one sentence saying which time the renewal figures rest on. With the periods listed when they
+ * are few; a reader needs to know that a renewal outside them was not seen, not that none happened.
+ */
+export function coverageSentence(s: Pick<SummaryAggregates, 'coverage' | 'observed_periods' | 'totals'>): string {
+  const t = s.totals;
+  const n = s.observed_periods.length;
+  const list = s.observed_periods.slice(0, 6).map((p) => `${day(p.start)} – ${day(p.end)}`).join(', ') + (n > 6 ? `, … (${n} in all)` : '');
+  if (s.coverage.mode === 'assumed-complete') {
+    return `No record of what ctjp read was found (${s.coverage.source}), so the whole span of the data${n ? ` (${list})` : ''} is assumed observed: a renewal or a gap in time ctjp did not read would be missed, not counted as censored.`;
+  }
+  if (n === 0) return `No period was wholly observed (${s.coverage.source}), so every one of the ${t.renewals_censored} renewals and every lineage end is censored: no interval, gap or end is claimed.`;
+  return `Renewal intervals, expiry gaps and ended lineages rest only on the ${n} observed period${n === 1 ? '' : 's'} (${list}; ${s.coverage.observed_days.toFixed(0)} days): ${t.renewals_censored} renewals and ${t.lineages_end_censored} lineage ends that reach outside ${n === 1 ? 'it' : 'them'} are censored — counted as such, never as an interval, a gap or an end.`;
+}
+
 function groupTable(title: string, groups: Record<string, Group>, limit = 40): string {
   const rows = Object.entries(groups).slice(0, limit);
-  const head = '<tr><th>group</th><th>lineages</th><th>automated</th><th>manual</th><th>undetermined</th><th>renewals</th><th>expiry gaps</th><th>weekend (exp.)</th><th>holiday (exp.)</th><th>ready 200 d</th><th>ready 100 d</th><th>ready 47 d</th></tr>';
+  const head = '<tr><th>group</th><th>lineages</th><th>automated</th><th>manual</th><th>undetermined</th><th>renewals</th><th>censored</th><th>expiry gaps</th><th>ended (censored)</th><th>weekend (exp.)</th><th>holiday (exp.)</th><th>ready 200 d</th><th>ready 100 d</th><th>ready 47 d</th></tr>';
   const ready = (g: Group, k: string) => {
     const r = g.readiness[k];
     return `${pct(r.share.ready)} <small>+${pct(r.share.likely)} likely (n=${r.lineages})</small>`;
@@ -103,13 +121,36 @@ function groupTable(title: string, groups: Record<string, Group>, limit = 40): s
   const body = rows
     .map(([k, g]) => {
       const c = g.classes;
-      return `<tr><td>${esc(k)}</td><td>${c.lineages}</td><td>${c.automated} (${pct(c.share.automated)})</td><td>${c.manual} (${pct(c.share.manual)})</td><td>${c.undetermined}</td><td>${g.expiry_gaps.renewals}</td><td>${g.expiry_gaps.gaps} (${pct(g.expiry_gaps.rate)})</td><td>${g.time.weekend.count} = ${pct(g.time.weekend.share)} (${pct(g.time.weekend.expected_share)})</td><td>${g.time.holiday.count} = ${pct(g.time.holiday.share)} (${pct(g.time.holiday.expected_share)})</td><td>${ready(g, '200')}</td><td>${ready(g, '100')}</td><td>${ready(g, '47')}</td></tr>`;
+      return `<tr><td>${esc(k)}</td><td>${c.lineages}</td><td>${c.automated} (${pct(c.share.automated)})</td><td>${c.manual} (${pct(c.share.manual)})</td><td>${c.undetermined}</td><td>${g.expiry_gaps.renewals}</td><td>${g.expiry_gaps.censored}</td><td>${g.expiry_gaps.gaps} (${pct(g.expiry_gaps.rate)})</td><td>${g.lineage_ends.ended} (${g.lineage_ends.censored})</td><td>${g.time.weekend.count} = ${pct(g.time.weekend.share)} (${pct(g.time.weekend.expected_share)})</td><td>${g.time.holiday.count} = ${pct(g.time.holiday.share)} (${pct(g.time.holiday.expected_share)})</td><td>${ready(g, '200')}</td><td>${ready(g, '100')}</td><td>${ready(g, '47')}</td></tr>`;
     })
     .join('');
   return `<h2>${esc(title)}</h2><table>${head}${body}</table>`;
 }
 
-export function renderHtml(s: SummaryAggregates & { generated_at: string }): string {
+/** "How complete is the data?": each catalogue log's recall on the SCTs of final certificates, and the estimated share no read log holds. */
+function completenessHtml(c: CompletenessReport | null | undefined): string {
+  if (!c) return '<h2>How complete is the data?</h2><p>Not measured: no coverage was recorded, so no log is known to have been read at the times the certificates name.</p>';
+  const share = (x: number | null | undefined): string => (x === null || x === undefined ? '–' : pct(x));
+  const range = (r: [number, number] | null | undefined): string => (r ? `${pct(r[0])}–${pct(r[1])}` : '–');
+  const p = c.pooled;
+  const headline = p
+    ? `An estimated ${share(p.missed_share)} (95 % interval ${range(p.missed_share_interval)}) of the .jp certificates issued while ctjp was reading were logged only in logs it did not read (capture–recapture over the SCTs of ${p.certificates} final certificates, by CA; docs/analysis.md).`
+    : 'Too few final certificates with SCTs of two operators to estimate what no read log holds.';
+  const logRows = c.logs
+    .filter((l) => l.in_catalogue && l.expected > 0)
+    .map((l) => `<tr><td>${esc(l.name ?? l.log_id)}</td><td>${l.expected}</td><td>${l.held}</td><td>${share(l.recall)}</td><td>${range(l.recall_interval)}</td><td>${l.miss_count}</td></tr>`)
+    .join('');
+  const caRows = c.by_ca
+    .filter((x) => x.estimate)
+    .map((x) => `<tr><td>${esc(x.ca)}</td><td>${x.estimate!.certificates}</td><td>${Math.round(x.estimate!.estimate)}</td><td>${Math.round(x.estimate!.missed)}</td><td>${share(x.estimate!.missed_share)}</td><td>${range(x.estimate!.missed_share_interval)}</td></tr>`)
+    .join('');
+  return `<h2>How complete is the data?</h2><p class="completeness">${esc(headline)}</p>
+<table><tr><th>log (read at the SCT's time)</th><th>SCTs expected</th><th>held</th><th>recall</th><th>95 % interval</th><th>misses</th></tr>${logRows}</table>
+<table><tr><th>CA</th><th>certificates in the estimate</th><th>estimated total</th><th>estimated missed</th><th>missed share</th><th>95 % interval</th></tr>${caRows}</table>
+${c.notes.length ? `<p><small>${c.notes.map(esc).join(' ')}</small></p>` : ''}`;
+}
+
+export function renderHtml(s: SummaryAggregates & { generated_at: string; completeness?: CompletenessReport | null }): string {
   const t = s.overall.time;
   const timeRows = (['weekday', 'weekend', 'holiday', 'non_business', 'closure', 'government_non_working'] as const)
     .map((k) => `<tr><td>${k.replace(/_/g, ' ')}</td><td>${t[k].count}</td><td>${pct(t[k].share)}</td><td>${pct(t[k].expected_share)}</td><td>${t[k].ratio_to_expected ?? '–'}</td></tr>`)
@@ -128,28 +169,31 @@ export function renderHtml(s: SummaryAggregates & { generated_at: string }): str
     .map(([k, g]) => ({ label: k, automated: g.classes.automated, manual: g.classes.manual, undetermined: g.classes.undetermined, n: g.classes.lineages }));
   const orgRows = Object.entries(s.by_org_type).map(([k, g]) => ({ label: k, automated: g.classes.automated, manual: g.classes.manual, undetermined: g.classes.undetermined, n: g.classes.lineages }));
   const defs = s.lineage_definitions;
-  const defRow = (name: string, d: { lineages: number; renewals: number; expiry_gaps?: number; gaps?: number; automated: number; manual: number; undetermined: number } | null) =>
-    d ? `<tr><td>${name}</td><td>${d.lineages}</td><td>${d.renewals}</td><td>${d.expiry_gaps ?? d.gaps}</td><td>${d.automated} (${pct(d.automated / d.lineages)})</td><td>${d.manual} (${pct(d.manual / d.lineages)})</td><td>${d.undetermined}</td></tr>` : '';
+  const defRow = (name: string, d: { lineages: number; renewals: number; renewals_censored: number; expiry_gaps?: number; gaps?: number; automated: number; manual: number; undetermined: number } | null) =>
+    d ? `<tr><td>${name}</td><td>${d.lineages}</td><td>${d.renewals}</td><td>${d.renewals_censored}</td><td>${d.expiry_gaps ?? d.gaps}</td><td>${d.automated} (${pct(d.automated / d.lineages)})</td><td>${d.manual} (${pct(d.manual / d.lineages)})</td><td>${d.undetermined}</td></tr>` : '';
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>ctjp renewal analysis</title>
 <style>body{font:14px/1.4 system-ui,sans-serif;margin:2em;max-width:1200px}table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:2px 6px;text-align:right}td:first-child,th:first-child{text-align:left}small{color:#666}figure{margin:1em 0}</style></head><body>
 <h1>How .jp certificates are renewed</h1>
 <p>Generated ${esc(s.generated_at)}. Period of observed issuance: ${s.period ? `${esc(s.period.start)} – ${esc(s.period.end)} (${s.period.days} days)` : 'none'}.
 ${s.totals.certificates} certificates, ${s.totals.issuances} issuances, ${s.totals.lineages} lineages (exact SAN set), ${s.totals.renewals} renewals.
 Definitions and thresholds: docs/analysis.md. Every share is given with its count; small groups deserve little weight.</p>
+<p class="coverage" data-coverage-mode="${esc(s.coverage.mode)}"><strong>${esc(coverageSentence(s))}</strong></p>
+${completenessHtml(s.completeness)}
 <h2>Automation classes</h2>
-<table><tr><th>lineage definition</th><th>lineages</th><th>renewals</th><th>expiry gaps</th><th>automated</th><th>manual</th><th>undetermined</th></tr>${defRow('exact SAN set', defs.exact_san_set)}${defRow('per name', defs.per_name)}</table>
+<table><tr><th>lineage definition</th><th>lineages</th><th>renewals</th><th>censored renewals</th><th>expiry gaps</th><th>automated</th><th>manual</th><th>undetermined</th></tr>${defRow('exact SAN set', defs.exact_san_set)}${defRow('per name', defs.per_name)}</table>
 ${stackedSvg(orgRows, 'Automation class by organisation type')}
 ${stackedSvg(caRows, 'Automation class by CA (top 20 by lineages)')}
 <h2>Expiry gaps</h2>
-<p>${s.expiry_gaps.count} renewals started after the previous certificate had expired (resumed within 5 days: ${s.expiry_gaps.resumed.within_5_days}, 6–30 days: ${s.expiry_gaps.resumed.within_30_days}, later: ${s.expiry_gaps.resumed.later}).
+<p>${s.expiry_gaps.count} of ${s.totals.renewals} uncensored renewals started after the previous certificate had expired (resumed within 5 days: ${s.expiry_gaps.resumed.within_5_days}, 6–30 days: ${s.expiry_gaps.resumed.within_30_days}, later: ${s.expiry_gaps.resumed.later}).
+${s.totals.renewals_censored} renewals are censored (they span unobserved time) and are in no gap or interval figure.
 ${s.expiry_gaps.automated_lineages_with_lapses} automated lineages run a fixed schedule longer than their certificates last.
-${s.totals.lineages_ended_before_observation_end} lineages ended: their last certificate expired before the data ends, with no renewal seen (decommissioned, moved to other names, or lapsed).</p>
+${s.totals.lineages_ended_before_observation_end} lineages ended: their last certificate expired with no renewal within ${s.coverage.end_margin_days} days, all in observed time (decommissioned, moved to other names, or lapsed); for ${s.totals.lineages_end_censored} more that time was not wholly observed (censored).</p>
 ${barsSvg(gapRows, 'Expiry-gap rate per renewal, by organisation type', COLORS.gap)}
 <h2>When certificates are issued (JST)</h2>
 <table><tr><th>day class</th><th>issuances</th><th>observed share</th><th>expected if uniform</th><th>observed / expected</th></tr>${timeRows}</table>
 <p>Business hours (Mon–Fri 09–18 JST, working days): ${t.business_hours.count} = ${pct(t.business_hours.share)}. ${s.totals.issuances_time_unknown} issuances had no CT timestamp and a not_before truncated to midnight UTC, so they are left out of the time figures.</p>
 ${heatmapSvg(s.heatmap_jst.counts)}
-<h2>Renewal intervals</h2>${hist}${ratioHist}
+<h2>Renewal intervals</h2><p>${s.totals.renewals} uncensored renewals; ${s.histograms.censored_renewals} censored renewals are not in these histograms.</p>${hist}${ratioHist}
 ${groupTable('By organisation type', s.by_org_type)}
 ${groupTable('By CA (issuer organisation)', s.by_ca)}
 ${groupTable('By automation class', s.by_class)}

@@ -19,7 +19,7 @@ test('a report directory holds summary.json with every lineage, CSV tables and a
     await w.finish(agg);
     const files = (await readdir(dir)).sort();
     assert.deepEqual(files, [
-      'by_ca.csv', 'by_class.csv', 'by_org_type.csv', 'expiry_gaps.csv', 'heatmap_jst.csv', 'interval_histogram.csv', 'lineages.csv',
+      'by_ca.csv', 'by_class.csv', 'by_org_type.csv', 'expiry_gaps.csv', 'heatmap_jst.csv', 'interval_histogram.csv', 'lineages.csv', 'observed_periods.csv',
       'ratio_histogram.csv', 'report.html', 'summary.json', 'time_jst.csv',
     ]);
     const s = JSON.parse(await readFile(join(dir, 'summary.json'), 'utf8'));

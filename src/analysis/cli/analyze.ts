@@ -1,19 +1,24 @@
 /**
- * npm run analyze -- --out DIR [--db URL] [--no-per-name] [--batch N] [--tmp DIR]
+ * npm run analyze -- --out DIR [--db URL] [--coverage FILE] [--no-per-name] [--batch N] [--tmp DIR]
  */
 import { mkdir } from 'node:fs/promises';
 import { writeReport } from '../analyze-db.js';
 import { analyzeConfig } from '../config.js';
+import { coverageFromDatabase, coverageFromFile } from '../coverage.js';
 import { connectDb } from '../db.js';
 
 async function main(): Promise<void> {
   const cfg = analyzeConfig(process.argv.slice(2));
+  // The file is read before anything else, so that a bad one fails at once.
+  const observation = cfg.coverage ? await coverageFromFile(cfg.coverage) : await coverageFromDatabase(cfg.db);
   await mkdir(cfg.out, { recursive: true });
   const conn = await connectDb(cfg.db);
   try {
     const started = Date.now();
-    const { aggregates: a, input } = await writeReport(conn, cfg.out, { perName: cfg.perName, batchSize: cfg.batchSize, tmpDir: cfg.tmpDir });
+    const { aggregates: a, input } = await writeReport(conn, cfg.out, { perName: cfg.perName, batchSize: cfg.batchSize, tmpDir: cfg.tmpDir, observation });
     const c = a.overall.classes;
+    if (a.coverage.mode === 'assumed-complete') console.log(`coverage: none recorded (${a.coverage.source}); the whole data span is ASSUMED observed`);
+    else console.log(`coverage: ${a.observed_periods.length} observed period(s), ${a.coverage.observed_days} days (${a.coverage.source}); ${a.totals.renewals_censored} renewals censored`);
     console.log(`read ${input.rows} certificates (${input.skipped_no_dns_name} without DNS names, ${input.invalid} invalid) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     console.log(`${a.totals.lineages} lineages: ${c.automated} automated, ${c.manual} manual, ${c.undetermined} undetermined; ${a.expiry_gaps.count} expiry gaps`);
     console.log(`report: ${cfg.out}/report.html, ${cfg.out}/summary.json`);

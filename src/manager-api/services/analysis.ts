@@ -61,13 +61,16 @@ export async function domainCertificates(pool: Pool, raw: string, limit: number,
   }
 }
 
-/** One full analysis over the database, keeping the aggregates and the first lineages only. */
+/**
+ * One full analysis over the database, keeping the aggregates and the first lineages only. The
+ * coverage comes from the same database's ledger (analyzeDatabase's default), as for `npm run analyze`.
+ */
 export async function computeSummary(pool: Pool): Promise<CachedSummary> {
   const conn = await pool.getConnection();
   try {
     const lineages: SummaryLineage[] = [];
     let total = 0;
-    const { aggregates, input } = await analyzeDatabase(conn, (r) => {
+    const { aggregates, input, completeness } = await analyzeDatabase(conn, (r) => {
       total++;
       if (lineages.length < SUMMARY_LINEAGES_LIMIT_MAX) lineages.push(r);
     });
@@ -81,6 +84,7 @@ export async function computeSummary(pool: Pool): Promise<CachedSummary> {
       ...aggregates,
       expiry_gaps: gaps,
       input,
+      completeness,
       lineages,
       lineages_total: total,
     };

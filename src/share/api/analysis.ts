@@ -161,20 +161,32 @@ const readinessSchema = {
 
 export const analysisGroupSchema = {
   type: 'object',
-  required: ['classes', 'expiry_gaps', 'readiness', 'time'],
+  required: ['classes', 'expiry_gaps', 'lineage_ends', 'readiness', 'time'],
   properties: {
     classes: {
       type: 'object',
-      required: ['lineages', 'automated', 'manual', 'undetermined', 'share'],
+      required: ['lineages', 'automated', 'manual', 'undetermined', 'censored_only', 'share'],
       properties: {
         lineages: count,
         automated: count,
         manual: count,
         undetermined: count,
+        censored_only: { ...count, description: 'Lineages renewed only across unobserved time: every renewal censored, so undetermined.' },
         share: { type: 'object', required: ['automated', 'manual', 'undetermined'], properties: { automated: share, manual: share, undetermined: share } },
       },
     },
-    expiry_gaps: { type: 'object', required: ['renewals', 'gaps', 'rate'], properties: { renewals: count, gaps: count, rate: share } },
+    expiry_gaps: {
+      type: 'object',
+      required: ['renewals', 'gaps', 'rate', 'censored'],
+      description: '`renewals`: uncensored renewals (the base of `rate`); `censored`: renewals across unobserved time, neither gaps nor intervals.',
+      properties: { renewals: count, gaps: count, rate: share, censored: count },
+    },
+    lineage_ends: {
+      type: 'object',
+      required: ['ended', 'censored'],
+      description: '`ended`: last certificate expired with no renewal within the end margin, all in observed time; `censored`: that time not wholly observed (or still ahead).',
+      properties: { ended: count, censored: count },
+    },
     readiness: { type: 'object', additionalProperties: readinessSchema, description: 'Per SC-081 maximum validity in days: `200`, `100`, `47`.' },
     time: {
       type: 'object',
@@ -217,7 +229,15 @@ const lineageSchema = {
       type: 'array',
       items: {
         type: 'object',
-        properties: { not_before: { type: 'string' }, interval_days: { type: 'number' }, overlap_days: { type: 'number' }, gap_days: { type: 'number' }, ratio: share },
+        description: 'A censored renewal (its in-between time not wholly observed) has only its date; the measures are null.',
+        properties: {
+          not_before: { type: 'string' },
+          censored: { type: 'boolean' },
+          interval_days: { type: ['number', 'null'] },
+          overlap_days: { type: ['number', 'null'] },
+          gap_days: { type: ['number', 'null'] },
+          ratio: share,
+        },
       },
     },
     readiness: { type: 'object', additionalProperties: { type: 'string' } },
@@ -226,7 +246,7 @@ const lineageSchema = {
 
 export const analysisSummaryResponseSchema = {
   type: 'object',
-  required: ['version', 'generated_at', 'cache', 'definitions', 'input', 'totals', 'period', 'expected_shares_uniform_time', 'overall', 'by_org_type', 'by_ca', 'by_class', 'expiry_gaps', 'histograms', 'heatmap_jst', 'lineage_definitions'],
+  required: ['version', 'generated_at', 'cache', 'definitions', 'coverage', 'observed_periods', 'input', 'totals', 'period', 'expected_shares_uniform_time', 'overall', 'by_org_type', 'by_ca', 'by_class', 'expiry_gaps', 'histograms', 'heatmap_jst', 'lineage_definitions'],
   properties: {
     version: { type: 'integer' },
     generated_at: { type: 'string', format: 'date-time', description: 'When this summary was computed.' },
@@ -241,6 +261,26 @@ export const analysisSummaryResponseSchema = {
       },
     },
     definitions: { type: 'object', additionalProperties: true },
+    coverage: {
+      type: 'object',
+      required: ['mode', 'source', 'observed_days', 'end_margin_days', 'note'],
+      properties: {
+        mode: {
+          type: 'string',
+          enum: ['observed', 'assumed-complete'],
+          description: '`observed`: the observed periods of the coverage ledger (or a coverage file) are applied; `assumed-complete`: no coverage was recorded, the whole data span is taken as observed.',
+        },
+        source: { type: 'string', description: '`database`, `file:<path>`, `given` or `none`.' },
+        observed_days: { type: 'number' },
+        end_margin_days: { type: 'number', description: 'How long after its last expiry a lineage is watched before it counts as ended.' },
+        note: { type: 'string' },
+      },
+    },
+    observed_periods: {
+      type: 'array',
+      description: 'The periods the renewal figures rest on (with `assumed-complete`, the data span).',
+      items: { type: 'object', required: ['start', 'end'], properties: { start: { type: 'string', format: 'date-time' }, end: { type: 'string', format: 'date-time' } } },
+    },
     input: {
       type: 'object',
       required: ['rows', 'skipped_no_dns_name', 'invalid', 'invalid_examples'],
@@ -248,14 +288,16 @@ export const analysisSummaryResponseSchema = {
     },
     totals: {
       type: 'object',
-      required: ['certificates', 'issuances', 'folded_certificates', 'lineages', 'renewals', 'lineages_ended_before_observation_end', 'issuances_time_unknown'],
+      required: ['certificates', 'issuances', 'folded_certificates', 'lineages', 'renewals', 'renewals_censored', 'lineages_ended_before_observation_end', 'lineages_end_censored', 'issuances_time_unknown'],
       properties: {
         certificates: count,
         issuances: count,
         folded_certificates: count,
         lineages: count,
-        renewals: count,
+        renewals: { ...count, description: 'Uncensored renewals: measured intervals.' },
+        renewals_censored: count,
         lineages_ended_before_observation_end: count,
+        lineages_end_censored: count,
         issuances_time_unknown: count,
       },
     },
@@ -271,18 +313,19 @@ export const analysisSummaryResponseSchema = {
     by_class: { type: 'object', additionalProperties: analysisGroupSchema },
     expiry_gaps: {
       type: 'object',
-      required: ['count', 'resumed', 'automated_lineages_with_lapses'],
+      required: ['count', 'censored_renewals', 'resumed', 'automated_lineages_with_lapses'],
       description: 'As in summary.json, without the list of every gap length.',
       properties: {
         count,
+        censored_renewals: count,
         resumed: { type: 'object', required: ['within_5_days', 'within_30_days', 'later'], properties: { within_5_days: count, within_30_days: count, later: count } },
         automated_lineages_with_lapses: count,
       },
     },
     histograms: {
       type: 'object',
-      required: ['interval_bin_days', 'interval_days', 'ratio_bin', 'ratio'],
-      properties: { interval_bin_days: { type: 'number' }, interval_days: histogramMap, ratio_bin: { type: 'number' }, ratio: histogramMap },
+      required: ['censored_renewals', 'interval_bin_days', 'interval_days', 'ratio_bin', 'ratio'],
+      properties: { censored_renewals: count, interval_bin_days: { type: 'number' }, interval_days: histogramMap, ratio_bin: { type: 'number' }, ratio: histogramMap },
     },
     heatmap_jst: {
       type: 'object',
@@ -290,6 +333,12 @@ export const analysisSummaryResponseSchema = {
       properties: { rows: { type: 'string' }, columns: { type: 'string' }, counts: { type: 'array', items: { type: 'array', items: count } } },
     },
     lineage_definitions: { type: 'object', additionalProperties: true },
+    completeness: {
+      type: ['object', 'null'],
+      additionalProperties: true,
+      description:
+        'How complete the data is, from the SCTs of final certificates: per log the recall where it was read at the SCT time (with the misses), and per CA and pooled a capture–recapture estimate of the certificates no read log holds (`pooled.missed_share` with its 95 % interval). null when no coverage is known.',
+    },
     lineages: { type: 'array', items: lineageSchema, description: 'Only with lineages=1: at most `limit`, in the order the analysis produced them.' },
     lineages_total: { type: 'integer', description: 'Only with lineages=1: how many lineages there are.' },
   },
@@ -312,8 +361,18 @@ export interface ReadinessGroup {
 }
 
 export interface AnalysisGroup {
-  classes: { lineages: number; automated: number; manual: number; undetermined: number; share: { automated: number | null; manual: number | null; undetermined: number | null } };
-  expiry_gaps: { renewals: number; gaps: number; rate: number | null };
+  classes: {
+    lineages: number;
+    automated: number;
+    manual: number;
+    undetermined: number;
+    /** Lineages whose every renewal is censored (so undetermined). */
+    censored_only: number;
+    share: { automated: number | null; manual: number | null; undetermined: number | null };
+  };
+  /** renewals: uncensored ones (the base of rate); censored: renewals across unobserved time. */
+  expiry_gaps: { renewals: number; gaps: number; rate: number | null; censored: number };
+  lineage_ends: { ended: number; censored: number };
   readiness: Record<string, ReadinessGroup>;
   time: {
     issuances: number;
@@ -347,7 +406,8 @@ export interface SummaryLineage {
   lifetime_relative: boolean;
   automated_with_lapses: boolean;
   evidence: Record<string, unknown>;
-  renewals: { not_before: string; interval_days: number; overlap_days: number; gap_days: number; ratio: number | null }[];
+  /** A censored renewal has only its date; its measures are null. */
+  renewals: { not_before: string; censored: boolean; interval_days: number | null; overlap_days: number | null; gap_days: number | null; ratio: number | null }[];
   readiness: Record<string, string>;
 }
 
@@ -356,6 +416,8 @@ export interface AnalysisSummaryResponse {
   generated_at: string;
   cache: { max_age_s: number; age_s: number; duration_s: number; refreshing: boolean };
   definitions: Record<string, unknown>;
+  coverage: { mode: 'observed' | 'assumed-complete'; source: string; observed_days: number; end_margin_days: number; note: string };
+  observed_periods: { start: string; end: string }[];
   input: { rows: number; skipped_no_dns_name: number; invalid: number; invalid_examples: string[]; read_seconds?: number; analysis_seconds?: number };
   totals: {
     certificates: number;
@@ -363,7 +425,9 @@ export interface AnalysisSummaryResponse {
     folded_certificates: number;
     lineages: number;
     renewals: number;
+    renewals_censored: number;
     lineages_ended_before_observation_end: number;
+    lineages_end_censored: number;
     issuances_time_unknown: number;
   };
   period: { start: string; end: string; days: number } | null;
@@ -372,10 +436,101 @@ export interface AnalysisSummaryResponse {
   by_org_type: Record<string, AnalysisGroup>;
   by_ca: Record<string, AnalysisGroup>;
   by_class: Record<string, AnalysisGroup>;
-  expiry_gaps: { count: number; resumed: { within_5_days: number; within_30_days: number; later: number }; automated_lineages_with_lapses: number };
-  histograms: { interval_bin_days: number; interval_days: Record<string, number[]>; ratio_bin: number; ratio: Record<string, number[]> };
+  expiry_gaps: { count: number; censored_renewals: number; resumed: { within_5_days: number; within_30_days: number; later: number }; automated_lineages_with_lapses: number };
+  histograms: { censored_renewals: number; interval_bin_days: number; interval_days: Record<string, number[]>; ratio_bin: number; ratio: Record<string, number[]> };
   heatmap_jst: { rows: string; columns: string; counts: number[][] };
   lineage_definitions: Record<string, unknown>;
+  /** null when no coverage is known (nothing says which log was read when). */
+  completeness?: CompletenessReport | null;
   lineages?: SummaryLineage[];
   lineages_total?: number;
+}
+
+/** `completeness` of the analysis summary: how much of the .jp issuance ctjp holds, measured on the SCTs of final certificates (docs/analysis.md). */
+export interface CompletenessMiss {
+  certificate_id: number;
+  log: string;
+  sct_time: string;
+}
+
+export interface LogRecall {
+  log_id: string;
+  /** null for a log that is not in the manager's logs table. */
+  name: string | null;
+  operator: string | null;
+  in_catalogue: boolean;
+  /** SCTs naming this log, in certificates ctjp holds. */
+  sct_count: number;
+  /** Those at a time the log's scanned part covers (catalogue logs only). */
+  expected: number;
+  /** Of the expected, those whose certificate ctjp holds in this log. */
+  held: number;
+  /** held / expected; null when nothing was expected. */
+  recall: number | null;
+  /** Wilson 95 % interval of the recall. */
+  recall_interval: [number, number] | null;
+  miss_count: number;
+  /** The first MISS_LIST misses in the order read (certificate id order from the database). */
+  misses: CompletenessMiss[];
+}
+
+export interface CompletenessEstimate {
+  /** Certificates in the estimate (in the frame, carrying SCTs of the anchor operator and of another one). */
+  certificates: number;
+  /** Caught on occasion A (held in an anchor-operator SCT log), B (held in another SCT log), both. */
+  n1: number;
+  n2: number;
+  m: number;
+  /** Held only in logs that are not among their SCTs (final certificates logged elsewhere): seen, but by neither occasion. */
+  held_elsewhere_only: number;
+  /** Chapman's estimate of all certificates of the stratum, with its standard error and 95 % interval. */
+  estimate: number;
+  standard_error: number;
+  interval: [number, number];
+  /** Estimated certificates that no log ctjp read holds: estimate − certificates, never below 0, with its interval. */
+  missed: number;
+  missed_interval: [number, number];
+  /** missed / estimate, with its interval. */
+  missed_share: number;
+  missed_share_interval: [number, number];
+}
+
+export interface CaCompleteness {
+  ca: string;
+  /** Final certificates of this CA with SCTs that ctjp holds. */
+  certificates_with_scts: number;
+  /** Left out: issued (earliest SCT) when no catalogue log's scanned part covers; no SCT of the anchor operator; no SCT of any other operator. */
+  outside_frame: number;
+  without_anchor: number;
+  single_operator: number;
+  /** Occasion A: the operator named in most of this CA's certificates in the frame. */
+  anchor_operator: string | null;
+  /** null when no certificate is left for the estimate. */
+  estimate: CompletenessEstimate | null;
+}
+
+export interface CompletenessReport {
+  version: 1;
+  definitions: {
+    frame: string;
+    occasions: string;
+    estimator: string;
+    confidence: number;
+    misses_listed_per_log: number;
+  };
+  /** What was read from the database (filled in by completenessFromDatabase; zeros when fed directly). */
+  input: {
+    certificates: number;
+    precertificate_only: number;
+    final: number;
+    final_with_scts: number;
+    /** Final certificates with the SCT extension whose stored fields carry no SCT list (stored before ctjp extracted it). */
+    final_scts_not_stored: number;
+    final_without_scts: number;
+  };
+  logs: LogRecall[];
+  by_ca: CaCompleteness[];
+  /** Sum over the CAs' strata: estimates and variances add (the strata are disjoint). */
+  pooled: CompletenessEstimate | null;
+  notes: string[];
 }

@@ -2,7 +2,7 @@
  * The embedded SCT list of a final certificate (RFC 6962 §3.3, extension
  * 1.3.6.1.4.1.11129.2.4.2): which logs the CA submitted the precertificate
  * to, and when each promised to log it. ctjp uses it to measure how complete
- * its own collection is (docs/completeness.md); a phishing detector can use
+ * its own collection is (docs/analysis.md, "How complete is the data?"); a phishing detector can use
  * it too (a certificate logged only in unusual logs, or long after issue).
  *
  * Why hand-written: the list is TLS presentation-language encoding inside an

@@ -79,6 +79,44 @@ function ClassTable({ title, rows, a, lang }: { title: string; rows: Row[]; a: A
   );
 }
 
+/** The one sentence saying which periods the renewal figures rest on (report-html.ts says the same). */
+function CoverageNote({ s, a, lang }: { s: AnalysisSummaryResponse; a: AnalysisTranslate; lang: Lang }) {
+  const periods = s.observed_periods;
+  const list = periods
+    .slice(0, 6)
+    .map((p) => `${p.start.slice(0, 10)} – ${p.end.slice(0, 10)}`)
+    .join(', ') + (periods.length > 6 ? ', …' : '');
+  const key = s.coverage.mode === 'assumed-complete' ? 'coverageAssumed' : periods.length === 0 ? 'coverageNone' : 'coverageObserved';
+  const text = a(key)
+    .replace('{n}', formatCount(periods.length, lang))
+    .replace('{list}', list)
+    .replace('{days}', formatCount(Math.round(s.coverage.observed_days), lang))
+    .replace('{censored}', formatCount(s.totals.renewals_censored, lang))
+    .replace('{ends}', formatCount(s.totals.lineages_end_censored, lang));
+  return (
+    <p class={`coverage-note coverage-${s.coverage.mode}`} data-coverage-mode={s.coverage.mode} data-observed-periods={periods.length} data-renewals-censored={s.totals.renewals_censored}>
+      {text}
+    </p>
+  );
+}
+
+/** How complete the data is: the estimated share of issuance no read log holds, and the lowest recall of a read log. */
+function CompletenessNote({ s, a, lang }: { s: AnalysisSummaryResponse; a: AnalysisTranslate; lang: Lang }) {
+  const c = s.completeness;
+  const pct = (x: number): string => `${(x * 100).toLocaleString(lang === 'ja' ? 'ja-JP' : 'en-US', { maximumFractionDigits: 1 })} %`;
+  if (!c) return <p class="completeness-note muted">{a('completenessUnknown')}</p>;
+  const p = c.pooled;
+  const read = c.logs.filter((l) => l.in_catalogue && l.recall !== null);
+  const worst = read.reduce<(typeof read)[number] | null>((w, l) => (w === null || l.recall! < w.recall! ? l : w), null);
+  const text = (p ? a('completenessEstimate').replace('{share}', pct(p.missed_share)).replace('{low}', pct(p.missed_share_interval[0])).replace('{high}', pct(p.missed_share_interval[1])).replace('{n}', formatCount(p.certificates, lang)) : a('completenessTooFew')) +
+    (worst ? ` ${a('completenessRecall').replace('{log}', worst.name ?? worst.log_id).replace('{recall}', pct(worst.recall!)).replace('{misses}', formatCount(worst.miss_count, lang))}` : '');
+  return (
+    <p class="completeness-note" data-missed-share={p?.missed_share ?? ''} data-logs-measured={read.length}>
+      {text}
+    </p>
+  );
+}
+
 /** One part of the tab: a heading (its id labels the section) and a hint under it. */
 function Part({ id, title, hint, children }: { id: string; title: string; hint: string; children: ComponentChildren }) {
   return (
@@ -115,8 +153,10 @@ export function Analysis() {
             {s.cache.refreshing ? ` · ${a('refreshing')}` : ''}
             {s.period ? ` · ${a('period')}: ${s.period.start.slice(0, 10)} – ${s.period.end.slice(0, 10)}` : ''}
           </p>
+          <CoverageNote s={s} a={a} lang={lang} />
+      <CompletenessNote s={s} a={a} lang={lang} />
           <div class="stats">
-            {(['certificates', 'lineages', 'renewals', 'issuances'] as const).map((k) => (
+            {(['certificates', 'lineages', 'renewals', 'renewals_censored', 'issuances'] as const).map((k) => (
               <div class="stat" key={k} data-analysis-total={k}>
                 <div class="stat-label">{a(k)}</div>
                 <div class="stat-value">{formatCount(s.totals[k], lang)}</div>
@@ -142,15 +182,17 @@ export function Analysis() {
                       <th class="num">{a('renewals')}</th>
                       <th class="num">{a('gapCount')}</th>
                       <th class="num">{a('gapRate')}</th>
+                      <th class="num">{a('censored')}</th>
                     </>
                   }
                 >
                   {[...rows.overall, ...rows.org].map((r) => (
-                    <tr key={r.key} data-group={r.key} data-renewals={r.group.expiry_gaps.renewals} data-gaps={r.group.expiry_gaps.gaps}>
+                    <tr key={r.key} data-group={r.key} data-renewals={r.group.expiry_gaps.renewals} data-gaps={r.group.expiry_gaps.gaps} data-censored={r.group.expiry_gaps.censored}>
                       <td>{r.label}</td>
                       <td class="num">{formatCount(r.group.expiry_gaps.renewals, lang)}</td>
                       <td class="num">{formatCount(r.group.expiry_gaps.gaps, lang)}</td>
                       <td class="num">{share(r.group.expiry_gaps.rate)}</td>
+                      <td class="num">{formatCount(r.group.expiry_gaps.censored, lang)}</td>
                     </tr>
                   ))}
                 </ScrollTable>
