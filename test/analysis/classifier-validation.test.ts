@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { summarize } from '../../src/analysis/summary.js';
-import { TUNING_SET, VALIDATION_SET } from '../helpers/classifier-sets.js';
+import { HOLDOUT_SET, TUNING_SET, VALIDATION_SET } from '../helpers/classifier-sets.js';
 import { type GenerateOptions, generateLineages } from '../helpers/synthetic-lineages.js';
 
 const LABELS = ['automated', 'manual', 'undetermined'] as const;
@@ -33,11 +33,13 @@ async function confusion(name: string, spec: GenerateOptions): Promise<{ correct
   return { correct, decided };
 }
 
-test('classifier: ≥ 95% right on the tuning set and on a validation set of other seed and parameters', async () => {
+test('classifier: ≥ 95% right on the tuning set, on a validation set and on an untouched hold-out set, each of its own seed and parameters', async () => {
   const a = await confusion('tuning set', TUNING_SET);
   const b = await confusion('validation set', VALIDATION_SET);
+  const c = await confusion('hold-out set', HOLDOUT_SET);
   assert.ok(a.correct / a.decided >= 0.95, `tuning set ${a.correct}/${a.decided}`);
   assert.ok(b.correct / b.decided >= 0.95, `validation set ${b.correct}/${b.decided}`);
+  assert.ok(c.correct / c.decided >= 0.95, `hold-out set ${c.correct}/${c.decided}`);
 });
 
 test('classifier: a yearly lineage renewed late by hand, once on a Saturday, is manual; so is one renewed after expiry', async () => {
