@@ -106,7 +106,7 @@ const round = (x: number | null, d = 4): number | null => (x === null || !Number
 export function classifyLineage(l: Lineage): Classification {
   const T = THRESHOLDS;
   // Only renewals whose in-between time was observed are evidence: a censored one may hide renewals.
-  const renewals = l.renewals.filter((r) => !r.censored);
+  const renewals = l.renewals.some((r) => r.censored) ? l.renewals.filter((r) => !r.censored) : l.renewals;
   const censored = l.renewals.length - renewals.length;
   const intervals = renewals.map((r) => r.interval_days);
   const ratios = renewals.map((r) => r.ratio).filter(Number.isFinite);

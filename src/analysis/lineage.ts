@@ -99,13 +99,16 @@ export function buildLineage(key: string, names: readonly string[], certs: reado
   }
   const renewals: Renewal[] = [];
   for (let i = 1; i < issuances.length; i++) {
-    renewals.push({ ...measureRenewal(issuances[i - 1], issuances[i]), censored: !renewalObserved(periods, issuances[i - 1], issuances[i]) });
+    const r = measureRenewal(issuances[i - 1], issuances[i]);
+    r.censored = !renewalObserved(periods, issuances[i - 1], issuances[i]);
+    renewals.push(r);
   }
   const last = issuances[issuances.length - 1];
   return { key, names, issuances, renewals, ended: endObserved(periods, last) };
 }
 
-export function measureRenewal(prev: { notBefore: number; notAfter: number }, next: { notBefore: number; notAfter: number }): Omit<Renewal, 'censored'> {
+/** The measures of a renewal; `censored` is false until the caller judges it against the observed periods. */
+export function measureRenewal(prev: { notBefore: number; notAfter: number }, next: { notBefore: number; notAfter: number }): Renewal {
   const lifetime = prev.notAfter - prev.notBefore;
   const interval = next.notBefore - prev.notBefore;
   const overlap = prev.notAfter - next.notBefore;
@@ -116,6 +119,7 @@ export function measureRenewal(prev: { notBefore: number; notAfter: number }, ne
     ratio: lifetime > 0 ? interval / lifetime : Number.NaN,
     prev_lifetime_days: lifetime / DAY_MS,
     next_lifetime_days: (next.notAfter - next.notBefore) / DAY_MS,
+    censored: false,
   };
 }
 
