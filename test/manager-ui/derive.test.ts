@@ -8,7 +8,6 @@ import {
   friendRanking,
   groupByCategory,
   leaseProgress,
-  logEta,
   overview,
   pingAgeSeconds,
   sortWorkers,
@@ -18,7 +17,7 @@ function log(over: Partial<LogStatus>): LogStatus {
   return {
     name: 'l', category: 'google', url: 'https://log.example/l/', api: 'rfc6962', data_tiles: false, available: true, shut_down: false, read_from: 'origin', read_url: null, last_error: null, checked_at: null,
     tree_size: 3100, target_start: 0, target_end: 99, target_mode: 'fraction', target_note: null,
-    handed_out_to: -1, scanned: 0, certificates: 0, sightings: 0, rate: 0, resume_waiting: 0, resume_waiting_entries: 0, verified: 0, verification_failures: 0, ...over,
+    handed_out_to: -1, scanned: 0, certificates: 0, sightings: 0, rate: 0, rate_last_hour: 0, eta_s: null, stalled_leases: [], resume_waiting: 0, resume_waiting_entries: 0, verified: 0, verification_failures: 0, ...over,
   };
 }
 
@@ -40,28 +39,24 @@ test('coverage splits the target range into scanned, in progress, waiting and un
   assert.equal(odd.done + odd.running + odd.waiting + odd.unassigned, odd.total, 'counters beyond the range are clamped');
 });
 
-test('ETA is the unscanned remainder over the rate, unknown without a rate, zero when done', () => {
-  assert.equal(logEta(log({ handed_out_to: 99, scanned: 40, rate: 2 })), 30);
-  assert.equal(logEta(log({ scanned: 40, rate: 0 })), null);
-  assert.equal(logEta(log({ handed_out_to: 99, scanned: 100, rate: 0 })), 0);
-  assert.equal(logEta(log({ target_end: null })), null);
-});
-
 test('categories keep the mission order, unknown ones follow alphabetically; groups sum their logs', () => {
   assert.deepEqual(categoryOrder(['zeta', 'trustasia', 'google', 'alpha', 'google']), ['google', 'trustasia', 'alpha', 'zeta']);
-  const groups = groupByCategory([
-    log({ name: 'b', category: 'digicert', certificates: 3, rate: 1, scanned: 10, handed_out_to: 19 }),
-    log({ name: 'a', category: 'digicert', certificates: 4, rate: 2, available: false }),
-    log({ name: 'g', category: 'google', certificates: 1 }),
-  ]);
+  const groups = groupByCategory(
+    [
+      log({ name: 'b', category: 'digicert', certificates: 3, rate: 1, scanned: 10, handed_out_to: 19 }),
+      log({ name: 'a', category: 'digicert', certificates: 4, rate: 2, available: false }),
+      log({ name: 'g', category: 'google', certificates: 1 }),
+    ],
+    [{ category: 'digicert', target_entries: 200, remaining_entries: 190, rate: 3, rate_last_hour: 2, eta_s: 63 }],
+  );
   assert.deepEqual(groups.map((g) => g.category), ['google', 'digicert']);
   const d = groups[1]!;
   assert.deepEqual(d.logs.map((l) => l.name), ['a', 'b']);
   assert.equal(d.certificates, 7);
-  assert.equal(d.rate, 3);
+  assert.deepEqual(d.rates, { rate: 3, rate_last_hour: 2, eta_s: 63 }, "the manager's figures for the category");
+  assert.deepEqual(groups[0]!.rates, { rate: 0, rate_last_hour: 0, eta_s: null }, 'a category the manager did not list');
   assert.equal(d.available, 1);
   assert.deepEqual(d.coverage, { total: 200, done: 10, running: 10, waiting: 0, unassigned: 180 });
-  assert.equal(d.eta, 190 / 3);
 });
 
 test('lease progress counts the confirmed part of the inclusive range', () => {
@@ -97,8 +92,10 @@ test('overview and daily pivot follow the status answer', () => {
     planning: { mode: 'fraction', fraction: 1 / 31, window: null, window_widened_hours: 0, assignment_size: 100000 },
     totals: {
       logs: 2, logs_available: 2, certificates: 5, sightings: 8, target_entries: 1000, scanned_entries: 400,
-      workers_alive: 1, workers_dead: 0, workers_stopped: 0, rate: 10,
+      workers_alive: 1, workers_dead: 0, workers_stopped: 0, remaining_entries: 600, rate: 10, rate_last_hour: 8, eta_s: 60,
     },
+    rate_windows: { now_s: 300, last_hour_s: 3600 },
+    categories: [],
     logs: [log({ name: 'b', category: 'cloudflare' }), log({ name: 'a', category: 'google' })],
     daily: [
       { log_name: 'b', day: '2025-01-02', sightings: 2, certificates: 1 },
@@ -117,19 +114,4 @@ test('overview and daily pivot follow the status answer', () => {
   assert.deepEqual(p.values, [[0, 3], [1, 2]]);
   assert.deepEqual(p.dayTotals, [1, 5]);
   assert.deepEqual(dailyPivot(status, 'certificates').logs, ['b'], 'a log without counts for the metric is left out');
-});
-
-test('the hourly rate is measured between polls inside the window, and old polls are pruned', async () => {
-  const { windowRate, pruneSamples } = await import('../../src/manager-ui/app/derive.js');
-  assert.equal(windowRate([], 3600_000), null);
-  assert.equal(windowRate([{ at: 0, scanned: 0 }, { at: 10_000, scanned: 50 }], 3600_000), null, 'too short a span to tell');
-  const samples = [
-    { at: 0, scanned: 0 },
-    { at: 1000_000, scanned: 1000 },
-    { at: 3000_000, scanned: 3000 },
-    { at: 4600_000, scanned: 8000 },
-  ];
-  assert.deepEqual(windowRate(samples, 3600_000), { perSecond: 7000 / 3600, windowSeconds: 3600 });
-  assert.deepEqual(pruneSamples(samples, 3600_000).map((s) => s.at), [0, 1000_000, 3000_000, 4600_000]);
-  assert.deepEqual(pruneSamples([...samples, { at: 7000_000, scanned: 9000 }], 3600_000).map((s) => s.at), [3000_000, 4600_000, 7000_000]);
 });

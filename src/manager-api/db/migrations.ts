@@ -325,6 +325,13 @@ const coverage: Migration = {
   },
 };
 
+/** The status's rates read the last hour of the ledger (repositories/rates.ts): by time, not by log. */
+const coverageByTime: Migration = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    await sql.raw('ALTER TABLE coverage ADD INDEX coverage_created (created_at)').execute(db);
+  },
+};
+
 export const MIGRATIONS: Record<string, Migration> = {
   '0001_initial': initial,
   '0002_log_counters': logCounters,
@@ -335,6 +342,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0007_logs_tiled': logsTiled,
   '0008_logs_read_from': logsReadFrom,
   '0009_coverage': coverage,
+  '0010_coverage_by_time': coverageByTime,
 };
 
 export const migrationProvider: MigrationProvider = {

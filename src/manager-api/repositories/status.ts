@@ -1,19 +1,66 @@
 /**
  * The status report, from maintained counters and small tables only: logs
- * (one row each), daily counts, workers and their active leases. Nothing
- * here counts the certificates or sightings tables.
+ * (one row each), daily counts, workers and their active leases, and the last
+ * hour of the coverage ledger for the rates. Nothing here counts the
+ * certificates or sightings tables.
  */
 import { sql } from 'kysely';
-import type { StatusResponse } from '../../share/api/index.js';
+import type { StalledLease, StatusResponse } from '../../share/api/index.js';
 import type { ManagerConfig } from '../config.js';
 import type { Db } from '../db/connect.js';
 import { NO_COUNTS, loadLogCounts } from './counters.js';
+import { confirmedRates, etaSeconds, RATE_HOUR_WINDOW_S, RATE_NOW_WINDOW_S } from './rates.js';
 
 const iso = (d: Date | string | null): string | null => (d === null ? null : new Date(d).toISOString());
 
+type LogRow = { target_start: number; target_end: number | null };
+
+/** Target entries of a log and how many are not scanned yet; null remaining without a target. */
+function remainingOf(l: LogRow, scanned: number): { target: number; remaining: number | null } {
+  if (l.target_end === null || l.target_end < l.target_start) return { target: 0, remaining: null };
+  const target = l.target_end - l.target_start + 1;
+  return { target, remaining: target - Math.min(target, Math.max(0, scanned)) };
+}
+
+function logRates(l: LogRow, scanned: number, r: { now: number; hour: number } | undefined) {
+  const rate = r?.now ?? 0;
+  return { rate, rate_last_hour: r?.hour ?? 0, eta_s: etaSeconds(remainingOf(l, scanned).remaining, rate) };
+}
+
+/** Logs summed: their rates add up, the ETA is what remains of their targets over that rate. */
+function summed(logs: readonly (LogRow & { scanned: number; rate: number; rate_last_hour: number })[]) {
+  let remaining = 0;
+  for (const l of logs) remaining += remainingOf(l, l.scanned).remaining ?? 0;
+  const rate = logs.reduce((s, l) => s + l.rate, 0);
+  const withTarget = logs.some((l) => remainingOf(l, l.scanned).remaining !== null);
+  return { remaining_entries: remaining, rate, rate_last_hour: logs.reduce((s, l) => s + l.rate_last_hour, 0), eta_s: etaSeconds(withTarget ? remaining : null, rate) };
+}
+
+/**
+ * Active leases whose worker has been silent for longer than the ping interval but is still
+ * alive to the manager: their ranges wait for the reaper. The seconds left count to dead-after;
+ * the reaper's next pass (every reaper interval) then declares the worker dead.
+ */
+function stalledLeases(
+  leases: readonly { id: number; log_id: number; worker_uid: string; friend_name: string; worker_state: string; last_ping_at: Date | string }[],
+  config: Pick<ManagerConfig, 'pingIntervalS' | 'deadAfterS'>,
+  now: Date,
+) {
+  const byLog = new Map<number, StalledLease[]>();
+  for (const l of leases) {
+    if (l.worker_state !== 'alive') continue;
+    const silentMs = now.getTime() - new Date(l.last_ping_at).getTime();
+    if (silentMs <= config.pingIntervalS * 1000) continue;
+    const list = byLog.get(l.log_id) ?? [];
+    list.push({ lease_id: l.id, worker_id: l.worker_uid, friend_name: l.friend_name, silent_s: Math.floor(silentMs / 1000), dead_in_s: Math.max(0, Math.ceil((config.deadAfterS * 1000 - silentMs) / 1000)) });
+    byLog.set(l.log_id, list);
+  }
+  return byLog;
+}
+
 export async function buildStatus(db: Db, config: ManagerConfig, now: Date, days: number): Promise<StatusResponse> {
   const since = new Date(now.getTime() - days * 86_400_000).toISOString().slice(0, 10);
-  const [logs, counts, waiting, fresh, daily, workers, leases] = await Promise.all([
+  const [logs, counts, waiting, fresh, daily, workers, leases, rates] = await Promise.all([
     db.selectFrom('logs').selectAll().where('in_catalogue', '=', 1).orderBy('category').orderBy('name').execute(),
     loadLogCounts(db),
     db
@@ -35,13 +82,28 @@ export async function buildStatus(db: Db, config: ManagerConfig, now: Date, days
     db
       .selectFrom('leases')
       .innerJoin('logs', 'logs.id', 'leases.log_id')
-      .select(['leases.id', 'leases.worker_id', 'leases.log_id', 'leases.start_index', 'leases.end_index', 'leases.confirmed', 'leases.state', 'leases.rate', 'logs.name', 'logs.category'])
+      .innerJoin('workers', 'workers.id', 'leases.worker_id')
+      .select([
+        'leases.id',
+        'leases.worker_id',
+        'leases.log_id',
+        'leases.start_index',
+        'leases.end_index',
+        'leases.confirmed',
+        'leases.state',
+        'leases.rate',
+        'logs.name',
+        'logs.category',
+        'workers.worker_uid',
+        'workers.friend_name',
+        'workers.state as worker_state',
+        'workers.last_ping_at',
+      ])
       .where('leases.state', '=', 'active')
       .execute(),
+    confirmedRates(db, now),
   ]);
-  // Per-log rates are summed from the active leases read for the workers anyway.
-  const rateByLog = new Map<number, number>();
-  for (const l of leases) rateByLog.set(l.log_id, (rateByLog.get(l.log_id) ?? 0) + l.rate);
+  const stalledByLog = stalledLeases(leases, config, now);
   const waitingByLog = new Map(waiting.map((r) => [r.log_id, Number(r.n)]));
   const waitingEntriesByLog = new Map(waiting.map((r) => [r.log_id, Number(r.entries)]));
   // Fresh ranges are cut ahead and handed out in index order: everything below the lowest is handed out.
@@ -71,7 +133,8 @@ export async function buildStatus(db: Db, config: ManagerConfig, now: Date, days
     target_note: l.target_note,
     handed_out_to: (lowestFresh.get(l.id) ?? l.next_index) - 1,
     ...(counts.get(l.id) ?? NO_COUNTS),
-    rate: rateByLog.get(l.id) ?? 0,
+    ...logRates(l, counts.get(l.id)?.scanned ?? 0, rates.get(l.id)),
+    stalled_leases: stalledByLog.get(l.id) ?? [],
     resume_waiting: waitingByLog.get(l.id) ?? 0,
     resume_waiting_entries: waitingEntriesByLog.get(l.id) ?? 0,
   }));
@@ -95,8 +158,13 @@ export async function buildStatus(db: Db, config: ManagerConfig, now: Date, days
       workers_alive: count('alive'),
       workers_dead: count('dead'),
       workers_stopped: count('stopped'),
-      rate: [...rateByLog.values()].reduce((s, r) => s + r, 0),
+      ...summed(logStatus),
     },
+    rate_windows: { now_s: RATE_NOW_WINDOW_S, last_hour_s: RATE_HOUR_WINDOW_S },
+    categories: [...new Set(logStatus.map((l) => l.category))].sort().map((category) => {
+      const members = logStatus.filter((l) => l.category === category);
+      return { category, target_entries: members.reduce((s, l) => s + remainingOf(l, l.scanned).target, 0), ...summed(members) };
+    }),
     logs: logStatus,
     daily: daily.map((d) => ({ log_name: d.name, day: d.day, sightings: d.sightings, certificates: d.certificates })),
     workers: workers.map((w) => ({

@@ -10,6 +10,7 @@ import {
   pingResponseSchema,
   registerRequestSchema,
   registerResponseSchema,
+  foreignLeaseErrorSchema,
   staleLeaseErrorSchema,
   terminateRequestSchema,
   terminateResponseSchema,
@@ -77,7 +78,7 @@ export default async function workerRoutes(app: FastifyInstance): Promise<void> 
   app.post<{ Body: TerminateRequest }>(API_PATHS.terminate, {
     config: { auth: 'worker' },
     bodyLimit: SMALL_BODY,
-    schema: { tags: ['workers'], summary: 'The worker stops: its leases wait for resumption at once', body: terminateRequestSchema, response: { 200: terminateResponseSchema, ...errors } },
+    schema: { tags: ['workers'], summary: 'The worker stops: its leases wait for resumption at once', body: terminateRequestSchema, response: { 200: terminateResponseSchema, 409: foreignLeaseErrorSchema, ...errors } },
     handler: async (request) => terminate(app.work, request.body, actingFriend(request)),
   });
 }

@@ -222,15 +222,34 @@ export async function complete(ctx: WorkContext, req: CompleteRequest, friendNam
 }
 
 /**
- * The worker is stopping: record the positions it reports (stale ones are
+ * Another worker's lease named in a termination refuses it all (409), before anything changes: the
+ * caller may be confused about its identity, and releasing its own leases while ignoring the
+ * foreign one would hide that. A lease's worker never changes, so the rows need no lock.
+ */
+async function refuseForeignLeases(trx: Trx, workerId: number, ids: number[]): Promise<void> {
+  if (ids.length === 0) return;
+  const foreign = await trx.selectFrom('leases').select('id').where('id', 'in', ids).where('worker_id', '!=', workerId).orderBy('id').execute();
+  if (foreign.length === 0) return;
+  const list = foreign.map((f) => f.id);
+  const many = list.length > 1;
+  throw conflict('FOREIGN_LEASE', `lease${many ? 's' : ''} ${list.join(', ')} ${many ? 'belong' : 'belongs'} to another worker: a worker terminates only its own leases (nothing was changed)`, { foreign_leases: list });
+}
+
+/**
+ * The worker is stopping: record the positions it reports (stale ones of its own are
  * ignored: they were already taken back), then turn every active lease of the
- * worker into a resume-waiting range at once.
+ * worker into a resume-waiting range at once. Another worker's lease refuses the whole request.
  */
 export async function terminate(ctx: WorkContext, req: TerminateRequest, friendName: string | null): Promise<{ released: number }> {
   const timestamps = req.leases.map((r, i) => stretchTimestamps(r, `leases/${i}/`));
   return inTransaction(ctx.db, async (trx) => {
     const now = ctx.now();
     const worker = await lockWorker(trx, req.worker_id, friendName);
+    await refuseForeignLeases(
+      trx,
+      worker.id,
+      req.leases.map((l) => l.lease_id),
+    );
     const active = await lockActiveLeasesOfWorker(trx, worker.id);
     const byId = new Map(active.map((l) => [l.id, l]));
     const reports: { lease: LeaseRow; confirmed: number; timestamps: { first: number | null; last: number | null } }[] = [];

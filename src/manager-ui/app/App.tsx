@@ -49,8 +49,8 @@ function Dashboard({ state, now }: { state: StatusState; now: number }) {
   if (!status) return null;
   return (
     <>
-      <Overview status={status} hourRate={state.hourRate} />
-      <Logs logs={status.logs} />
+      <Overview status={status} />
+      <Logs logs={status.logs} categories={status.categories} />
       <CoverageTimeline />
       <Daily status={status} />
       <Ranking workers={status.workers} />

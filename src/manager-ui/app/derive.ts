@@ -1,5 +1,5 @@
 // Figures the dashboard derives from one GET /api/v1/status answer; pure, so the tests run it in Node.
-import type { LeaseStatus, LogStatus, StatusResponse, WorkerStatus } from '../../share/api/index.js';
+import type { CategoryStatus, LeaseStatus, LogStatus, StatusResponse, WorkerStatus } from '../../share/api/index.js';
 
 /** The mission's four categories first, in their usual order; any others after them, alphabetically. */
 const knownCategories = ['google', 'cloudflare', 'digicert', 'trustasia'];
@@ -26,18 +26,6 @@ export function coverage(log: LogStatus): Coverage {
   return { total, done, running, waiting, unassigned };
 }
 
-export function etaSeconds(remaining: number, ratePerSecond: number): number | null {
-  if (remaining <= 0) return 0;
-  if (!(ratePerSecond > 0)) return null;
-  return remaining / ratePerSecond;
-}
-
-export function logEta(log: LogStatus): number | null {
-  const c = coverage(log);
-  if (c.total === 0) return null;
-  return etaSeconds(c.total - c.done, log.rate);
-}
-
 export interface Overview {
   certificates: number;
   sightings: number;
@@ -45,10 +33,9 @@ export interface Overview {
   target: number;
   jpShare: number;
   progress: number;
-  rateHour: number;
-  /** Seconds the hourly rate was measured over; null while the momentary rate stands in for it. */
-  rateWindow: number | null;
+  /** Entries/s the manager counted as confirmed over its "now" window and over the last hour. */
   rateNow: number;
+  rateHour: number;
   eta: number | null;
   logs: number;
   logsAvailable: number;
@@ -57,9 +44,8 @@ export interface Overview {
   workersStopped: number;
 }
 
-export function overview(status: StatusResponse, hour: WindowRate | null = null): Overview {
+export function overview(status: StatusResponse): Overview {
   const t = status.totals;
-  const rateHour = hour ? hour.perSecond : t.rate;
   return {
     certificates: t.certificates,
     sightings: t.sightings,
@@ -67,10 +53,9 @@ export function overview(status: StatusResponse, hour: WindowRate | null = null)
     target: t.target_entries,
     jpShare: t.scanned_entries > 0 ? t.sightings / t.scanned_entries : Number.NaN,
     progress: t.target_entries > 0 ? Math.min(1, t.scanned_entries / t.target_entries) : 0,
-    rateHour,
-    rateWindow: hour ? hour.windowSeconds : null,
     rateNow: t.rate,
-    eta: etaSeconds(t.target_entries - t.scanned_entries, rateHour),
+    rateHour: t.rate_last_hour,
+    eta: t.eta_s,
     logs: t.logs,
     logsAvailable: t.logs_available,
     workersAlive: t.workers_alive,
@@ -92,12 +77,14 @@ export interface CategoryGroup {
   certificates: number;
   sightings: number;
   coverage: Coverage;
-  rate: number;
-  eta: number | null;
+  /** The manager's figures for the category (its rates are its logs' summed); absent for a category it did not list. */
+  rates: Pick<CategoryStatus, 'rate' | 'rate_last_hour' | 'eta_s'>;
   available: number;
 }
 
-export function groupByCategory(logs: readonly LogStatus[]): CategoryGroup[] {
+const NO_RATES = { rate: 0, rate_last_hour: 0, eta_s: null };
+
+export function groupByCategory(logs: readonly LogStatus[], categories: readonly CategoryStatus[] = []): CategoryGroup[] {
   return categoryOrder(logs.map((l) => l.category)).map((category) => {
     const members = logs.filter((l) => l.category === category).sort((a, b) => a.name.localeCompare(b.name));
     const sum: Coverage = { total: 0, done: 0, running: 0, waiting: 0, unassigned: 0 };
@@ -109,15 +96,14 @@ export function groupByCategory(logs: readonly LogStatus[]): CategoryGroup[] {
       sum.waiting += c.waiting;
       sum.unassigned += c.unassigned;
     }
-    const rate = members.reduce((a, l) => a + l.rate, 0);
+    const rates = categories.find((c) => c.category === category) ?? NO_RATES;
     return {
       category,
       logs: members,
       certificates: members.reduce((a, l) => a + l.certificates, 0),
       sightings: members.reduce((a, l) => a + l.sightings, 0),
       coverage: sum,
-      rate,
-      eta: sum.total === 0 ? null : etaSeconds(sum.total - sum.done, rate),
+      rates: { rate: rates.rate, rate_last_hour: rates.rate_last_hour, eta_s: rates.eta_s },
       available: members.filter((l) => l.available).length,
     };
   });
@@ -209,37 +195,4 @@ export function dailyPivot(status: StatusResponse, metric: DailyMetric): DailyPi
 
 function clamp(n: number, lo: number, hi: number): number {
   return Math.min(hi, Math.max(lo, n));
-}
-
-export interface Sample {
-  /** Milliseconds on a monotonic clock. */
-  at: number;
-  scanned: number;
-}
-
-export interface WindowRate {
-  perSecond: number;
-  windowSeconds: number;
-}
-
-/**
- * Entries per second between the oldest sample inside the window and the newest one. The status answer
- * only carries the momentary rate of active leases, so the page measures the hourly rate itself from
- * what it has polled (a shorter window until it has been open for an hour).
- */
-export function windowRate(samples: readonly Sample[], windowMs: number, minSpanMs = 30000): WindowRate | null {
-  const last = samples.at(-1);
-  if (!last) return null;
-  const first = samples.find((s) => s.at >= last.at - windowMs);
-  if (!first || last.at - first.at < minSpanMs) return null;
-  const span = last.at - first.at;
-  return { perSecond: Math.max(0, last.scanned - first.scanned) / (span / 1000), windowSeconds: span / 1000 };
-}
-
-/** Keeps the samples that can still matter for a window of `windowMs` (plus the one just before it). */
-export function pruneSamples(samples: Sample[], windowMs: number): Sample[] {
-  const last = samples.at(-1);
-  if (!last) return samples;
-  const firstInside = samples.findIndex((s) => s.at >= last.at - windowMs);
-  return firstInside > 1 ? samples.slice(firstInside - 1) : samples;
 }

@@ -1,7 +1,6 @@
 // Polls GET /api/v1/status; keeps the last good answer on screen while the manager is unreachable.
 import { useEffect, useState } from 'preact/hooks';
 import type { StatusResponse } from '../../share/api/index.js';
-import { pruneSamples, windowRate, type Sample, type WindowRate } from './derive.js';
 
 // Relative, so the dashboard also works behind a reverse proxy that mounts the manager under a path.
 export const statusPath = 'api/v1/status';
@@ -15,15 +14,12 @@ const fullEveryPolls = 12;
 const intervalMs = 5000;
 const maxBackoffMs = 60000;
 const requestTimeoutMs = 10000;
-const hourMs = 3600 * 1000;
 
 export interface StatusState {
   status: StatusResponse | null;
   /** performance.now() when the last good answer arrived. */
   fetchedAt: number;
   error: string | null;
-  /** Scanning rate measured from this page's own polls over (up to) the last hour. */
-  hourRate: WindowRate | null;
 }
 
 async function fetchStatus(signal: AbortSignal, full: boolean): Promise<StatusResponse> {
@@ -33,14 +29,13 @@ async function fetchStatus(signal: AbortSignal, full: boolean): Promise<StatusRe
 }
 
 export function useStatus(): StatusState {
-  const [state, setState] = useState<StatusState>({ status: null, fetchedAt: 0, error: null, hourRate: null });
+  const [state, setState] = useState<StatusState>({ status: null, fetchedAt: 0, error: null });
   useEffect(() => {
     let timer: ReturnType<typeof setTimeout> | undefined;
     let stopped = false;
     let failures = 0;
     let controller: AbortController | null = null;
     let inFlight = false;
-    let samples: Sample[] = [];
     let daily: StatusResponse['daily'] | null = null;
     let pollsSinceFull = 0;
     let sightingsSeen = 0;
@@ -61,8 +56,7 @@ export function useStatus(): StatusState {
         const status = { ...answer, daily: daily ?? answer.daily };
         failures = 0;
         const at = performance.now();
-        samples = pruneSamples([...samples, { at, scanned: status.totals.scanned_entries }], hourMs);
-        if (!stopped) setState({ status, fetchedAt: at, error: null, hourRate: windowRate(samples, hourMs) });
+        if (!stopped) setState({ status, fetchedAt: at, error: null });
       } catch (err) {
         failures += 1;
         if (!stopped) setState((s) => ({ ...s, error: err instanceof Error ? err.message : String(err) }));

@@ -241,6 +241,19 @@ export const staleLeaseErrorSchema = {
   },
 } as const;
 
+/** A termination naming another worker's lease (409 FOREIGN_LEASE): nothing was changed. */
+export const foreignLeaseErrorSchema = {
+  type: 'object',
+  required: ['statusCode', 'error', 'message', 'foreign_leases'],
+  properties: {
+    statusCode: { type: 'integer' },
+    error: { type: 'string' },
+    message: { type: 'string' },
+    code: { type: 'string' },
+    foreign_leases: { type: 'array', items: { type: 'integer' } },
+  },
+} as const;
+
 export const leaseVerificationSchema = {
   type: 'object',
   additionalProperties: false,
@@ -299,6 +312,23 @@ const leaseStatusSchema = {
   },
 } as const;
 
+const rateNow = { type: 'number', description: 'Entries per second confirmed (pings, completions, terminations) over the last rate_windows.now_s.' } as const;
+const rateLastHour = { type: 'number', description: 'Entries per second confirmed over the last rate_windows.last_hour_s.' } as const;
+const etaS = { type: ['integer', 'null'], description: 'Seconds until the remaining target entries are scanned at `rate`: 0 when done, null while nothing is confirmed.' } as const;
+
+/** A lease whose worker fell silent: the range waits until the reaper declares the worker dead. */
+const stalledLeaseSchema = {
+  type: 'object',
+  required: ['lease_id', 'worker_id', 'friend_name', 'silent_s', 'dead_in_s'],
+  properties: {
+    lease_id: leaseId,
+    worker_id: { type: 'string' },
+    friend_name: { type: 'string' },
+    silent_s: { type: 'integer', description: 'Seconds since the worker last pinged.' },
+    dead_in_s: { type: 'integer', description: "Seconds until the worker's silence reaches dead-after (0: at the reaper's next pass); its range then resumes." },
+  },
+} as const;
+
 export const statusQuerySchema = {
   type: 'object',
   additionalProperties: false,
@@ -309,7 +339,7 @@ export const statusQuerySchema = {
 
 export const statusResponseSchema = {
   type: 'object',
-  required: ['generated_at', 'planning', 'totals', 'logs', 'daily', 'workers'],
+  required: ['generated_at', 'planning', 'totals', 'rate_windows', 'categories', 'logs', 'daily', 'workers'],
   properties: {
     generated_at: isoTime,
     planning: {
@@ -325,7 +355,7 @@ export const statusResponseSchema = {
     },
     totals: {
       type: 'object',
-      required: ['logs', 'logs_available', 'certificates', 'sightings', 'target_entries', 'scanned_entries', 'workers_alive', 'workers_dead', 'workers_stopped', 'rate'],
+      required: ['logs', 'logs_available', 'certificates', 'sightings', 'target_entries', 'scanned_entries', 'workers_alive', 'workers_dead', 'workers_stopped', 'remaining_entries', 'rate', 'rate_last_hour', 'eta_s'],
       properties: {
         logs: counter,
         logs_available: counter,
@@ -336,14 +366,38 @@ export const statusResponseSchema = {
         workers_alive: counter,
         workers_dead: counter,
         workers_stopped: counter,
-        rate: { type: 'number', description: 'Entries per second over all active leases.' },
+        remaining_entries: { ...counter, description: 'Target entries not scanned yet, all logs with a target.' },
+        rate: { ...rateNow, description: 'Entries per second confirmed over the last rate_windows.now_s, all logs (the sum of theirs).' },
+        rate_last_hour: { ...rateLastHour, description: 'Entries per second confirmed over the last rate_windows.last_hour_s, all logs.' },
+        eta_s: { ...etaS, description: "Seconds until every log's target is scanned at `rate`: 0 when done, null while nothing is confirmed." },
+      },
+    },
+    rate_windows: {
+      type: 'object',
+      required: ['now_s', 'last_hour_s'],
+      description: 'The windows every `rate` (now) and `rate_last_hour` are measured over; shortened to the start of the earliest lease confirmed in them.',
+      properties: { now_s: { type: 'integer' }, last_hour_s: { type: 'integer' } },
+    },
+    categories: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['category', 'target_entries', 'remaining_entries', 'rate', 'rate_last_hour', 'eta_s'],
+        properties: {
+          category: { type: 'string' },
+          target_entries: counter,
+          remaining_entries: { ...counter, description: 'Target entries not scanned yet, summed over the logs with a target.' },
+          rate: rateNow,
+          rate_last_hour: rateLastHour,
+          eta_s: etaS,
+        },
       },
     },
     logs: {
       type: 'array',
       items: {
         type: 'object',
-        required: ['name', 'category', 'url', 'api', 'data_tiles', 'available', 'shut_down', 'read_from', 'read_url', 'last_error', 'checked_at', 'tree_size', 'target_start', 'target_end', 'target_mode', 'target_note', 'handed_out_to', 'scanned', 'certificates', 'sightings', 'rate', 'resume_waiting', 'resume_waiting_entries', 'verified', 'verification_failures'],
+        required: ['name', 'category', 'url', 'api', 'data_tiles', 'available', 'shut_down', 'read_from', 'read_url', 'last_error', 'checked_at', 'tree_size', 'target_start', 'target_end', 'target_mode', 'target_note', 'handed_out_to', 'scanned', 'certificates', 'sightings', 'rate', 'rate_last_hour', 'eta_s', 'stalled_leases', 'resume_waiting', 'resume_waiting_entries', 'verified', 'verification_failures'],
         properties: {
           name: { type: 'string' },
           category: { type: 'string' },
@@ -365,7 +419,10 @@ export const statusResponseSchema = {
           scanned: counter,
           certificates: counter,
           sightings: counter,
-          rate: { type: 'number' },
+          rate: rateNow,
+          rate_last_hour: rateLastHour,
+          eta_s: { ...etaS, description: 'Seconds until the target is scanned at `rate`: 0 when done, null without a target or while nothing is confirmed.' },
+          stalled_leases: { type: 'array', items: stalledLeaseSchema, description: 'Active leases whose worker has been silent for longer than the ping interval but is not declared dead yet.' },
           resume_waiting: { ...counter, description: 'Ranges waiting for resumption (left by dead or stopped workers).' },
           resume_waiting_entries: { ...counter, description: 'Entries in those ranges still to scan, from each resume point to its end.' },
           verified: { ...counter, description: 'Entries in completed leases whose worker proved them to be in a signed tree head.' },

@@ -176,6 +176,27 @@ export interface LeaseStatus {
   rate: number;
 }
 
+/** A lease whose worker fell silent: its range waits until the reaper declares the worker dead. */
+export interface StalledLease {
+  lease_id: number;
+  worker_id: string;
+  friend_name: string;
+  /** Seconds since the worker's last ping. */
+  silent_s: number;
+  /** Seconds until its silence reaches dead-after (0: the reaper's next pass). */
+  dead_in_s: number;
+}
+
+/** A category's logs summed: rates add up, the ETA is their remaining entries over their rate. */
+export interface CategoryStatus {
+  category: string;
+  target_entries: number;
+  remaining_entries: number;
+  rate: number;
+  rate_last_hour: number;
+  eta_s: number | null;
+}
+
 export interface LogStatus {
   name: string;
   category: string;
@@ -201,7 +222,14 @@ export interface LogStatus {
   scanned: number;
   certificates: number;
   sightings: number;
+  /** Entries/s confirmed over the last rate_windows.now_s (pings, completions and terminations alike). */
   rate: number;
+  /** Entries/s confirmed over the last rate_windows.last_hour_s. */
+  rate_last_hour: number;
+  /** Seconds until the target is scanned at `rate`: 0 when done, null without a target or a rate. */
+  eta_s: number | null;
+  /** Active leases whose worker is silent for longer than the ping interval but not yet declared dead. */
+  stalled_leases: StalledLease[];
   resume_waiting: number;
   resume_waiting_entries: number;
   /** Entries in completed leases whose worker proved them to be in a signed tree head. */
@@ -236,8 +264,16 @@ export interface StatusResponse {
     workers_alive: number;
     workers_dead: number;
     workers_stopped: number;
+    /** Target entries not scanned yet, all logs with a target. */
+    remaining_entries: number;
+    /** Entries/s confirmed over the last rate_windows.now_s, all logs. */
     rate: number;
+    rate_last_hour: number;
+    eta_s: number | null;
   };
+  /** The windows `rate` and `rate_last_hour` are measured over (seconds). */
+  rate_windows: { now_s: number; last_hour_s: number };
+  categories: CategoryStatus[];
   logs: LogStatus[];
   daily: { log_name: string; day: string; sightings: number; certificates: number }[];
   workers: WorkerStatus[];

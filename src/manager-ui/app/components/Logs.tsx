@@ -1,6 +1,7 @@
-// Per category and per log: certificates, target range and its coverage, availability, rate, ETA.
-import type { LogStatus } from '../../../share/api/index.js';
-import { coverage, groupByCategory, logEta, type CategoryGroup } from '../derive.js';
+// Per category and per log: certificates, target range and its coverage, availability, rates, ETA,
+// and the leases whose range waits for a silent worker to be declared dead.
+import type { CategoryStatus, LogStatus, StalledLease } from '../../../share/api/index.js';
+import { coverage, groupByCategory, type CategoryGroup } from '../derive.js';
 import { formatCount, formatDuration, formatRange, formatRate } from '../format.js';
 import { useLang } from './context.js';
 import { CoverageBar, CoverageLegend, coveragePercent } from './CoverageBar.js';
@@ -9,6 +10,42 @@ function Eta({ seconds }: { seconds: number | null }) {
   const { t } = useLang();
   if (seconds === 0) return <>{t('done')}</>;
   return <>{seconds === null ? '–' : formatDuration(seconds, t)}</>;
+}
+
+/** The manager's figures, in the same words at every level (and in the overview): now, last hour, ETA. */
+function Rates({ rates }: { rates: Pick<CategoryStatus, 'rate' | 'rate_last_hour' | 'eta_s'> }) {
+  const { lang, t } = useLang();
+  return (
+    <>
+      <span data-rate-now={rates.rate}>
+        {t('rateNow')}: {formatRate(rates.rate, lang, t)}
+      </span>
+      <span data-rate-hour={rates.rate_last_hour}>
+        {t('rateHour')}: {formatRate(rates.rate_last_hour, lang, t)}
+      </span>
+      <span data-eta-s={rates.eta_s ?? ''}>
+        {t('eta')}: <Eta seconds={rates.eta_s} />
+      </span>
+    </>
+  );
+}
+
+/**
+ * A silent worker's range does not move until the reaper declares the worker dead (dead-after):
+ * say so, or the end of a collection looks stuck for minutes without a reason.
+ */
+function Stalled({ leases }: { leases: StalledLease[] }) {
+  const { t } = useLang();
+  if (leases.length === 0) return null;
+  return (
+    <ul class="stalled">
+      {leases.map((l) => (
+        <li key={l.lease_id} class="muted" data-stalled-lease={l.lease_id} data-dead-in-s={l.dead_in_s} title={`${l.worker_id}: ${l.silent_s} s`}>
+          {t('stalledLease').replace('{friend}', l.friend_name).replace('{seconds}', String(l.dead_in_s))}
+        </li>
+      ))}
+    </ul>
+  );
 }
 
 /**
@@ -64,12 +101,7 @@ function LogRow({ log }: { log: LogStatus }) {
           {t('targetRange')}: {formatRange(log.target_start, log.target_end, lang, t)}
         </span>
         <span>{coveragePercent(c)}</span>
-        <span>
-          {t('rate')}: {formatRate(log.rate, lang, t)}
-        </span>
-        <span>
-          {t('eta')}: <Eta seconds={logEta(log)} />
-        </span>
+        <Rates rates={log} />
         <span title={t('verifiedHint')} data-verified={log.verified}>
           {t('verified')}: {formatCount(log.verified, lang)}
         </span>
@@ -79,6 +111,7 @@ function LogRow({ log }: { log: LogStatus }) {
           </span>
         )}
       </div>
+      <Stalled leases={log.stalled_leases} />
     </li>
   );
 }
@@ -100,12 +133,7 @@ function Category({ group }: { group: CategoryGroup }) {
         <CoverageBar coverage={group.coverage} label={group.category} />
         <div class="log-meta">
           <span>{coveragePercent(group.coverage)}</span>
-          <span>
-            {t('rate')}: {formatRate(group.rate, lang, t)}
-          </span>
-          <span>
-            {t('eta')}: <Eta seconds={group.eta} />
-          </span>
+          <Rates rates={group.rates} />
         </div>
       </summary>
       <ul class="logs">
@@ -117,13 +145,13 @@ function Category({ group }: { group: CategoryGroup }) {
   );
 }
 
-export function Logs({ logs }: { logs: LogStatus[] }) {
+export function Logs({ logs, categories }: { logs: LogStatus[]; categories: CategoryStatus[] }) {
   const { t } = useLang();
   return (
     <section class="card" aria-labelledby="logs-h">
       <h2 id="logs-h">{t('logs')}</h2>
       <CoverageLegend />
-      {groupByCategory(logs).map((g) => (
+      {groupByCategory(logs, categories).map((g) => (
         <Category key={g.category} group={g} />
       ))}
     </section>

@@ -1,6 +1,5 @@
 // The headline figures: what has been collected, how fast, and when the target ranges will be done.
 import type { StatusResponse } from '../../../share/api/index.js';
-import type { WindowRate } from '../derive.js';
 import { overview } from '../derive.js';
 import { formatCompact, formatCount, formatDuration, formatPercent, formatRate } from '../format.js';
 import { useLang } from './context.js';
@@ -15,15 +14,9 @@ function Stat({ label, value, hint, id }: { label: string; value: string; hint?:
   );
 }
 
-export function Overview({ status, hourRate }: { status: StatusResponse; hourRate: WindowRate | null }) {
+export function Overview({ status }: { status: StatusResponse }) {
   const { lang, t } = useLang();
-  const o = overview(status, hourRate);
-  const rateHint =
-    o.rateWindow === null
-      ? t('rateWarmingUp')
-      : o.rateWindow < 3300
-        ? `${t('measuredOver')} ${formatDuration(o.rateWindow, t)} · ${t('rateNow')} ${formatRate(o.rateNow, lang, t)}`
-        : `${t('rateNow')} ${formatRate(o.rateNow, lang, t)}`;
+  const o = overview(status);
   return (
     <section class="card" aria-labelledby="overview-h">
       <h2 id="overview-h">{t('overview')}</h2>
@@ -41,7 +34,7 @@ export function Overview({ status, hourRate }: { status: StatusResponse; hourRat
           hint={`${formatCount(o.sightings, lang)} ${t('sightings')}`}
         />
         <Stat id="scanned" label={t('scanned')} value={formatCount(o.scanned, lang)} hint={`/ ${formatCompact(o.target, lang)}`} />
-        <Stat id="rate" label={o.rateWindow === null ? t('rateNow') : t('rateHour')} value={formatRate(o.rateHour, lang, t)} hint={rateHint} />
+        <Stat id="rate" label={t('rateNow')} value={formatRate(o.rateNow, lang, t)} hint={`${t('rateHour')}: ${formatRate(o.rateHour, lang, t)}`} />
         <Stat
           id="eta"
           label={t('eta')}
