@@ -8,6 +8,11 @@ import { issueToken, listTokens, revokeTokens } from './repositories/tokens.js';
 import { serve } from './server.js';
 import { NAME_MAX } from '../share/api/index.js';
 
+/** A friend's name as one shell word, for the hint to be pasted as is. */
+function shellQuote(s: string): string {
+  return /^[A-Za-z0-9._-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
 async function tokenCommand(dbUrl: string, action: string | undefined, name: string | undefined, admin: boolean): Promise<void> {
   const db = await openDatabase(dbUrl, 2);
   try {
@@ -17,7 +22,13 @@ async function tokenCommand(dbUrl: string, action: string | undefined, name: str
     if (action === 'issue') {
       const token = await issueToken(db, name!, admin);
       process.stdout.write(`${token}\n`);
-      process.stderr.write(`Token for ${name}${admin ? ' (admin)' : ''}: give it to them once; only its SHA-256 is stored.\nWorker: CTJP_TOKEN=${token} npm run worker -- --name ${name}\n`);
+      // The manager does not know the address friends reach it at (behind a TLS proxy), so the hint says where it goes.
+      process.stderr.write(
+        `Token for ${name}${admin ? ' (admin)' : ''}: give it to them once; only its SHA-256 is stored.\n` +
+          `Worker: node ctjp-worker.mjs --name ${shellQuote(name!)} --manager '<manager URL>' --token ${token}\n` +
+          `   (or: CTJP_TOKEN=${token} npm run worker -- --name ${shellQuote(name!)} --manager '<manager URL>')\n` +
+          `Replace <manager URL> with the address friends reach this manager at, e.g. https://ctjp.example.org.\n`,
+      );
     } else if (action === 'list') {
       for (const t of await listTokens(db)) {
         process.stdout.write(`${t.id}\t${t.friend_name}\t${t.is_admin ? 'admin' : 'worker'}\tcreated ${new Date(t.created_at).toISOString()}\t${t.revoked_at ? `revoked ${new Date(t.revoked_at).toISOString()}` : 'active'}\n`);

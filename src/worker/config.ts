@@ -66,7 +66,14 @@ const SETTINGS: Setting[] = [
   { flag: 'spool-retry-s', env: 'CTJP_SPOOL_RETRY_S', arg: 'S', help: 'seconds between two upload attempts of one spooled unit (default 600)' },
   { flag: 'interval-ms', env: 'CTJP_INTERVAL_MS', arg: 'MS', help: 'least time between two requests to one log, to go easy on your line (default 0: as fast as each log allows)' },
   { flag: 'in-flight', env: 'CTJP_IN_FLIGHT', arg: 'N', help: 'requests in flight per log (default: by operator, Google 12, DigiCert 4, TrustAsia 2, others 4)' },
-  { flag: 'batch-size', env: 'CTJP_BATCH_SIZE', arg: 'N', help: 'most entries asked per request; logs cap it themselves (default 256)' },
+  {
+    flag: 'batch-size',
+    env: 'CTJP_BATCH_SIZE',
+    arg: 'N',
+    help: 'most entries asked per request (default 256). The page size follows each log: every log answers at most\n' +
+      'its own page (Google 32 - the "32" you may see is Google\'s - others 100, 256 or 1,024), which the worker\n' +
+      'learns and asks in whole pages, up to this cap; tiled logs are read in 256-entry tiles',
+  },
   { flag: 'exit-when-idle', env: 'CTJP_EXIT_WHEN_IDLE', boolean: true, help: 'exit (code 0) once the manager has no work left, instead of waiting for more' },
   { flag: 'status-interval-s', env: 'CTJP_STATUS_INTERVAL_S', arg: 'S', help: 'seconds between two progress lines (default 10)' },
 ];

@@ -15,6 +15,7 @@ import {
   type PingResponse,
   type RegisterRequest,
   type RegisterResponse,
+  type StatusResponse,
   type TerminateRequest,
   type TerminateResponse,
   type UploadItem,
@@ -111,6 +112,39 @@ export class ManagerClient {
 
   terminate(req: TerminateRequest, timeoutMs: number): Promise<TerminateResponse> {
     return this.post(API_PATHS.terminate, req, timeoutMs);
+  }
+
+  /**
+   * The public status (no token needed): the worker reads only its logs' targets from it
+   * (share-status.ts). One day of daily counts keeps the answer small, and keeps the worker's
+   * reads apart from the dashboard's in the manager's short status cache.
+   */
+  async status(timeoutMs = 15_000): Promise<Pick<StatusResponse, 'logs'>> {
+    let res;
+    try {
+      res = await request(`${this.options.baseUrl}${API_PATHS.status}?days=1`, {
+        method: 'GET',
+        headers: { 'user-agent': this.options.userAgent, accept: 'application/json' },
+        dispatcher: this.dispatcher,
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs,
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+    } catch (err) {
+      const e = err as Error & { code?: string };
+      throw new ManagerError(`manager unreachable (${e.code ?? e.name}: ${e.message})`, null);
+    }
+    const text = await res.body.text().catch(() => '');
+    if (res.statusCode !== 200) throw new ManagerError(`manager answered ${res.statusCode} to ${API_PATHS.status}`, res.statusCode);
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      parsed = null;
+    }
+    const logs = (parsed as { logs?: unknown } | null)?.logs;
+    if (!Array.isArray(logs)) throw new ManagerError(`manager answered ${API_PATHS.status} without a list of logs`, res.statusCode);
+    return { logs: logs as StatusResponse['logs'] };
   }
 
   async close(): Promise<void> {

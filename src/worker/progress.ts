@@ -1,6 +1,11 @@
 /**
  * The worker's console output: one progress line per category every few
  * seconds, and warnings that are not repeated more often than needed.
+ *
+ * The line's ETA is the category's: its remaining target (from the manager's
+ * status) at this worker's smoothed rate, because that is what the friend's
+ * share takes. The current range's ETA follows, labelled, since it alone
+ * restarts with every lease.
  */
 
 export interface CategoryProgress {
@@ -17,8 +22,12 @@ export interface CategoryProgress {
   index: number | null;
   /** Entries left in the current assignment. */
   remaining: number | null;
-  /** Entries per second lately. */
+  /** Entries per second lately (for the range's ETA). */
   rate: number;
+  /** Entries of the category's target not scanned yet (manager's status), or null while unknown. */
+  categoryRemaining: number | null;
+  /** This worker's smoothed rate in the category, entries per second. */
+  categoryRate: number;
   /** Set when not scanning: why. */
   note: string | null;
 }
@@ -37,16 +46,49 @@ export function formatDuration(seconds: number): string {
 
 export function formatProgressLine(p: CategoryProgress, width = 10): string {
   const share = p.scanned > 0 ? ((100 * p.found) / p.scanned).toFixed(3) : '0.000';
-  const eta = p.remaining === null ? '-' : p.remaining === 0 ? 'done' : p.rate > 0 ? formatDuration(p.remaining / p.rate) : '?';
   const parts = [
     `🌐 Req: ${int.format(p.requests)}`,
     `📁 Uploaded: ${int.format(p.uploaded)}`,
     `🇯🇵 JP: ${int.format(p.found)} (${share}%)`,
     `📍 Index: ${p.index === null ? '-' : int.format(p.index)}`,
-    `⏱️ ETA: ${eta}`,
   ];
+  if (p.remaining !== null) parts.push(`⏳ this range: ${p.remaining === 0 ? 'done' : p.rate > 0 ? formatDuration(p.remaining / p.rate) : '?'}`);
+  parts.push(`⏱️ ${categoryEta(p)}`);
   const line = `${p.category.padEnd(width)} ${parts.join(' | ')}`;
   return p.note ? `${line} | ${p.note}` : line;
+}
+
+function categoryEta(p: CategoryProgress): string {
+  const label = `category ${p.category}`;
+  if (p.categoryRemaining === null) return `${label}: remaining target not known yet`;
+  if (p.categoryRemaining === 0) return `${label}: target done`;
+  const left = `${int.format(p.categoryRemaining)} entries`;
+  if (p.categoryRate <= 0) return `${label}: ${left} left (no rate of yours yet)`;
+  return `${label}: ~${formatDuration(p.categoryRemaining / p.categoryRate)} left at your rate (${left})`;
+}
+
+/**
+ * An exponential moving average of a rate, corrected for its start (the average of the samples so
+ * far until the time constant has passed), so the ETA neither starts at zero nor jumps with each
+ * lease or pause.
+ */
+export class SmoothedRate {
+  private weighted = 0;
+  private weight = 0;
+
+  constructor(private readonly timeConstantMs = 5 * 60_000) {}
+
+  /** `entries` counted over the last `elapsedMs`. */
+  add(entries: number, elapsedMs: number): void {
+    if (elapsedMs <= 0) return;
+    const keep = Math.exp(-elapsedMs / this.timeConstantMs);
+    this.weighted = this.weighted * keep + (1 - keep) * ((entries * 1000) / elapsedMs);
+    this.weight = this.weight * keep + (1 - keep);
+  }
+
+  get perSecond(): number {
+    return this.weight > 0 ? this.weighted / this.weight : 0;
+  }
 }
 
 /** Entries per second over a sliding window. */

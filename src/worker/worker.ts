@@ -3,6 +3,11 @@
  * category and scans them in parallel, uploads what it finds (spooling what
  * the manager does not take), pings with each lease's confirmed position,
  * obeys the manager's directives, and stops cleanly on request.
+ *
+ * What it prints is meant for a friend watching it: every lane (category)
+ * from the start, one line when a lane has no work and why (again only when
+ * that changes), a line per completed range and per log whose target is done,
+ * and the category's ETA at this worker's rate (share-status.ts).
  */
 import { randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
@@ -13,13 +18,20 @@ import { CategoryRunner, type RunnerHost } from './category-runner.js';
 import { leaseVerification } from './lease-verification.js';
 import type { WorkerConfig } from './config.js';
 import { ManagerClient, ManagerError } from './manager-client.js';
-import { WarningThrottle, formatProgressLine } from './progress.js';
+import { SmoothedRate, WarningThrottle, formatProgressLine } from './progress.js';
+import { categoryShares, logRemaining, noWorkReason, type CategoryShare } from './share-status.js';
 import { Spool, lockSpoolDir } from './spool.js';
 import { Uploader } from './uploader.js';
 import { WORKER_VERSION, compareVersions, userAgent } from './version.js';
 
 /** How long to wait before asking again when the manager has no work. */
 const IDLE_WAIT_MS = 60_000;
+/** How often the manager's status is read for the categories' remaining targets. */
+const SHARE_REFRESH_MS = 60_000;
+/** After a completed range the status is read again soon (for "target done"), but not more often than this. */
+const SHARE_MIN_GAP_MS = 5_000;
+/** How long the manager answers the status from its cache (src/manager-api/routes/status.ts), with a margin. */
+const STATUS_CACHE_MS = 1_500;
 /** The whole shutdown must fit in this. */
 const SHUTDOWN_BUDGET_MS = 9_000;
 
@@ -41,11 +53,30 @@ export class Worker implements RunnerHost {
   private stopping = false;
   private updateNoticeShown = false;
   private finderWake: (() => void) | null = null;
+  /** A wake-up that came while the finder was asking (a lease released meanwhile): it asks again at once. */
+  private finderWoken = false;
   private pauseWaiters: (() => void)[] = [];
   private readonly stopController = new AbortController();
   private unlock: (() => Promise<void>) | null = null;
   private statusTimer: NodeJS.Timeout | null = null;
   private idleAnswered = false;
+  /** The categories' remaining targets from the last status read, or null before the first. */
+  private shares: Map<string, CategoryShare> | null = null;
+  /** Each category's scanned counter when that status was read (its own progress since is subtracted). */
+  private scannedAtShare = new Map<string, number>();
+  private shareTimer: NodeJS.Timeout | null = null;
+  private shareSoon: NodeJS.Timeout | null = null;
+  private shareReading: Promise<void> | null = null;
+  private shareReadAt = 0;
+  private shareFailing = false;
+  /** Per category: this worker's smoothed rate and the counter it was last sampled at. */
+  private readonly categoryRates = new Map<string, { rate: SmoothedRate; scanned: number; at: number }>();
+  /** The reason last printed for each category without work ('*': the whole worker); printed again only when it changes. */
+  private readonly noWork = new Map<string, string>();
+  /** Logs this worker scanned a range of, and those whose whole target it already announced. */
+  private readonly logsWorked = new Set<string>();
+  private readonly targetsAnnounced = new Set<string>();
+  private firstStatusPrinted = false;
   private exitCode = 0;
   private done!: Promise<number>;
   private finish!: (code: number) => void;
@@ -112,7 +143,8 @@ export class Worker implements RunnerHost {
   }
 
   wakeFinder(): void {
-    this.finderWake?.();
+    if (this.finderWake) this.finderWake();
+    else this.finderWoken = true;
   }
 
   /** Runs until stopped; resolves with the process exit code. */
@@ -140,6 +172,10 @@ export class Worker implements RunnerHost {
 
     await this.register();
     if (!this.stopping) {
+      // The lanes (categories) are known before the first progress lines.
+      await this.readShare();
+      this.shareTimer = setInterval(() => void this.readShare(), SHARE_REFRESH_MS);
+      this.shareTimer.unref();
       void this.pingLoop();
       void this.findWorkLoop();
     }
@@ -230,6 +266,8 @@ export class Worker implements RunnerHost {
     try {
       const verification = leaseVerification(a.start, a.end, scans);
       await this.client.complete({ worker_id: this.workerId, lease_id: a.lease_id, verification, ...stretch });
+      this.out.line(`✅ ${a.log_name}: range ${a.start.toLocaleString('en-US')}–${a.end.toLocaleString('en-US')} done (lease ${a.lease_id})`);
+      this.readShareSoon();
       return true;
     } catch (err) {
       if (err instanceof ManagerError && !err.retriable) {
@@ -251,6 +289,7 @@ export class Worker implements RunnerHost {
     let failures = 0;
     while (!this.stopping) {
       let wait = IDLE_WAIT_MS;
+      this.finderWoken = false;
       const held = this.directives.paused || this.updateRequired;
       const idleRunners = [...this.runners.values()].filter((r) => !r.busy);
       const anyBusy = [...this.runners.values()].some((r) => r.busy);
@@ -263,11 +302,17 @@ export class Worker implements RunnerHost {
             const r = this.runner(a.category);
             if (r.busy) continue;
             this.out.line(`${a.category}: ${a.resumed ? 'resuming' : 'scanning'} ${a.log_name} ${a.start.toLocaleString('en-US')}–${a.end.toLocaleString('en-US')} (lease ${a.lease_id})`);
+            this.logsWorked.add(a.log_name);
             r.start(a);
           }
           this.idleAnswered = res.idle;
+          const exiting = this.config.exitWhenIdle && res.idle && ![...this.runners.values()].some((r) => r.busy);
+          // The last range's "target done" line comes before "the collection is finished".
+          if (exiting) await this.finalShare();
+          this.reportNoWork(res.idle, res.assignments.map((a) => a.category), anyBusy ? idleRunners.map((r) => r.category) : [...this.runners.keys()]);
+          if (!this.firstStatusPrinted) this.printStatus();
           if (res.assignments.length > 0) continue;
-          if (this.config.exitWhenIdle && res.idle && ![...this.runners.values()].some((r) => r.busy)) {
+          if (exiting) {
             await this.exitWhenIdle();
             return;
           }
@@ -277,6 +322,7 @@ export class Worker implements RunnerHost {
           wait = Math.min(IDLE_WAIT_MS, 2_000 * 2 ** Math.min(5, failures));
         }
       }
+      if (this.finderWoken) continue;
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, wait);
         this.finderWake = () => {
@@ -288,8 +334,109 @@ export class Worker implements RunnerHost {
     }
   }
 
+  /**
+   * One line per change: which categories got nothing and why. A category that gets work forgets
+   * its reason, so the next time it runs dry is said again.
+   */
+  private reportNoWork(idle: boolean, assigned: string[], asked: string[]): void {
+    for (const c of assigned) this.noWork.delete(c);
+    if (assigned.length > 0) this.noWork.delete('*');
+    const busy = new Set([...this.runners.values()].filter((r) => r.busy).map((r) => r.category));
+    const dry = asked.filter((c) => !assigned.includes(c) && !busy.has(c));
+    if (idle) {
+      // The whole collection: one line, whatever the lanes.
+      const reason = noWorkReason(true, undefined);
+      if (this.noWork.get('*') !== reason) this.out.line(`💤 no work: ${reason}${this.config.exitWhenIdle ? '' : '; waiting in case the manager plans more'}`);
+      this.noWork.clear();
+      this.noWork.set('*', reason);
+      for (const c of dry) this.noWork.set(c, reason);
+      return;
+    }
+    if (this.noWork.get('*') === noWorkReason(true, undefined)) this.noWork.delete('*');
+    if (dry.length === 0 && asked.length === 0 && assigned.length === 0 && busy.size === 0) dry.push('*');
+    const changed = new Map<string, string[]>();
+    for (const c of dry) {
+      const share = c === '*' ? undefined : this.shares?.get(c);
+      // The last status read may predate this worker's own last ranges: count them.
+      const reason = noWorkReason(false, share && { ...share, remaining: this.categoryRemaining(c) ?? share.remaining });
+      if (this.noWork.get(c) === reason) continue;
+      this.noWork.set(c, reason);
+      changed.set(reason, [...(changed.get(reason) ?? []), c]);
+    }
+    for (const [reason, cats] of changed) this.out.line(`💤 ${cats.includes('*') ? 'no work for now' : `no work for ${cats.join(', ')}`}: ${reason}`);
+  }
+
+  /** Read the manager's status: the lanes, each category's remaining target, logs whose target got done. */
+  private readShare(): Promise<void> {
+    this.shareReading ??= (async () => {
+      try {
+        // Counted when asked: what this worker scans while the answer is on its way is not in it.
+        const scannedBefore = new Map([...this.runners.values()].map((r) => [r.category, r.totals.scanned]));
+        const { logs } = await this.client.status(10_000);
+        this.shareReadAt = Date.now();
+        this.shares = categoryShares(logs);
+        for (const c of this.shares.keys()) this.runner(c);
+        this.scannedAtShare = new Map([...this.runners.keys()].map((c) => [c, scannedBefore.get(c) ?? 0]));
+        for (const l of logs) {
+          if (!this.logsWorked.has(l.name) || this.targetsAnnounced.has(l.name) || logRemaining(l) !== 0) continue;
+          this.targetsAnnounced.add(l.name);
+          this.out.line(`🏁 ${l.name}: its whole target (indexes ${l.target_start.toLocaleString('en-US')}–${(l.target_end ?? 0).toLocaleString('en-US')}) is scanned`);
+        }
+        this.shareFailing = false;
+      } catch (err) {
+        // Only the ETA and the reasons get vaguer; scanning does not depend on it. Said once, not every minute.
+        if (!this.shareFailing) this.warn('status', `cannot read the manager's status for the category ETA (${(err as Error).message}); trying again every minute`);
+        this.shareFailing = true;
+      } finally {
+        this.shareReading = null;
+      }
+    })();
+    return this.shareReading;
+  }
+
+  /** A range completed: read the status again soon, so a finished target is announced. */
+  private readShareSoon(): void {
+    if (this.shareSoon || this.stopping) return;
+    const wait = Math.max(0, this.shareReadAt + SHARE_MIN_GAP_MS - Date.now());
+    this.shareSoon = setTimeout(() => {
+      this.shareSoon = null;
+      void this.readShare();
+    }, wait);
+    this.shareSoon.unref();
+  }
+
+  /** Entries of the category's target left: the last status, less what this worker scanned since. */
+  private categoryRemaining(category: string): number | null {
+    const share = this.shares?.get(category);
+    // A log not planned yet has a target nobody knows: "done" would be wrong.
+    if (!share || (share.remaining === 0 && share.unplanned.length > 0)) return null;
+    const since = (this.runners.get(category)?.totals.scanned ?? 0) - (this.scannedAtShare.get(category) ?? 0);
+    return Math.max(0, share.remaining - Math.max(0, since));
+  }
+
+  /** This worker's rate in the category, sampled at each status line while it scans there. */
+  private categoryRate(category: string, scanned: number, busy: boolean, now: number): number {
+    let c = this.categoryRates.get(category);
+    if (!c) {
+      c = { rate: new SmoothedRate(), scanned, at: now };
+      this.categoryRates.set(category, c);
+    } else {
+      // Time spent waiting for work is not counted: the rate is what this worker does while it has some.
+      if (busy || scanned > c.scanned) c.rate.add(scanned - c.scanned, now - c.at);
+      c.scanned = scanned;
+      c.at = now;
+    }
+    return c.rate.perSecond;
+  }
+
+  /** A last status read before exiting. The manager keeps a status for a second: a read just before would be answered from it. */
+  private async finalShare(): Promise<void> {
+    await sleep(Math.max(0, this.shareReadAt + STATUS_CACHE_MS - Date.now()), this.stopController.signal).catch(() => {});
+    await this.readShare();
+  }
+
   private async exitWhenIdle(): Promise<void> {
-    this.out.line('✅ the manager has no work left; delivering the spool and exiting');
+    this.out.line('✅ delivering the spool and exiting (--exit-when-idle)');
     for (let i = 0; i < 12 && this.uploader.spool.size > 0 && !this.stopping; i++) {
       if (await this.uploader.drain().catch(() => false)) break;
       await sleep(5_000, this.stopController.signal).catch(() => {});
@@ -362,6 +509,8 @@ export class Worker implements RunnerHost {
   }
 
   private printStatus(): void {
+    this.firstStatusPrinted = true;
+    const now = Date.now();
     const width = Math.max(8, ...[...this.runners.keys()].map((k) => k.length));
     for (const r of [...this.runners.values()].sort((a, b) => a.category.localeCompare(b.category))) {
       const note = this.directives.paused
@@ -384,6 +533,8 @@ export class Worker implements RunnerHost {
             index: r.position,
             remaining: r.lease && r.position !== null ? Math.max(0, r.lease.end - r.position + 1) : null,
             rate: r.meter.perSecond(),
+            categoryRemaining: this.categoryRemaining(r.category),
+            categoryRate: this.categoryRate(r.category, r.totals.scanned, r.busy, now),
             note,
           },
           width,
@@ -411,6 +562,8 @@ export class Worker implements RunnerHost {
     this.wakeFinder();
     for (const resolve of this.pauseWaiters.splice(0)) resolve();
     if (this.statusTimer) clearInterval(this.statusTimer);
+    if (this.shareTimer) clearInterval(this.shareTimer);
+    if (this.shareSoon) clearTimeout(this.shareSoon);
     this.uploader?.stop();
     const busy = [...this.runners.values()].filter((r) => r.busy);
     // Leave at least 2.5 s for the termination call.

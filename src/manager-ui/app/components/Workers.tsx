@@ -54,20 +54,27 @@ function WorkerCard({ worker, clock }: { worker: WorkerStatus; clock: Clock }) {
         <ul class="leases">
           {worker.leases.map((l) => {
             const p = leaseProgress(l);
+            // In words a friend reads: entries done of the lease's size, the indexes after.
+            const size = Math.max(0, l.end - l.start + 1);
+            const done = Math.min(size, Math.max(0, l.confirmed - l.start + 1));
+            const caption = t('leaseCaption')
+              .replace('{log}', l.log_name)
+              .replace('{done}', formatCount(done, lang))
+              .replace('{size}', formatCount(size, lang))
+              .replace('{start}', formatCount(l.start, lang))
+              .replace('{end}', formatCount(l.end, lang));
             return (
-              <li key={l.lease_id} class="lease">
+              <li key={l.lease_id} class="lease" data-lease-id={l.lease_id}>
                 <div class="lease-head">
                   <span class="lease-log">
                     <span class="muted">{l.category}</span> {l.log_name}
                   </span>
-                  <span>{formatPercent(p)}</span>
+                  <span class="lease-pct">{formatPercent(p)}</span>
                 </div>
-                <div class="bar bar-thin">
-                  <span class="seg seg-done" style={{ width: `${p * 100}%` }} />
+                <div class="bar bar-thin" role="progressbar" aria-valuemin={0} aria-valuemax={size} aria-valuenow={done} aria-label={caption}>
+                  <span class="seg seg-done" style={{ width: `${p * 100}%` }} data-fraction={p} />
                 </div>
-                <div class="lease-pos muted mono">
-                  {formatCount(Math.max(l.confirmed, l.start - 1), lang)} / {formatCount(l.start, lang)}–{formatCount(l.end, lang)}
-                </div>
+                <div class="lease-pos muted">{caption}</div>
               </li>
             );
           })}
