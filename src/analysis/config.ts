@@ -65,3 +65,12 @@ export function exportConfig(argv: string[], env: NodeJS.ProcessEnv = process.en
     batchSize: positiveInt(values.batch ?? env.CTJP_ANALYSIS_BATCH ?? String(DEFAULT_BATCH), '--batch / CTJP_ANALYSIS_BATCH'),
   };
 }
+
+/**
+ * An error message with a hint when the database does not exist: after `npm run demo` the data is in
+ * `ctjp_demo`, not in the default `ct`, and "Unknown database 'ct'" alone does not say so.
+ */
+export function explainDbError(message: string, db: string): string {
+  if (!/Unknown database/i.test(message)) return message;
+  return `${message} (reading ${db}; the demo writes to ctjp_demo: add --db mysql://root@127.0.0.1:3306/ctjp_demo, or set CTJP_DB_URL)`;
+}

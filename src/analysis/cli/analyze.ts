@@ -3,12 +3,16 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { writeReport } from '../analyze-db.js';
-import { analyzeConfig } from '../config.js';
+import { explainDbError, analyzeConfig } from '../config.js';
 import { coverageFromDatabase, coverageFromFile } from '../coverage.js';
 import { connectDb } from '../db.js';
 
+/** The database read, for the error hint (set once the flags are parsed). */
+let dbUrl = 'the default database';
+
 async function main(): Promise<void> {
   const cfg = analyzeConfig(process.argv.slice(2));
+  dbUrl = cfg.db;
   // The file is read before anything else, so that a bad one fails at once.
   const observation = cfg.coverage ? await coverageFromFile(cfg.coverage) : await coverageFromDatabase(cfg.db);
   await mkdir(cfg.out, { recursive: true });
@@ -28,6 +32,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((e: unknown) => {
-  console.error(`analyze: ${e instanceof Error ? e.message : String(e)}`);
+  console.error(`analyze: ${explainDbError(e instanceof Error ? e.message : String(e), dbUrl)}`);
   process.exitCode = 1;
 });

@@ -4,12 +4,16 @@
  */
 import { connectDatabase } from '../../manager-api/db/connect.js';
 import { coverageReport } from '../../manager-api/repositories/coverage.js';
-import { exportConfig } from '../config.js';
+import { explainDbError, exportConfig } from '../config.js';
 import { connectDb } from '../db.js';
 import { coverageFileOf, exportCertificates, writeCoverageFile } from '../export.js';
 
+/** The database read, for the error hint (set once the flags are parsed). */
+let dbUrl = 'the default database';
+
 async function main(): Promise<void> {
   const cfg = exportConfig(process.argv.slice(2));
+  dbUrl = cfg.db;
   const conn = await connectDb(cfg.db);
   const db = connectDatabase(cfg.db, 1);
   try {
@@ -25,6 +29,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((e: unknown) => {
-  console.error(`export: ${e instanceof Error ? e.message : String(e)}`);
+  console.error(`export: ${explainDbError(e instanceof Error ? e.message : String(e), dbUrl)}`);
   process.exitCode = 1;
 });
