@@ -19,7 +19,7 @@ import type { CaCompleteness, CompletenessEstimate, CompletenessMiss, Completene
 import { hash } from 'node:crypto';
 import type { Connection } from 'mysql2/promise';
 import type { CoverageResponse } from '../share/api/index.js';
-import { parseIsoSpan, unionSpans, type TimeSpan } from '../share/coverage.js';
+import { parseIsoSpan, spansContain, unionSpans, type TimeSpan } from '../share/coverage.js';
 import { chapman, logNormalInterval, wilson, Z95 } from './capture-recapture.js';
 import { caName } from './cas.js';
 
@@ -73,18 +73,6 @@ interface CaState {
   signatures: Map<string, number>;
 }
 
-function contains(spans: readonly TimeSpan[], t: number): boolean {
-  let lo = 0;
-  let hi = spans.length - 1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >> 1;
-    if (t < spans[mid].start) hi = mid - 1;
-    else if (t >= spans[mid].end) lo = mid + 1;
-    else return true;
-  }
-  return false;
-}
-
 /** The log ID of a base64 DER SubjectPublicKeyInfo (RFC 6962 §3.2). */
 export function logIdOfKey(publicKeyBase64: string): string {
   return hash('sha256', Buffer.from(publicKeyBase64, 'base64'), 'base64');
@@ -132,7 +120,7 @@ export class CompletenessAccumulator {
       const s = this.log(logId);
       const held = c.heldIn.has(logId);
       s.sctCount++;
-      if (s.info?.inCatalogue && contains(s.info.covered, t)) {
+      if (s.info?.inCatalogue && spansContain(s.info.covered, t)) {
         s.expected++;
         if (held) s.held++;
         else {
@@ -150,7 +138,7 @@ export class CompletenessAccumulator {
       this.cas.set(c.ca, ca);
     }
     ca.certificates++;
-    if (!contains(this.frame, issued)) {
+    if (!spansContain(this.frame, issued)) {
       ca.outsideFrame++;
       return;
     }

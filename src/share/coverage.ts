@@ -105,7 +105,8 @@ export function canHoldIssuedAt(interval: { start: Date; end: Date } | null, t: 
   return interval.start.getTime() < latest && interval.end.getTime() > t;
 }
 
-function contains(spans: readonly TimeSpan[], t: number): boolean {
+/** Does one of these spans (sorted, disjoint) hold the instant t? */
+export function spansContain(spans: readonly TimeSpan[], t: number): boolean {
   let lo = 0;
   let hi = spans.length - 1;
   while (lo <= hi) {
@@ -149,7 +150,7 @@ export function observedPeriods(logs: readonly CoverageLogInput[]): TimeSpan[] {
     for (let k = 0; k < logs.length && seen; k++) {
       if (!canHoldIssuedAt(logs[k].temporalInterval, start)) continue;
       holders++;
-      seen = contains(covered[k], start);
+      seen = spansContain(covered[k], start);
     }
     if (seen && holders > 0) observed.push({ start, end });
   }

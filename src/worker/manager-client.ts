@@ -57,15 +57,21 @@ export class ManagerClient {
 
   constructor(private readonly options: ManagerClientOptions) {}
 
-  private async post<T>(path: string, body: unknown, timeoutMs = this.options.timeoutMs ?? 30_000): Promise<T> {
-    const headers: Record<string, string> = { 'content-type': 'application/json', 'user-agent': this.options.userAgent, accept: 'application/json' };
-    if (this.options.token) headers.authorization = `Bearer ${this.options.token}`;
+  private post<T>(path: string, body: unknown, timeoutMs = this.options.timeoutMs ?? 30_000): Promise<T> {
+    return this.send<T>('POST', path, body, timeoutMs, true);
+  }
+
+  /** One JSON request to the manager; anything but a 2xx JSON object is a ManagerError naming the path. */
+  private async send<T>(method: 'GET' | 'POST', path: string, body: unknown, timeoutMs: number, withToken: boolean): Promise<T> {
+    const headers: Record<string, string> = { 'user-agent': this.options.userAgent, accept: 'application/json' };
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    if (withToken && this.options.token) headers.authorization = `Bearer ${this.options.token}`;
     let res;
     try {
       res = await request(`${this.options.baseUrl}${path}`, {
-        method: 'POST',
+        method,
         headers,
-        body: JSON.stringify(body),
+        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
         dispatcher: this.dispatcher,
         headersTimeout: timeoutMs,
         bodyTimeout: timeoutMs,
@@ -120,30 +126,10 @@ export class ManagerClient {
    * reads apart from the dashboard's in the manager's short status cache.
    */
   async status(timeoutMs = 15_000): Promise<Pick<StatusResponse, 'logs'>> {
-    let res;
-    try {
-      res = await request(`${this.options.baseUrl}${API_PATHS.status}?days=1`, {
-        method: 'GET',
-        headers: { 'user-agent': this.options.userAgent, accept: 'application/json' },
-        dispatcher: this.dispatcher,
-        headersTimeout: timeoutMs,
-        bodyTimeout: timeoutMs,
-        signal: AbortSignal.timeout(timeoutMs),
-      });
-    } catch (err) {
-      const e = err as Error & { code?: string };
-      throw new ManagerError(`manager unreachable (${e.code ?? e.name}: ${e.message})`, null);
-    }
-    const text = await res.body.text().catch(() => '');
-    if (res.statusCode !== 200) throw new ManagerError(`manager answered ${res.statusCode} to ${API_PATHS.status}`, res.statusCode);
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      parsed = null;
-    }
+    // Public: no token is sent.
+    const parsed = await this.send<unknown>('GET', `${API_PATHS.status}?days=1`, undefined, timeoutMs, false);
     const logs = (parsed as { logs?: unknown } | null)?.logs;
-    if (!Array.isArray(logs)) throw new ManagerError(`manager answered ${API_PATHS.status} without a list of logs`, res.statusCode);
+    if (!Array.isArray(logs)) throw new ManagerError(`manager answered ${API_PATHS.status} without a list of logs`, 200);
     return { logs: logs as StatusResponse['logs'] };
   }
 
