@@ -2,10 +2,12 @@
  * Distinct certificates for benchmarks: the real leaves of test/data/ct-real
  * with a fresh random serial number written over the original one (same
  * length, so no DER lengths change). The serial is part of the certificate
- * identity, so every generated leaf is a distinct certificate.
+ * identity, so every generated leaf is a distinct certificate. Only the leaves
+ * that cover a .jp name serve as templates: the manager refuses any other.
  */
 import { randomFillSync } from 'node:crypto';
 import { decodeMerkleTreeLeaf, encodeMerkleTreeLeaf } from '../../src/share/ct/index.js';
+import { parseLeaf } from '../../src/share/x509/index.js';
 import { loadRealEntries } from '../../test/helpers/ct-real.js';
 
 /** Offset and length of the serial INTEGER inside a TBSCertificate starting at pos. */
@@ -31,6 +33,7 @@ function serialIn(der: Uint8Array, tbsPos: number): { at: number; len: number } 
 export function distinctLeaves(count: number, firstTimestamp = Date.UTC(2025, 11, 1)): Buffer[] {
   // Templates with serials of 8 bytes or more: enough room for random, distinct serials.
   const templates = loadRealEntries()
+    .filter((e) => parseLeaf(e.leafInput).coversJp)
     .map((e) => decodeMerkleTreeLeaf(e.leafInput))
     .filter((t) => serialIn(t.signedEntry, t.entryType === 'x509_entry' ? serialTbsOffset(t.signedEntry) : 0).len >= 8);
   const out: Buffer[] = [];

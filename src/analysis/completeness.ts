@@ -365,7 +365,7 @@ export async function completenessFromDatabase(conn: Connection, coverage: Cover
       .query({
         sql: `SELECT id, issuer_org, issuer_cn, seen_final,
           IF(seen_final = 1, JSON_EXTRACT(fields, '$.scts'), NULL), IF(seen_final = 1, JSON_EXTRACT(fields, '$.hasEmbeddedScts'), NULL)
-          FROM certificates WHERE id > ? ORDER BY id LIMIT ?`,
+          FROM certificates FORCE INDEX (PRIMARY) WHERE id > ? AND quarantined = 0 ORDER BY id LIMIT ?`,
         values: [after, batch],
         rowsAsArray: true,
       })
@@ -397,7 +397,7 @@ export async function completenessFromDatabase(conn: Connection, coverage: Cover
     }
     if (withScts.length === 0) continue;
     const [sightings] = await conn.query({
-      sql: 'SELECT certificate_id, log_id FROM sightings WHERE certificate_id IN (?)',
+      sql: 'SELECT certificate_id, log_id FROM sightings WHERE certificate_id IN (?) AND quarantined = 0',
       values: [withScts.map((c) => c.id)],
       rowsAsArray: true,
     });

@@ -65,7 +65,7 @@ const iso = (ms: number): string => new Date(ms).toISOString();
 
 const SELECT = `SELECT id, issuer_dn, subject_dn, common_name, issuer_cn, issuer_org, serial_hex, san_dns, validation_level, validity_days,
   DATE_FORMAT(not_before, '%Y-%m-%dT%H:%i:%sZ') AS nb, DATE_FORMAT(not_after, '%Y-%m-%dT%H:%i:%sZ') AS na, LOWER(HEX(cert_sha256)) AS cert_sha256
-  FROM certificates WHERE id > ? ORDER BY id LIMIT ?`;
+  FROM certificates FORCE INDEX (PRIMARY) WHERE id > ? AND quarantined = 0 ORDER BY id LIMIT ?`;
 
 /** Certificates as export records, batch by batch. */
 export async function* exportRecords(conn: Connection, batchSize = DEFAULT_BATCH): AsyncGenerator<ExportRecord[]> {
@@ -77,7 +77,7 @@ export async function* exportRecords(conn: Connection, batchSize = DEFAULT_BATCH
     const hi = Number(rows[rows.length - 1].id);
     const [sight] = await conn.query<RowDataPacket[]>(
       `SELECT s.certificate_id AS cid, l.name AS log_name, s.leaf_index, s.entry_type, s.leaf_timestamp FROM sightings s JOIN logs l ON l.id = s.log_id
-       WHERE s.certificate_id BETWEEN ? AND ? ORDER BY s.certificate_id, s.leaf_timestamp, l.name, s.leaf_index`,
+       WHERE s.certificate_id BETWEEN ? AND ? AND s.quarantined = 0 ORDER BY s.certificate_id, s.leaf_timestamp, l.name, s.leaf_index`,
       [lo, hi],
     );
     const byCert = new Map<number, ExportSighting[]>();

@@ -92,11 +92,12 @@ export async function certificatesForDomain(
   const [rows] = await conn.query<RowDataPacket[]>(
     `SELECT c.id, p.kind, c.serial_hex, c.issuer_dn, c.issuer_org, c.subject_dn, c.common_name, c.san_dns, c.validity_days, c.validation_level,
        DATE_FORMAT(c.not_before, '%Y-%m-%dT%H:%i:%sZ') AS nb, DATE_FORMAT(c.not_after, '%Y-%m-%dT%H:%i:%sZ') AS na, LOWER(HEX(c.cert_sha256)) AS sha,
-       c.fields, (SELECT MIN(s.leaf_timestamp) FROM sightings s WHERE s.certificate_id = c.id) AS first_seen
+       c.fields, (SELECT MIN(s.leaf_timestamp) FROM sightings s WHERE s.certificate_id = c.id AND s.quarantined = 0) AS first_seen
      FROM (
        SELECT c.id, m.kind FROM (
          SELECT certificate_id, MIN(kind) AS kind FROM (${parts.join(' UNION ALL ')}) u GROUP BY certificate_id
        ) m JOIN certificates c ON c.id = m.certificate_id
+       WHERE c.quarantined = 0
        ORDER BY c.not_before DESC, c.id DESC LIMIT ?
      ) p JOIN certificates c ON c.id = p.id
      ORDER BY c.not_before DESC, c.id DESC`,

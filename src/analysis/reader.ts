@@ -13,7 +13,7 @@ const LEVELS = new Set(['DV', 'OV', 'EV', 'IV']);
 const SELECT = `SELECT id, issuer_dn, issuer_cn, issuer_org, serial_hex,
   TIMESTAMPDIFF(SECOND, '1970-01-01 00:00:00', not_before), TIMESTAMPDIFF(SECOND, '1970-01-01 00:00:00', not_after),
   san_dns, validation_level, seen_precert, seen_final, leaf_timestamp
-  FROM certificates WHERE id > ? ORDER BY id LIMIT ?`;
+  FROM certificates FORCE INDEX (PRIMARY) WHERE id > ? AND quarantined = 0 ORDER BY id LIMIT ?`;
 type Row = [number, string, string | null, string | null, string, number, number, string, string, number, number, number | null];
 
 function parseSans(raw: string, id: number): string[] {
@@ -33,10 +33,10 @@ async function certificateRows(conn: Connection, after: number, batch: number): 
   return rows as unknown as Row[];
 }
 
-/** Earliest CT timestamp per certificate id in [lo, hi], over every sighting. */
+/** Earliest CT timestamp per certificate id in [lo, hi], over every sighting not in quarantine. */
 async function earliestSightings(conn: Connection, lo: number, hi: number): Promise<Map<number, number>> {
   const [rows] = await conn.query({
-    sql: 'SELECT certificate_id, MIN(leaf_timestamp) FROM sightings WHERE certificate_id BETWEEN ? AND ? GROUP BY certificate_id',
+    sql: 'SELECT certificate_id, MIN(leaf_timestamp) FROM sightings WHERE certificate_id BETWEEN ? AND ? AND quarantined = 0 GROUP BY certificate_id',
     values: [lo, hi],
     rowsAsArray: true,
   });

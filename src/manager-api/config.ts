@@ -39,13 +39,15 @@ export interface ManagerConfig {
   targetFraction: Fraction;
   window: DateWindow | null;
   assignmentSize: number;
+  /** Silence after which a worker is dead; at least LIVENESS_RATIO ping intervals. */
   deadAfterS: number;
   open: boolean;
-  /** How long to wait before asking an unavailable log again. */
+  /** Longest wait before asking an unavailable log again (the wait starts at seconds and doubles up to it). */
   logRetryS: number;
   /** How often an available log's tree head is refreshed. */
   logRefreshS: number;
   sthTimeoutMs: number;
+  /** Ping interval told to workers: dead-after / 4 (at most 30 s) unless given. */
   pingIntervalS: number;
   /** How often the reaper looks for silent workers. */
   reaperIntervalS: number;
@@ -57,6 +59,8 @@ export interface ManagerConfig {
   analysisCacheS: number;
   /** E-mail or https URL of the collection's operator, sent to workers for their User-Agent; null = none. */
   contact: string | null;
+  /** Share of completed leases re-scanned by another friend's worker to check it, in [0, 1]. */
+  auditShare: number;
 }
 
 export const DEFAULTS = {
@@ -75,7 +79,28 @@ export const DEFAULTS = {
   ingestThreads: 1,
   logLevel: 'info',
   analysisCacheS: 300,
+  auditShare: '0.02',
 } as const;
+
+/**
+ * A worker is declared dead after dead-after seconds of silence, and pings every ping interval: dead-after
+ * must span at least this many intervals, so that a live worker is never declared dead between two pings
+ * and one late ping is not fatal either.
+ */
+export const LIVENESS_RATIO = 2;
+
+/** The first wait before asking a log that failed its tree head again; it doubles up to --log-retry. */
+export const LOG_RETRY_FIRST_S = 5;
+
+/** The ping interval told to workers when none is given: four pings per dead-after, at most the default 30 s. */
+export function derivedPingIntervalS(deadAfterS: number): number {
+  return Math.min(DEFAULTS.pingIntervalS, Math.max(1, Math.floor(deadAfterS / 4)));
+}
+
+/** The reaper's period when none is given: four passes per dead-after. */
+export function derivedReaperIntervalS(deadAfterS: number): number {
+  return Math.max(1, Math.floor(deadAfterS / 4));
+}
 
 export class ConfigError extends Error {
   constructor(message: string) {
@@ -118,6 +143,27 @@ export function parseWindow(text: string): DateWindow {
   const last = parseDay(parts[1], 'window end');
   if (last < from) throw new ConfigError(`window end ${parts[1]} is before its start ${parts[0]}`);
   return { from, until: new Date(last.getTime() + 86_400_000), text: text.trim() };
+}
+
+/**
+ * A share in [0, 1]: `0.02`, `2%` or `1/50`; 0 is allowed (no share at all). Fractions and decimals go
+ * through parseFraction.
+ */
+export function parseShare(text: string, what: string): number {
+  const t = text.trim();
+  const percent = /^(\d{1,3}(?:\.\d{1,7})?)\s*%$/.exec(t);
+  if (percent) {
+    const n = Number(percent[1]);
+    if (n > 100) throw new ConfigError(`${what} must lie in [0%, 100%] (got "${text}")`);
+    return n / 100;
+  }
+  if (/^0(\.0*)?$|^0\s*\/\s*\d+$/.test(t) && !/\/\s*0+$/.test(t)) return 0;
+  try {
+    const f = parseFraction(t, what);
+    return f.numerator / f.denominator;
+  } catch {
+    throw new ConfigError(`${what} must be a share in [0, 1] like 0.02, 2% or 1/50 (got "${text}")`);
+  }
 }
 
 function parseInteger(text: string, what: string, min: number, max: number): number {
@@ -170,6 +216,7 @@ const OPTIONS = {
   'log-level': { type: 'string' },
   'analysis-cache': { type: 'string' },
   contact: { type: 'string' },
+  'audit-share': { type: 'string' },
 } as const;
 
 /** flag name -> environment variable. */
@@ -198,6 +245,7 @@ const ENV: Record<keyof typeof OPTIONS, string> = {
   'log-level': 'CTJP_LOG_LEVEL',
   'analysis-cache': 'CTJP_ANALYSIS_CACHE_S',
   contact: 'CTJP_CONTACT',
+  'audit-share': 'CTJP_AUDIT_SHARE',
 };
 
 export const USAGE = `Usage: npm run manager -- [options]
@@ -218,12 +266,14 @@ Options (flag / environment variable, flags win):
   --window D1/D2           CTJP_WINDOW            date window YYYY-MM-DD/YYYY-MM-DD (inclusive, UTC) instead of the fraction;
                                                   only the shards whose temporal interval can hold its certificates
   --assignment-size N      CTJP_ASSIGNMENT_SIZE   entries per assignment (${DEFAULTS.assignmentSize})
-  --dead-after S           CTJP_DEAD_AFTER_S      silence after which a worker is dead (${DEFAULTS.deadAfterS})
+  --dead-after S           CTJP_DEAD_AFTER_S      silence after which a worker is dead, at least ${LIVENESS_RATIO} ping intervals (${DEFAULTS.deadAfterS})
   --open                   CTJP_OPEN=1            accept unauthenticated workers (local use only)
-  --log-retry S            CTJP_LOG_RETRY_S       retry an unavailable log after (${DEFAULTS.logRetryS})
+  --log-retry S            CTJP_LOG_RETRY_S       longest wait before asking an unavailable log again; the wait starts
+                                                  at ${LOG_RETRY_FIRST_S} s and doubles after each failure (${DEFAULTS.logRetryS})
   --log-refresh S          CTJP_LOG_REFRESH_S     refresh available logs' tree heads every (${DEFAULTS.logRefreshS})
   --sth-timeout-ms MS      CTJP_STH_TIMEOUT_MS    timeout of one get-sth call (${DEFAULTS.sthTimeoutMs})
-  --ping-interval S        CTJP_PING_INTERVAL_S   ping interval told to workers (${DEFAULTS.pingIntervalS})
+  --ping-interval S        CTJP_PING_INTERVAL_S   ping interval told to workers, at most dead-after / ${LIVENESS_RATIO}
+                                                  (default: dead-after / 4, at most ${DEFAULTS.pingIntervalS})
   --reaper-interval S      CTJP_REAPER_INTERVAL_S reaper period (default: dead-after / 4)
   --db-connections N       CTJP_DB_CONNECTIONS    database pool size (${DEFAULTS.dbConnections})
   --ingest-threads N       CTJP_INGEST_THREADS    threads that ingest uploads, 4 connections each (${DEFAULTS.ingestThreads})
@@ -231,6 +281,8 @@ Options (flag / environment variable, flags win):
   --analysis-cache S       CTJP_ANALYSIS_CACHE_S  recompute the analysis summary when older than (${DEFAULTS.analysisCacheS})
   --contact EMAIL|URL      CTJP_CONTACT           your e-mail or https URL, which workers send to the CT logs in their
                                                   User-Agent (logs throttle clients that give none)
+  --audit-share F          CTJP_AUDIT_SHARE       share of completed ranges re-scanned by another friend to check them,
+                                                  0..1: 0.02, 2% or 1/50 (${DEFAULTS.auditShare})
 `;
 
 export interface ParsedCommandLine {
@@ -255,7 +307,7 @@ export function parseManagerArgs(argv: string[], env: NodeJS.ProcessEnv = proces
     const e = env[ENV[flag]];
     return e === undefined || e === '' ? undefined : e;
   };
-  const deadAfterS = parseInteger(get('dead-after') ?? String(DEFAULTS.deadAfterS), 'dead-after', 1, 86_400 * 30);
+  const deadAfterS = parseInteger(get('dead-after') ?? String(DEFAULTS.deadAfterS), 'dead-after', LIVENESS_RATIO, 86_400 * 30);
   const windowText = get('window');
   /** How a setting was given, for messages: `--flag` or the variable's name. */
   const given = (flag: keyof typeof OPTIONS): string => (typeof v[flag] === 'string' ? `--${flag}` : ENV[flag]);
@@ -290,21 +342,41 @@ export function parseManagerArgs(argv: string[], env: NodeJS.ProcessEnv = proces
     logRetryS: parseInteger(get('log-retry') ?? String(DEFAULTS.logRetryS), 'log-retry', 1, 86_400),
     logRefreshS: parseInteger(get('log-refresh') ?? String(DEFAULTS.logRefreshS), 'log-refresh', 1, 86_400 * 7),
     sthTimeoutMs: parseInteger(get('sth-timeout-ms') ?? String(DEFAULTS.sthTimeoutMs), 'sth-timeout-ms', 100, 600_000),
-    pingIntervalS: parseInteger(get('ping-interval') ?? String(DEFAULTS.pingIntervalS), 'ping-interval', 1, 3600),
-    reaperIntervalS: parseInteger(get('reaper-interval') ?? String(Math.max(1, Math.floor(deadAfterS / 4))), 'reaper-interval', 1, 3600),
+    pingIntervalS: parseInteger(get('ping-interval') ?? String(derivedPingIntervalS(deadAfterS)), 'ping-interval', 1, 3600),
+    reaperIntervalS: parseInteger(get('reaper-interval') ?? String(derivedReaperIntervalS(deadAfterS)), 'reaper-interval', 1, 3600),
     dbConnections: parseInteger(get('db-connections') ?? String(DEFAULTS.dbConnections), 'db-connections', 1, 1000),
     ingestThreads: parseInteger(get('ingest-threads') ?? String(DEFAULTS.ingestThreads), 'ingest-threads', 1, 64),
     logLevel: get('log-level') ?? DEFAULTS.logLevel,
     analysisCacheS: parseInteger(get('analysis-cache') ?? String(DEFAULTS.analysisCacheS), 'analysis-cache', 1, 86_400 * 7),
     contact: get('contact') ?? null,
+    auditShare: parseShare(get('audit-share') ?? DEFAULTS.auditShare, given('audit-share')),
   };
+  // Only a ping interval that was given can fail this: the derived one always fits.
+  const livenessWhy = livenessProblem(config);
+  if (livenessWhy !== null) throw new ConfigError(`${given('dead-after')} ${config.deadAfterS} and ${given('ping-interval')} ${config.pingIntervalS} ${livenessWhy}`);
   const contactWhy = config.contact === null ? null : contactProblem(config.contact);
   if (contactWhy !== null) throw new ConfigError(`${given('contact')} "${config.contact!.slice(0, 80)}" ${contactWhy}`);
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(config.logLevel)) throw new ConfigError(`log-level must be one of fatal, error, warn, info, debug, trace, silent (got "${config.logLevel}")`);
   return { config, positionals: parsed.positionals, values: v };
 }
 
-/** Defaults plus overrides: for tests and benchmarks that build the app directly. */
+/** Why a dead-after and a ping interval do not fit together (null when they do). */
+export function livenessProblem(config: Pick<ManagerConfig, 'deadAfterS' | 'pingIntervalS'>): string | null {
+  if (config.deadAfterS >= LIVENESS_RATIO * config.pingIntervalS) return null;
+  return `do not fit: dead-after must be at least ${LIVENESS_RATIO} ping intervals (${LIVENESS_RATIO * config.pingIntervalS} s), or live workers are declared dead between their pings`;
+}
+
+/**
+ * Defaults plus overrides: for tests and benchmarks that build the app directly. As on the command line,
+ * the ping and reaper intervals follow an overridden dead-after unless they are overridden too, and a
+ * pair that does not fit is refused.
+ */
 export function managerConfig(overrides: Partial<ManagerConfig> = {}): ManagerConfig {
-  return { ...parseManagerArgs([], {}).config, ...overrides };
+  const defaults = parseManagerArgs([], {}).config;
+  const deadAfterS = overrides.deadAfterS ?? defaults.deadAfterS;
+  const config = { ...defaults, pingIntervalS: derivedPingIntervalS(deadAfterS), reaperIntervalS: derivedReaperIntervalS(deadAfterS), ...overrides };
+  const why = livenessProblem(config);
+  if (why !== null) throw new ConfigError(`deadAfterS ${config.deadAfterS} and pingIntervalS ${config.pingIntervalS} ${why}`);
+  if (!(config.auditShare >= 0 && config.auditShare <= 1)) throw new ConfigError(`auditShare must lie in [0, 1] (got ${config.auditShare})`);
+  return config;
 }

@@ -14,7 +14,7 @@ import { loadLogList, loadLogListSync, logListNeedsFetch, type LogListReading, t
 import { logsForWindow, notAfterSpan } from '../share/logs/window.js';
 import { BackgroundLoop } from './background.js';
 import type { Clock } from './clock.js';
-import type { ManagerConfig } from './config.js';
+import { LOG_RETRY_FIRST_S, type ManagerConfig } from './config.js';
 import type { Db } from './db/connect.js';
 import type { LogRow } from './db/tables.js';
 import { catalogueLogs, logsDueForCheck, markUnavailable, recordTreeHead, setPageSize, setTarget, syncCatalogue, type ReadPlace } from './repositories/logs.js';
@@ -42,6 +42,33 @@ export interface PlannerOptions {
   clientOptions?: LogHttpOptions;
   /** Tile level of one archive zip's subtree (tests; real archives: 2). */
   archiveSubtreeLevel?: number;
+  /** Random numbers in [0, 1) for the jitter of retry waits (tests: a constant). */
+  random?: () => number;
+}
+
+/** Retry waits vary by up to this share either way, so that logs that failed together are not asked together again. */
+const RETRY_JITTER = 0.2;
+
+/**
+ * The wait before asking again a log that has just failed its tree head: LOG_RETRY_FIRST_S after it
+ * last answered (or when it never was asked), otherwise twice the wait that has just ended, with
+ * jitter, and never longer than --log-retry. A dropped connection thus costs seconds, while a log
+ * that is gone is asked every --log-retry after a few minutes.
+ */
+export function retryWaitMs(previousWaitMs: number | null, maxMs: number, random: () => number = Math.random): number {
+  const base = previousWaitMs === null ? LOG_RETRY_FIRST_S * 1000 : previousWaitMs * 2;
+  return Math.round(Math.min(maxMs, base * (1 - RETRY_JITTER + 2 * RETRY_JITTER * random())));
+}
+
+/**
+ * The wait that ended with this check, when the log was already failing: it is kept in the
+ * database (next_check_at − checked_at of the failed check), so every manager sharing the database
+ * and a restarted one go on from it. Null when the log answered its last check or never was asked.
+ */
+export function failedWaitMs(log: Pick<LogRow, 'available' | 'checked_at' | 'next_check_at'>): number | null {
+  if (log.available !== 0 || log.checked_at === null || log.next_check_at === null) return null;
+  const ms = new Date(log.next_check_at).getTime() - new Date(log.checked_at).getTime();
+  return ms > 0 ? ms : null;
 }
 
 /**
@@ -109,6 +136,8 @@ export class Planner {
   /** Null until a log list at a URL has been fetched and read. */
   private loaded: Catalogue | null = null;
   private loading: Promise<Catalogue> | null = null;
+  /** A log list at a URL that could not be fetched: the last wait, and when to fetch it again. */
+  private listRetry: { waitMs: number; at: number } | null = null;
 
   constructor(private readonly o: PlannerOptions) {
     // A catalogue file, or a log list on disk, is read now: a bad one stops the manager at start-up.
@@ -213,20 +242,39 @@ export class Planner {
     return mapLimit(logs, CHECK_CONCURRENCY, (log) => this.checkLog(log, force));
   }
 
-  /** Check the logs whose next check is due (unavailable ones after the retry delay). */
+  /** Check the logs whose next check is due (unavailable ones once their retry wait is over). */
   async checkDue(): Promise<PlanOutcome[]> {
-    // A log list that could not be fetched yet: try again, and plan everything once it is read.
-    if (!this.loaded) return this.planAll();
+    // A log list that could not be fetched yet: try again, with the same growing waits as a log's, and
+    // plan everything once it is read.
+    if (!this.loaded) return this.planWhenListDue();
     const logs = await logsDueForCheck(this.o.db, this.o.clock.now());
     return mapLimit(logs, CHECK_CONCURRENCY, (log) => this.checkLog(log, false));
   }
 
-  /** Initial planning in the background, then a timer for due checks. */
+  private async planWhenListDue(): Promise<PlanOutcome[]> {
+    const now = this.o.clock.now().getTime();
+    if (this.listRetry && now < this.listRetry.at) return [];
+    try {
+      const outcomes = await this.planAll();
+      this.listRetry = null;
+      return outcomes;
+    } catch (err) {
+      const waitMs = retryWaitMs(this.listRetry?.waitMs ?? null, this.o.config.logRetryS * 1000, this.o.random);
+      this.listRetry = { waitMs, at: now + waitMs };
+      throw err;
+    }
+  }
+
+  /**
+   * Initial planning in the background, then a timer for due checks: as often as the first retry
+   * wait, so that a log that failed once is asked again after seconds (a pass that finds nothing due
+   * is one small query).
+   */
   start(): void {
     const { config, log } = this.o;
     this.loop ??= new BackgroundLoop(
       (first) => (first ? this.planAll() : this.checkDue()),
-      Math.min(config.logRetryS, 60) * 1000,
+      Math.min(config.logRetryS, LOG_RETRY_FIRST_S) * 1000,
       (err) => log.error({ err }, 'planning failed'),
     );
     this.loop.start();
@@ -262,8 +310,9 @@ export class Planner {
     } catch (err) {
       const now = clock.now();
       const message = (err as Error).message ?? String(err);
-      await markUnavailable(db, log.id, message, now, new Date(now.getTime() + config.logRetryS * 1000));
-      this.o.log.warn({ log: log.name, err: message }, 'log unavailable; will retry');
+      const waitMs = retryWaitMs(failedWaitMs(log), config.logRetryS * 1000, this.o.random);
+      await markUnavailable(db, log.id, message, now, new Date(now.getTime() + waitMs));
+      this.o.log.warn({ log: log.name, err: message, retryInS: Math.round(waitMs / 1000) }, 'log unavailable; will retry');
       return { name: log.name, available: false, target_end: log.target_end, note: message };
     } finally {
       await source?.close();

@@ -4,15 +4,20 @@
  * confirmed position + 1. After a manager restart it waits a grace period
  * (dead-after) before reaping anyone whose silence may be the manager's own
  * downtime; workers that were already silent before the manager went down
- * (judged by the manager's own heartbeat in `settings`) are reaped at once.
+ * (judged by the manager's own heartbeat in `settings`) are reaped at once. Each pass also lets
+ * quarantined certificates that a sighting in good standing now supports count again, and audits
+ * held for a worker's spooled uploads are judged again.
  */
 import type { FastifyBaseLogger } from 'fastify';
 import { BackgroundLoop } from './background.js';
 import type { Clock } from './clock.js';
 import type { Db } from './db/connect.js';
 import { inTransaction } from './db/transaction.js';
+import { releaseSupportedCertificates } from './repositories/audits.js';
+import { addLogCounts } from './repositories/counters.js';
 import { endLease, lockActiveLeasesOfWorker } from './repositories/leases.js';
 import { getSetting, setSetting } from './repositories/settings.js';
+import { rejudgeHeld } from './services/audit.js';
 
 const HEARTBEAT = 'manager_heartbeat_at';
 const BATCH = 200;
@@ -60,6 +65,7 @@ export class Reaper {
     await this.init();
     const now = this.o.clock.now();
     await setSetting(this.o.db, HEARTBEAT, now.toISOString());
+    await this.auditPass(now);
     const cutoff = this.cutoff();
     if (!cutoff) return 0;
     let total = 0;
@@ -83,7 +89,23 @@ export class Reaper {
       });
       for (const w of reaped) this.o.log.info({ worker: w.worker_uid, friend: w.friend_name }, 'worker silent: declared dead, its leases wait for resumption');
       total += reaped.length;
-      if (reaped.length < BATCH) return total;
+      if (reaped.length < BATCH) break;
+    }
+    return total;
+  }
+
+  /** Quarantine and held audits, which do not wait for the grace period. */
+  private async auditPass(now: Date): Promise<void> {
+    // A quarantined certificate uploaded since from another log or index by a worker in good standing counts again.
+    const released = await inTransaction(this.o.db, (trx) => releaseSupportedCertificates(trx));
+    if (released > 0) this.o.log.info({ released }, 'quarantined certificates confirmed by other sightings count again');
+    // Audits held for a worker's spooled uploads are judged again: the uploads may have arrived.
+    const held = await this.o.db.selectFrom('audits').select('id').where('state', '=', 'held').orderBy('id').limit(BATCH).execute();
+    for (const h of held) {
+      await inTransaction(this.o.db, async (trx) => {
+        const counts = await rejudgeHeld(trx, h.id, now);
+        await addLogCounts(trx, counts);
+      });
     }
   }
 

@@ -171,6 +171,27 @@ export class Spool<T> {
     if (this.units.delete(unit.id)) this.totalBytes -= unit.bytes;
   }
 
+  /** Keep fewer items in a unit (the others were accepted or set aside): rewritten durably, in place. */
+  async replaceItems(unit: SpoolUnit<T>, items: T[]): Promise<void> {
+    const text = JSON.stringify({ format: FORMAT, category: unit.category, created_at: unit.createdAt, items });
+    await writeDurably(join(this.dir, `${UNIT_PREFIX}${unit.id}${UNIT_SUFFIX}`), text);
+    unit.items = items;
+    if (this.units.has(unit.id)) this.totalBytes += Buffer.byteLength(text) - unit.bytes;
+    unit.bytes = Buffer.byteLength(text);
+  }
+
+  /**
+   * The manager refused these items for good, by name (e.g. a leaf it does not take as .jp): keep
+   * them with the manager's message in a file of their own, `unit-<id>.json.rejected`, never retried.
+   */
+  async setAsideItems(category: string, items: T[], reason: string): Promise<string> {
+    const createdAt = Date.now();
+    const path = join(this.dir, `${UNIT_PREFIX}${createdAt}-${randomBytes(6).toString('hex')}${UNIT_SUFFIX}.rejected`);
+    await writeDurably(path, JSON.stringify({ format: FORMAT, category, created_at: createdAt, reason, items }));
+    (this.options.onWarning ?? (() => {}))(`the manager refused ${items.length} item(s) for good (${reason}); kept in ${path}, the others are uploaded`);
+    return path;
+  }
+
   /** The manager refused the unit for good (bad request): keep its file aside for inspection, stop retrying it. */
   async setAside(unit: SpoolUnit<T>, reason: string): Promise<string> {
     const from = join(this.dir, `${UNIT_PREFIX}${unit.id}${UNIT_SUFFIX}`);

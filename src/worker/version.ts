@@ -14,15 +14,3 @@ export function userAgent(friendName: string, contact: string | null = null): st
   const who = [contact ? `+${printable(contact)}` : null, `friend ${printable(friendName)}`].filter(Boolean).join('; ');
   return `ctjp-worker/${WORKER_VERSION} (${who})`;
 }
-
-/** Compare dotted versions numerically ("0.10.0" > "0.9.1"); pre-release suffixes are ignored. */
-export function compareVersions(a: string, b: string): number {
-  const parts = (v: string) => v.split(/[+-]/)[0].split('.').map((p) => Number.parseInt(p, 10) || 0);
-  const pa = parts(a);
-  const pb = parts(b);
-  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
-    const d = (pa[i] ?? 0) - (pb[i] ?? 0);
-    if (d !== 0) return Math.sign(d);
-  }
-  return 0;
-}

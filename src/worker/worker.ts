@@ -14,6 +14,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Assignment, Directives, LeaseReport, StretchTimestamps, UploadItem } from '../share/api/index.js';
 import { RoutePool, sleep, type RangeVerification } from '../share/ct/index.js';
+import { compareVersions, versionProblem } from '../share/version.js';
 import { CategoryRunner, type RunnerHost } from './category-runner.js';
 import { leaseVerification } from './lease-verification.js';
 import type { WorkerConfig } from './config.js';
@@ -22,7 +23,7 @@ import { SmoothedRate, WarningThrottle, formatProgressLine } from './progress.js
 import { categoryShares, logRemaining, noWorkReason, type CategoryShare } from './share-status.js';
 import { Spool, lockSpoolDir } from './spool.js';
 import { Uploader } from './uploader.js';
-import { WORKER_VERSION, compareVersions, userAgent } from './version.js';
+import { WORKER_VERSION, userAgent } from './version.js';
 
 /** How long to wait before asking again when the manager has no work. */
 const IDLE_WAIT_MS = 60_000;
@@ -127,9 +128,10 @@ export class Worker implements RunnerHost {
     this.wakeFinder();
   }
 
+  /** A minimum that is not a semantic version cannot be met or missed here; the manager, which checks every worker, decides then. */
   private get updateRequired(): boolean {
     const min = this.directives.min_worker_version;
-    return min !== null && compareVersions(WORKER_VERSION, min) < 0;
+    return min !== null && versionProblem(min) === null && compareVersions(WORKER_VERSION, min) < 0;
   }
 
   /** Resolves at once unless the manager paused scanning (or asked for an update); then waits until it no longer does. */

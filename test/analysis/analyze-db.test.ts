@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connectDb } from '../../src/analysis/db.js';
+import { checkSchema, connectDb } from '../../src/analysis/db.js';
 import { writeReport } from '../../src/analysis/analyze-db.js';
 import { summarize } from '../../src/analysis/summary.js';
 import { createTestDb, insertCertificates } from '../helpers/analysis-db.js';
@@ -38,6 +38,19 @@ test('the database path (batches, partitions) gives the same figures as the in-m
     for (const l of s.lineages) assert.equal(l.class, cls.get(l.names.join(',')));
   } finally {
     await rm(out, { recursive: true, force: true });
+    await db.drop();
+  }
+});
+
+test('a database an older manager migrated is refused with what to do, not with an SQL error', async () => {
+  const db = await createTestDb();
+  const conn = await connectDb(db.url);
+  try {
+    await checkSchema(conn);
+    await conn.query('ALTER TABLE certificates DROP INDEX certificates_quarantined, DROP COLUMN quarantined');
+    await assert.rejects(checkSchema(conn), /older manager.*npm run manager/);
+  } finally {
+    await conn.end();
     await db.drop();
   }
 });

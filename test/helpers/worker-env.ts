@@ -109,6 +109,8 @@ export async function leaseCoverage(app: FastifyInstance): Promise<Map<string, M
     .selectFrom('leases')
     .innerJoin('logs', 'logs.id', 'leases.log_id')
     .select(['logs.name as name', 'leases.start_index as start', 'leases.end_index as end', 'leases.confirmed as confirmed', 'leases.state as state'])
+    // A range's own scans; audits and rescans read ranges a second time on purpose.
+    .where('leases.kind', '=', 'scan')
     .execute();
   const out = new Map<string, Map<number, number>>();
   for (const r of rows) {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ConfigError, DEFAULTS, parseManagerArgs } from '../../src/manager-api/config.js';
+import { ConfigError, DEFAULTS, managerConfig, parseManagerArgs, parseShare } from '../../src/manager-api/config.js';
 
 test('defaults are the fixed ones of DESIGN.md', () => {
   const { config } = parseManagerArgs([], {});
@@ -17,6 +17,9 @@ test('defaults are the fixed ones of DESIGN.md', () => {
   assert.equal(config.reaperIntervalS, 30);
   assert.equal(config.ingestThreads, 1);
   assert.equal(DEFAULTS.pingIntervalS, 30);
+  assert.equal(config.pingIntervalS, 30);
+  assert.equal(config.logRetryS, 300);
+  assert.equal(config.auditShare, 0.02);
 });
 
 test('CTJP_* variables set the config and flags win over them', () => {
@@ -77,4 +80,61 @@ test('the contact sent to workers is an e-mail address or an https URL', () => {
   assert.equal(parseManagerArgs([], { CTJP_CONTACT: 'https://lab.example.ac.jp/ct' }).config.contact, 'https://lab.example.ac.jp/ct');
   assert.equal(parseManagerArgs([], {}).config.contact, null);
   assert.throws(() => parseManagerArgs(['--contact', 'nobody'], {}), /--contact "nobody" is neither an e-mail address nor an https:\/\/ URL/);
+});
+
+test('the ping interval follows dead-after unless given: a quarter of it, at least 1 s and at most 30 s', () => {
+  const ping = (env: Record<string, string>, argv: string[] = []) => parseManagerArgs(argv, env).config.pingIntervalS;
+  assert.equal(ping({}), 30);
+  assert.equal(ping({ CTJP_DEAD_AFTER_S: '15' }), 3);
+  assert.equal(ping({ CTJP_DEAD_AFTER_S: '8' }), 2);
+  assert.equal(ping({ CTJP_DEAD_AFTER_S: '2' }), 1);
+  assert.equal(ping({ CTJP_DEAD_AFTER_S: '3600' }), 30);
+  assert.equal(ping({}, ['--dead-after', '40']), 10);
+  // Given ones are kept when they fit: the demo's 15 s and 5 s, and exactly two pings per dead-after.
+  assert.equal(ping({}, ['--dead-after', '15', '--ping-interval', '5']), 5);
+  assert.equal(ping({ CTJP_DEAD_AFTER_S: '60', CTJP_PING_INTERVAL_S: '30' }), 30);
+  assert.equal(ping({ CTJP_PING_INTERVAL_S: '45' }), 45);
+  // The reaper period follows dead-after the same way.
+  assert.equal(parseManagerArgs(['--dead-after', '15'], {}).config.reaperIntervalS, 3);
+});
+
+test('a dead-after shorter than two ping intervals is refused at start-up, naming both settings and their values', () => {
+  const refused = (argv: string[], env: Record<string, string>, re: RegExp) => assert.throws(() => parseManagerArgs(argv, env), (e: Error) => e instanceof ConfigError && re.test(e.message));
+  // The pair seen declaring live workers dead: 15 s dead-after against 30 s pings.
+  refused([], { CTJP_DEAD_AFTER_S: '15', CTJP_PING_INTERVAL_S: '30' }, /^CTJP_DEAD_AFTER_S 15 and CTJP_PING_INTERVAL_S 30 do not fit: dead-after must be at least 2 ping intervals \(60 s\)/);
+  refused(['--ping-interval', '30'], { CTJP_DEAD_AFTER_S: '15' }, /^CTJP_DEAD_AFTER_S 15 and --ping-interval 30 do not fit/);
+  refused(['--dead-after', '59', '--ping-interval', '30'], {}, /^--dead-after 59 and --ping-interval 30 do not fit/);
+  refused(['--ping-interval', '61'], {}, /^CTJP_DEAD_AFTER_S 120 and --ping-interval 61 do not fit: dead-after must be at least 2 ping intervals \(122 s\)/);
+  // A dead-after too short for any ping interval.
+  refused(['--dead-after', '1'], {}, /dead-after must lie in \[2, /);
+});
+
+test('a config built from overrides (tests, benchmarks) follows the same rules: derived pings, an unfit pair refused', () => {
+  assert.equal(managerConfig().pingIntervalS, 30);
+  assert.deepEqual([managerConfig({ deadAfterS: 3 }).pingIntervalS, managerConfig({ deadAfterS: 3 }).reaperIntervalS], [1, 1]);
+  assert.deepEqual([managerConfig({ deadAfterS: 3, reaperIntervalS: 2 }).pingIntervalS, managerConfig({ deadAfterS: 3, reaperIntervalS: 2 }).reaperIntervalS], [1, 2]);
+  assert.equal(managerConfig({ deadAfterS: 120, pingIntervalS: 60 }).pingIntervalS, 60);
+  assert.throws(() => managerConfig({ deadAfterS: 3, pingIntervalS: 2 }), (e: Error) => e instanceof ConfigError && /^deadAfterS 3 and pingIntervalS 2 do not fit/.test(e.message));
+  assert.throws(() => managerConfig({ pingIntervalS: 61 }), /deadAfterS 120 and pingIntervalS 61 do not fit/);
+  assert.throws(() => managerConfig({ auditShare: 1.5 }), /auditShare must lie in \[0, 1\] \(got 1\.5\)/);
+});
+
+test('the audit share: 0.02 by default, a decimal, a percentage or a fraction in [0, 1], flags winning', () => {
+  const share = (argv: string[], env: Record<string, string> = {}) => parseManagerArgs(argv, env).config.auditShare;
+  assert.equal(share([]), 0.02);
+  assert.equal(share(['--audit-share', '0.05']), 0.05);
+  assert.equal(share(['--audit-share', '2%']), 0.02);
+  assert.equal(share(['--audit-share', '12.5 %']), 0.125);
+  assert.equal(share(['--audit-share', '1/50']), 0.02);
+  assert.equal(share([], { CTJP_AUDIT_SHARE: '0.1' }), 0.1);
+  assert.equal(share(['--audit-share', '0.3'], { CTJP_AUDIT_SHARE: '0.1' }), 0.3);
+  for (const none of ['0', '0.0', '0%', '0/10']) assert.equal(share(['--audit-share', none]), 0, none);
+  for (const all of ['1', '1.0', '100%', '5/5']) assert.equal(share(['--audit-share', all]), 1, all);
+  for (const bad of ['1.5', '150%', '101%', '-0.1', 'two', '2/1', '0/0', '1/0', '%', '0.02.1']) {
+    const named = (setting: string) => (e: Error) =>
+      e instanceof ConfigError && (e.message === `${setting} must be a share in [0, 1] like 0.02, 2% or 1/50 (got "${bad}")` || e.message === `${setting} must lie in [0%, 100%] (got "${bad}")`);
+    assert.throws(() => parseManagerArgs([`--audit-share=${bad}`], {}), named('--audit-share'), bad);
+    assert.throws(() => parseManagerArgs([], { CTJP_AUDIT_SHARE: bad }), named('CTJP_AUDIT_SHARE'), bad);
+  }
+  assert.equal(parseShare('3%', 'x'), 0.03);
 });

@@ -132,7 +132,8 @@ test('an RFC 6962 log with data tiles is cut by tiles, not by its 32-entry pages
       for (let i = 0; ; i++) {
         const r = await ask(app, `w${i}`);
         if (r.assignments.length === 0) {
-          assert.equal(r.idle, true);
+          // Not idle: every lease handed out is audited (its worker's first hour), and the audits will need this friend.
+          assert.equal(r.idle, false);
           break;
         }
         for (const x of r.assignments) (x.log_name === 'g1' ? tiled : paged).push(x);

@@ -8,18 +8,24 @@ import { finalCertificateLeaf } from '../helpers/final-cert.js';
 import { catalogueEntry, testManagerEnv, type TestManagerEnv } from '../helpers/manager.js';
 import { parseFraction } from '../../src/manager-api/config.js';
 import { decodeMerkleTreeLeaf, encodeMerkleTreeLeaf } from '../../src/share/ct/index.js';
+import { parseLeaf } from '../../src/share/x509/index.js';
 import { issueToken } from '../../src/manager-api/repositories/tokens.js';
 import type { Assignment, StatusResponse, UploadItem } from '../../src/share/api/index.js';
 
 let g: TestLog;
+/** Indexes of the test log's leaves that cover a .jp name (the only ones a worker uploads), and of some that do not. */
+let jp: number[];
+let notJp: number[];
 before(async () => {
   g = await startTestLog({ name: 'g1', category: 'google', size: 400, pageSize: 32 });
+  jp = g.leaves.flatMap((l, i) => (parseLeaf(l).coversJp ? [i] : []));
+  notJp = g.leaves.flatMap((l, i) => (parseLeaf(l).coversJp ? [] : [i]));
 });
 after(async () => {
   await g.close();
 });
 
-const TABLES = ['certificates', 'certificate_names', 'sightings', 'daily_counts', 'logs', 'workers', 'leases', 'ranges'];
+const TABLES = ['certificates', 'certificate_names', 'sightings', 'daily_counts', 'logs', 'workers', 'leases', 'ranges', 'leaf_files'];
 
 async function snapshot(app: FastifyInstance): Promise<unknown> {
   const sums: Record<string, unknown> = {};
@@ -50,47 +56,52 @@ const item = (lease: Assignment, index: number, leaf: Buffer = g.leaves[index]):
   lease_id: lease.lease_id,
 });
 
+/** The leaf with its certificate (or precertificate TBS) replaced by other bytes: the leaf still decodes, the certificate does not. */
+const withCertificate = (leaf: Buffer, bytes: string): Buffer => Buffer.from(encodeMerkleTreeLeaf({ ...decodeMerkleTreeLeaf(leaf), signedEntry: Buffer.from(bytes, 'latin1') }));
+
 const upload = (app: FastifyInstance, payload: unknown, headers: Record<string, string> = {}) => app.inject({ method: 'POST', url: '/api/v1/certificates', payload: payload as object, headers });
 
 test('uploads store each distinct certificate once and every sighting; the same upload twice changes nothing', async () => {
   const { env, app, lease } = await setup();
   try {
     assert.deepEqual([lease.start, lease.end], [0, 383]);
-    const items = Array.from({ length: 163 }, (_, i) => item(lease, i));
+    // The .jp leaves among the 163 distinct real leaves of test/data/ct-real.
+    const items = jp.filter((i) => i < 163).map((i) => item(lease, i));
+    assert.equal(items.length, 61);
     const r1 = await upload(app, items);
     assert.equal(r1.statusCode, 200, r1.body);
     // Two real certificates appear twice in the test data (same certificate in two files).
-    assert.deepEqual(r1.json(), { received: 163, new_sightings: 163, new_certificates: 161, duplicates: 0, unparsable: 0 });
+    assert.deepEqual(r1.json(), { received: 61, new_sightings: 61, new_certificates: 59, duplicates: 0, unparsable: 0 });
     const before = await snapshot(app);
     const r2 = await upload(app, items);
-    assert.deepEqual(r2.json(), { received: 163, new_sightings: 0, new_certificates: 0, duplicates: 163, unparsable: 0 });
+    assert.deepEqual(r2.json(), { received: 61, new_sightings: 0, new_certificates: 0, duplicates: 61, unparsable: 0 });
     assert.deepEqual(await snapshot(app), before);
 
     const lines = readFileSync(app.leafStore.pathFor(g.url), 'utf8').trimEnd().split('\n');
-    assert.equal(lines.length, 163);
-    assert.equal(lines[5], `5\t${items[5].leaf_input}`);
+    assert.equal(lines.length, 61);
+    assert.equal(lines[5], `${items[5].index}\t${items[5].leaf_input}`);
 
     const status = (await app.inject({ method: 'GET', url: '/api/v1/status?days=3660' })).json() as StatusResponse;
-    assert.equal(status.totals.certificates, 161);
-    assert.equal(status.totals.sightings, 163);
+    assert.equal(status.totals.certificates, 59);
+    assert.equal(status.totals.sightings, 61);
     assert.equal(
       status.daily.reduce((s, d) => s + d.sightings, 0),
-      163,
+      61,
     );
     assert.equal(
       status.daily.reduce((s, d) => s + d.certificates, 0),
-      161,
+      59,
     );
     // Daily counts use the leaf timestamp's UTC date: the test log stamps entry i at 2025-12-01 + i minutes.
     assert.deepEqual(
       status.daily.map((d) => [d.log_name, d.day]),
       [['g1', '2025-12-01']],
     );
-    const row = await app.db.selectFrom('certificates').selectAll().where('leaf_index', '=', 0).executeTakeFirstOrThrow();
+    const row = await app.db.selectFrom('certificates').selectAll().where('leaf_index', '=', jp[0]).executeTakeFirstOrThrow();
     assert.equal(row.log_name, 'g1');
     assert.equal(row.friend_name, 'alice');
     const w = status.workers.find((x) => x.worker_id === 'w1')!;
-    assert.equal(w.uploaded_items, 163);
+    assert.equal(w.uploaded_items, 61);
   } finally {
     await env.cleanup();
   }
@@ -99,7 +110,7 @@ test('uploads store each distinct certificate once and every sighting; the same 
 test('a precertificate and its final certificate are one row; cert_sha256 is null until the final one is seen', async () => {
   const { env, app, lease } = await setup();
   try {
-    const p = g.leaves.findIndex((l) => decodeMerkleTreeLeaf(l).entryType === 'precert_entry');
+    const p = jp.find((i) => decodeMerkleTreeLeaf(g.leaves[i]).entryType === 'precert_entry')!;
     assert.equal((await upload(app, [item(lease, p)])).json().new_certificates, 1);
     const pre = await app.db.selectFrom('certificates').selectAll().executeTakeFirstOrThrow();
     assert.equal(pre.cert_sha256, null);
@@ -160,25 +171,26 @@ test('a certificate keeps the earliest CT timestamp of all its sightings, whatev
           .executeTakeFirstOrThrow()
       ).leaf_timestamp;
 
-    // In two requests, the later sighting first.
-    const early = decodeMerkleTreeLeaf(g.leaves[3]).timestamp;
+    // In two requests, the later sighting first (two .jp leaves, uploaded at indexes 3, 4 and 5).
+    const [leaf3, leaf5] = [g.leaves[jp[0]], g.leaves[jp[1]]];
+    const early = decodeMerkleTreeLeaf(leaf3).timestamp;
     const late = early + 3_600_000;
-    assert.equal((await upload(app, [inC(3, restamp(g.leaves[3], late))])).json().new_certificates, 1);
+    assert.equal((await upload(app, [inC(3, restamp(leaf3, late))])).json().new_certificates, 1);
     assert.equal(await stampOf('c1', 3), late);
-    assert.deepEqual((await upload(app, [inG(3, g.leaves[3])])).json(), { received: 1, new_sightings: 1, new_certificates: 0, duplicates: 0, unparsable: 0 });
+    assert.deepEqual((await upload(app, [inG(3, leaf3)])).json(), { received: 1, new_sightings: 1, new_certificates: 0, duplicates: 0, unparsable: 0 });
     assert.equal(await stampOf('c1', 3), early);
     assert.equal(await stampOf('g1', 3), early);
     // A later sighting afterwards leaves it alone; the same uploads again change nothing.
-    await upload(app, [inC(4, restamp(g.leaves[3], late + 1000))]);
+    await upload(app, [inC(4, restamp(leaf3, late + 1000))]);
     assert.equal(await stampOf('c1', 4), early);
-    assert.equal((await upload(app, [inG(3, g.leaves[3]), inC(3, restamp(g.leaves[3], late))])).json().duplicates, 2);
+    assert.equal((await upload(app, [inG(3, leaf3), inC(3, restamp(leaf3, late))])).json().duplicates, 2);
     assert.equal(await stampOf('g1', 3), early);
     const row = await app.db.selectFrom('certificates').select(['log_name', 'leaf_index']).where('leaf_timestamp', '=', early).executeTakeFirstOrThrow();
     assert.deepEqual(row, { log_name: 'c1', leaf_index: 3 }, 'the provenance columns stay those of the first stored sighting');
 
     // In one request, the later sighting first.
-    const early5 = decodeMerkleTreeLeaf(g.leaves[5]).timestamp;
-    const both = await upload(app, [inC(5, restamp(g.leaves[5], early5 + 60_000)), inG(5, g.leaves[5])]);
+    const early5 = decodeMerkleTreeLeaf(leaf5).timestamp;
+    const both = await upload(app, [inC(5, restamp(leaf5, early5 + 60_000)), inG(5, leaf5)]);
     assert.deepEqual(both.json(), { received: 2, new_sightings: 2, new_certificates: 1, duplicates: 0, unparsable: 0 });
     assert.equal(await stampOf('c1', 5), early5);
   } finally {
@@ -190,12 +202,15 @@ test('a certificate keeps the earliest CT timestamp of all its sightings, whatev
 test('each bad upload gets a 4xx naming the problem and leaves every table unchanged', async () => {
   const { env, app, lease } = await setup();
   try {
-    await upload(app, [item(lease, 0)]);
+    assert.equal((await upload(app, [item(lease, jp[0])])).statusCode, 200);
     const before = await snapshot(app);
-    const good = item(lease, 1);
+    assert.ok(readFileSync(app.leafStore.pathFor(g.url), 'utf8').length > 0);
+    const good = item(lease, jp[1]);
     const cases: [string, unknown, number, RegExp][] = [
       ['malformed base64', [good, { ...item(lease, 2), leaf_input: 'not*base64!' }], 400, /items\[1\]\.leaf_input: not valid base64/],
-      ['leaf that does not decode', [good, { ...item(lease, 2), leaf_input: Buffer.from('hello, not a leaf').toString('base64') }], 422, /items\[1\]\.leaf_input does not decode/],
+      ['leaf that does not decode', [good, { ...item(lease, 2), leaf_input: Buffer.from('hello, not a leaf').toString('base64') }], 422, /items\[1\]\.leaf_input \(log g1, index 2\) does not decode/],
+      ['valid leaf covering no .jp name', [good, item(lease, notJp[0]), item(lease, jp[2])], 422, new RegExp(`^items\\[1\\]\\.leaf_input \\(log g1, index ${notJp[0]}\\): its certificate covers no \\.jp name`)],
+      ['certificate that does not parse and shows no .jp name', [good, item(lease, 2, withCertificate(g.leaves[2], 'not a certificate at all'))], 422, /^items\[1\]\.leaf_input \(log g1, index 2\): its certificate does not parse \(.+\) and shows no \.jp name/],
       ['unknown log', [good, { ...item(lease, 2), log_name: 'nope' }], 422, /items\[1\]\.log_name: unknown log "nope"/],
       ['wrong log URL', [good, { ...item(lease, 2), ct_log_url: 'https://example.com/' }], 422, /items\[1\]\.ct_log_url/],
       ['missing field', [good, (({ index: _i, ...rest }) => rest)(item(lease, 2))], 400, /body\/1 must have required property 'index'/],
@@ -205,7 +220,7 @@ test('each bad upload gets a 4xx naming the problem and leaves every table uncha
       ['index outside the lease', [good, item(lease, 390)], 422, /items\[1\]\.index 390 is outside lease \d+ \[0, 383\]/],
       ['unknown lease', [good, { ...item(lease, 2), lease_id: 999999 }], 422, /items\[1\]\.lease_id 999999 does not exist/],
       ['name too long', [good, { ...item(lease, 2), friend_name: 'x'.repeat(65) }], 400, /friend_name must NOT have more than 64 characters/],
-      ['same index twice, different leaves', [good, item(lease, 1, g.leaves[2])], 422, /repeats log g1 index 1/],
+      ['same index twice, different leaves', [good, item(lease, jp[1], g.leaves[jp[2]])], 422, new RegExp(`repeats log g1 index ${jp[1]}`)],
       ['too many items', Array.from({ length: 1001 }, (_, i) => item(lease, i % 384)), 400, /must NOT have more than 1000 items/],
       ['empty array', [], 400, /must NOT have fewer than 1 items/],
       ['not an array', { items: [good] }, 400, /body must be array/],
@@ -214,13 +229,35 @@ test('each bad upload gets a 4xx naming the problem and leaves every table uncha
       const r = await upload(app, payload);
       assert.equal(r.statusCode, status, `${what}: ${r.body}`);
       assert.match(r.json().message, message, what);
-      assert.deepEqual(await snapshot(app), before, `${what} changed a table`);
+      if (what.includes('.jp')) assert.equal(r.json().code, 'NOT_JP', what);
+      assert.deepEqual(await snapshot(app), before, `${what} changed a table or the leaf file`);
     }
     const notJson = await app.inject({ method: 'POST', url: '/api/v1/certificates', payload: '[{"leaf_input":', headers: { 'content-type': 'application/json' } });
     assert.equal(notJson.statusCode, 400);
     const huge = await app.inject({ method: 'POST', url: '/api/v1/certificates', payload: `[{"leaf_input":"${'A'.repeat(33 * 1024 * 1024)}"}]`, headers: { 'content-type': 'application/json' } });
     assert.equal(huge.statusCode, 413);
     assert.deepEqual(await snapshot(app), before);
+  } finally {
+    await env.cleanup();
+  }
+});
+
+test('a certificate that does not parse but may name a .jp domain is kept, as the worker keeps it', async () => {
+  const { env, app, lease } = await setup();
+  try {
+    const odd = withCertificate(g.leaves[2], 'not a certificate: www.example.jp\x00');
+    assert.equal(parseLeaf(odd).coversJp, true, "the worker's decision: it uploads this leaf");
+    const r = await upload(app, [item(lease, 2, odd), item(lease, jp[0])]);
+    assert.equal(r.statusCode, 200, r.body);
+    assert.deepEqual(r.json(), { received: 2, new_sightings: 2, new_certificates: 1, duplicates: 0, unparsable: 1 });
+    const s = await app.db.selectFrom('sightings').select(['certificate_id', 'parse_error']).where('leaf_index', '=', 2).executeTakeFirstOrThrow();
+    assert.equal(s.certificate_id, null);
+    assert.match(s.parse_error ?? '', /unparsable/);
+    const lines = readFileSync(app.leafStore.pathFor(g.url), 'utf8').trimEnd().split('\n');
+    assert.deepEqual(
+      lines.map((l) => Number(l.split('\t')[0])),
+      [2, jp[0]],
+    );
   } finally {
     await env.cleanup();
   }
@@ -242,9 +279,9 @@ test('without --open, writes need a token of the same friend; status stays reada
     const ok = await ask({ authorization: `Bearer ${token}` });
     assert.equal(ok.statusCode, 200);
     const lease = ok.json().assignments[0] as Assignment;
-    assert.equal((await upload(app, [item(lease, 0)])).statusCode, 401);
-    assert.equal((await upload(app, [{ ...item(lease, 0), friend_name: 'bob' }], { authorization: `Bearer ${token}` })).statusCode, 403);
-    assert.equal((await upload(app, [item(lease, 0)], { authorization: `Bearer ${token}` })).statusCode, 200);
+    assert.equal((await upload(app, [item(lease, jp[0])])).statusCode, 401);
+    assert.equal((await upload(app, [{ ...item(lease, jp[0]), friend_name: 'bob' }], { authorization: `Bearer ${token}` })).statusCode, 403);
+    assert.equal((await upload(app, [item(lease, jp[0])], { authorization: `Bearer ${token}` })).statusCode, 200);
     assert.equal((await app.inject({ method: 'POST', url: '/api/v1/ping', payload: { worker_id: 'w1', version: '0.1.0', leases: [] } })).statusCode, 401);
     assert.equal((await app.inject({ method: 'POST', url: '/api/v1/admin/directives', headers: { authorization: `Bearer ${token}` }, payload: { paused: true } })).statusCode, 403);
     assert.equal((await app.inject({ method: 'POST', url: '/api/v1/admin/directives', headers: { authorization: `Bearer ${admin}` }, payload: { paused: true } })).statusCode, 200);

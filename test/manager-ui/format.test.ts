@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatCount, formatDuration, formatPercent, formatRate } from '../../src/manager-ui/app/format.js';
+import { fill, formatCount, formatDuration, formatPercent, formatRate, formatUtcMinute } from '../../src/manager-ui/app/format.js';
 import { initialLang, translator } from '../../src/manager-ui/app/i18n.js';
 
 const en = translator('en');
@@ -33,4 +33,11 @@ test('the language is the stored choice, else Japanese for Japanese browsers, el
   assert.equal(initialLang('en', ['ja-JP']), 'en');
   assert.equal(initialLang(null, ['ja-JP', 'en']), 'ja');
   assert.equal(initialLang('xx', ['de-DE']), 'en');
+});
+
+test('templates get every named value, and only those; manager times are shown to the minute in UTC', () => {
+  assert.equal(fill('{n} of {size} ({n})', { n: '3', size: '7' }), '3 of 7 (3)');
+  assert.equal(fill('{friend} and {other}', { friend: '$& {other}' }), '$& {other} and {other}', 'a value is put in literally, never read as a pattern or template');
+  assert.equal(formatUtcMinute('2026-01-10T14:05:59.999Z'), '2026-01-10 14:05 UTC');
+  assert.equal(formatUtcMinute('not a time'), '–');
 });

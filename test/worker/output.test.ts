@@ -104,9 +104,10 @@ test('a worker with nothing left to do says once that the collection is finished
       firstLines.filter((l) => /^(✅|🏁|💤)/.test(l)),
       ['✅ g1: range 0–299 done (lease 1)', '🏁 g1: its whole target (indexes 0–299) is scanned', '💤 no work: the collection is finished: every log’s target is scanned', '✅ delivering the spool and exiting (--exit-when-idle)'],
     );
-    // The target is scanned: a second worker gets nothing, and is told why.
+    // The target is scanned: a second worker gets nothing, and is told why. It is erin's too: a worker
+    // of another friend would be handed the audit of erin's first-hour range.
     const lines: string[] = [];
-    const second = new Worker(workerConfig('erin2', manager.url, spool2.dir), { line: (t) => lines.push(t), warn: (t) => lines.push(t) });
+    const second = new Worker(workerConfig('erin', manager.url, spool2.dir), { line: (t) => lines.push(t), warn: (t) => lines.push(t) });
     assert.equal(await second.run(), 0);
     assert.deepEqual(
       lines.filter((l) => l.startsWith('💤')),

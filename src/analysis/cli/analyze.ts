@@ -5,7 +5,7 @@ import { mkdir } from 'node:fs/promises';
 import { writeReport } from '../analyze-db.js';
 import { explainDbError, analyzeConfig } from '../config.js';
 import { coverageFromDatabase, coverageFromFile } from '../coverage.js';
-import { connectDb } from '../db.js';
+import { checkSchema, connectDb } from '../db.js';
 
 /** The database read, for the error hint (set once the flags are parsed). */
 let dbUrl = 'the default database';
@@ -14,10 +14,12 @@ async function main(): Promise<void> {
   const cfg = analyzeConfig(process.argv.slice(2));
   dbUrl = cfg.db;
   // The file is read before anything else, so that a bad one fails at once.
-  const observation = cfg.coverage ? await coverageFromFile(cfg.coverage) : await coverageFromDatabase(cfg.db);
+  const fromFile = cfg.coverage ? await coverageFromFile(cfg.coverage) : null;
   await mkdir(cfg.out, { recursive: true });
   const conn = await connectDb(cfg.db);
   try {
+    await checkSchema(conn);
+    const observation = fromFile ?? (await coverageFromDatabase(cfg.db));
     const started = Date.now();
     const { aggregates: a, input } = await writeReport(conn, cfg.out, { perName: cfg.perName, batchSize: cfg.batchSize, tmpDir: cfg.tmpDir, observation });
     const c = a.overall.classes;

@@ -5,7 +5,7 @@
 import { connectDatabase } from '../../manager-api/db/connect.js';
 import { coverageReport } from '../../manager-api/repositories/coverage.js';
 import { explainDbError, exportConfig } from '../config.js';
-import { connectDb } from '../db.js';
+import { checkSchema, connectDb } from '../db.js';
 import { coverageFileOf, exportCertificates, writeCoverageFile } from '../export.js';
 
 /** The database read, for the error hint (set once the flags are parsed). */
@@ -17,6 +17,7 @@ async function main(): Promise<void> {
   const conn = await connectDb(cfg.db);
   const db = connectDatabase(cfg.db, 1);
   try {
+    await checkSchema(conn);
     const coverage = await coverageReport(db, new Date());
     const n = await exportCertificates(conn, cfg.out, cfg.schema, cfg.batchSize);
     const coverageFile = coverageFileOf(cfg.out);

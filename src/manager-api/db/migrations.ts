@@ -332,6 +332,81 @@ const coverageByTime: Migration = {
   },
 };
 
+/**
+ * The committed length of each raw leaf file (ingest/leaf-store.ts): an upload's transaction
+ * reserves its bytes at the end of the file here and writes them before it commits, so that after
+ * any crash the bytes past this length are exactly those no transaction committed. Keyed by the
+ * data directory's store id, because managers sharing the database may each keep their own files.
+ */
+const leafFiles: Migration = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    await sql.raw(`CREATE TABLE IF NOT EXISTS leaf_files (
+        store_id CHAR(32) NOT NULL,
+        file VARCHAR(255) NOT NULL,
+        bytes BIGINT NOT NULL,
+        PRIMARY KEY (store_id, file)
+      ) ${TABLE_OPTIONS}`).execute(db);
+  },
+};
+
+/**
+ * Audits, rescans and quarantine (docs/manager-api.md, "Audits"). Leases gain their kind ('scan',
+ * or a second scan of a range: 'audit', 'rescan'), whether they were selected at hand-out for an
+ * audit (`audited`), whether their reported items are recorded (`compared`), the audit they serve
+ * (`audit_id`) and the root hash a worker may report with its verdict. `audits` holds one row per
+ * range that needs a second (or third) scan; `lease_reports` the (index, leaf hash) each compared
+ * lease reported, duplicates included; workers carry the flag an audit may raise, and sightings and
+ * certificates a quarantine mark (indexed with the log and index, so that the few quarantined rows
+ * are found without reading the tables).
+ */
+const audits: Migration = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    await sql.raw(`ALTER TABLE leases
+        ADD COLUMN kind VARCHAR(16) NOT NULL DEFAULT 'scan',
+        ADD COLUMN audited TINYINT NOT NULL DEFAULT 0,
+        ADD COLUMN compared TINYINT NOT NULL DEFAULT 0,
+        ADD COLUMN audit_id BIGINT NULL,
+        ADD COLUMN verified_root_hash VARCHAR(44) NULL,
+        ADD INDEX leases_audit (audit_id),
+        ADD INDEX leases_kind_log (kind, log_id)`).execute(db);
+    await sql.raw(`CREATE TABLE IF NOT EXISTS audits (
+        id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,
+        log_id BIGINT NOT NULL,
+        range_id BIGINT NOT NULL,
+        lease_id BIGINT NOT NULL,
+        kind VARCHAR(16) NOT NULL,
+        reason VARCHAR(16) NOT NULL,
+        start_index BIGINT NOT NULL,
+        end_index BIGINT NOT NULL,
+        state VARCHAR(16) NOT NULL,
+        stage TINYINT NOT NULL DEFAULT 2,
+        attempts INT NOT NULL DEFAULT 0,
+        proven TINYINT NOT NULL DEFAULT 0,
+        current_lease_id BIGINT NULL,
+        note VARCHAR(1000) NULL,
+        created_at DATETIME(3) NOT NULL,
+        updated_at DATETIME(3) NOT NULL,
+        KEY audits_state_log (state, log_id),
+        KEY audits_log (log_id),
+        KEY audits_lease (lease_id),
+        CONSTRAINT audits_bounds CHECK (start_index <= end_index)
+      ) ${TABLE_OPTIONS}`).execute(db);
+    await sql.raw(`CREATE TABLE IF NOT EXISTS lease_reports (
+        lease_id BIGINT NOT NULL,
+        leaf_index BIGINT NOT NULL,
+        leaf_hash BINARY(32) NOT NULL,
+        PRIMARY KEY (lease_id, leaf_index),
+        KEY lease_reports_index (leaf_index)
+      ) ${TABLE_OPTIONS}`).execute(db);
+    await sql.raw(`ALTER TABLE workers
+        ADD COLUMN flagged_at DATETIME(3) NULL,
+        ADD COLUMN flag_reason VARCHAR(1000) NULL,
+        ADD COLUMN flag_evidence MEDIUMTEXT NULL`).execute(db);
+    await sql.raw('ALTER TABLE sightings ADD COLUMN quarantined TINYINT NOT NULL DEFAULT 0, ADD INDEX sightings_quarantined (quarantined, log_id, leaf_index)').execute(db);
+    await sql.raw('ALTER TABLE certificates ADD COLUMN quarantined TINYINT NOT NULL DEFAULT 0, ADD INDEX certificates_quarantined (quarantined)').execute(db);
+  },
+};
+
 export const MIGRATIONS: Record<string, Migration> = {
   '0001_initial': initial,
   '0002_log_counters': logCounters,
@@ -343,6 +418,8 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0008_logs_read_from': logsReadFrom,
   '0009_coverage': coverage,
   '0010_coverage_by_time': coverageByTime,
+  '0011_leaf_files': leafFiles,
+  '0012_audits': audits,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -120,6 +120,16 @@ export interface LeasesTable {
   verification: string | null;
   verified_tree_size: number | null;
   verification_note: string | null;
+  /** 'scan' (a range's own scan), or a second scan of a range an audit asks for: 'audit' | 'rescan'. */
+  kind: Generated<LeaseKind>;
+  /** 1: selected at hand-out to be audited when it completes (the worker is never told). */
+  audited: Generated<number>;
+  /** 1: the items it reports are recorded in lease_reports, to be compared. */
+  compared: Generated<number>;
+  /** The audit a second scan serves. */
+  audit_id: number | null;
+  /** Base64 root hash of the tree head the worker proved the entries against, when it said. */
+  verified_root_hash: string | null;
 }
 
 /** One stretch [start_index, end_index] of a log a worker confirmed in one report (docs/manager-api.md, "Coverage"). */
@@ -152,6 +162,11 @@ export interface WorkersTable {
   uploaded_items: Generated<number>;
   spool_backlog: Generated<number>;
   rate_limited: Generated<number>;
+  /** Set when an audit found the worker wrong; it gets no leases until an operator clears it. */
+  flagged_at: Timestamp | null;
+  flag_reason: string | null;
+  /** JSON array of FlagEvidence. */
+  flag_evidence: string | null;
 }
 
 /** One row per distinct certificate; a precertificate and its final certificate share it. */
@@ -189,6 +204,8 @@ export interface CertificatesTable {
   fields: string;
   upload_tag: Buffer;
   created_at: Generated<Date>;
+  /** 1: only a flagged worker's unconfirmed sightings support it: left out of totals, export and analysis. */
+  quarantined: Generated<number>;
 }
 
 /** One row per (certificate, DNS name it covers): SAN dNSNames and a DNS-name CN, as coveredDnsNames() gives them. */
@@ -215,6 +232,8 @@ export interface SightingsTable {
   parse_error: string | null;
   upload_tag: Buffer;
   created_at: Generated<Date>;
+  /** 1: reported first by a flagged worker and confirmed by no other scan. */
+  quarantined: Generated<number>;
 }
 
 /** Per log and UTC day of the leaf timestamp. */
@@ -241,6 +260,54 @@ export interface SettingsTable {
   value: string;
 }
 
+export type LeaseKind = 'scan' | 'audit' | 'rescan';
+
+/**
+ * A range that needs another scan: an audit of a selected lease (compared with it, and on
+ * disagreement with a third scan), or a rescan of a range whose proof failed, was not given, or
+ * came from a flagged worker.
+ */
+export interface AuditsTable {
+  id: Generated<number>;
+  log_id: number;
+  range_id: number;
+  /** The lease whose range is scanned again. */
+  lease_id: number;
+  kind: 'audit' | 'rescan';
+  /** selected | failed | unverified | no_verdict | flagged */
+  reason: string;
+  start_index: number;
+  end_index: number;
+  /** waiting | leased | held (for a worker's spooled uploads) | confirmed | settled | unresolved | proven | given_up */
+  state: string;
+  /** 2: the second scan is sought; 3: a third, to decide a disagreement. */
+  stage: Generated<number>;
+  /** Second scans that completed without a verified proof. */
+  attempts: Generated<number>;
+  /** 1 once a scan of the range by a worker in good standing is verified. */
+  proven: Generated<number>;
+  current_lease_id: number | null;
+  note: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+/** One (index, leaf hash) a compared lease reported, whether or not it was new. */
+export interface LeaseReportsTable {
+  lease_id: number;
+  leaf_index: number;
+  leaf_hash: Buffer;
+}
+
+/** The committed length of a raw leaf file of one data directory (ingest/leaf-store.ts). */
+export interface LeafFilesTable {
+  /** The data directory's id (its `leaf-store.id` file). */
+  store_id: string;
+  /** The file's name in that directory. */
+  file: string;
+  bytes: number;
+}
+
 export interface Database {
   logs: LogsTable;
   log_counters: LogCountersTable;
@@ -254,6 +321,9 @@ export interface Database {
   daily_counts: DailyCountsTable;
   tokens: TokensTable;
   settings: SettingsTable;
+  leaf_files: LeafFilesTable;
+  audits: AuditsTable;
+  lease_reports: LeaseReportsTable;
 }
 
 export type LogRow = Selectable<LogsTable>;
@@ -268,3 +338,4 @@ export type NewCertificate = Insertable<CertificatesTable>;
 export type SightingRow = Selectable<SightingsTable>;
 export type NewSighting = Insertable<SightingsTable>;
 export type TokenRow = Selectable<TokensTable>;
+export type AuditRow = Selectable<AuditsTable>;

@@ -1,10 +1,12 @@
 /**
  * Upload ingest. Everything is checked before anything is written (base64,
- * leaf framing, log, URL, friend, lease and index); then one transaction
- * inserts each distinct certificate once (unique identity), each (log, index)
- * sighting once, and adds to the maintained counters. Rows this request
- * created are recognised by a random upload tag, so counters and the raw leaf
- * files only ever see what was new: the same upload twice changes nothing.
+ * leaf framing, the .jp decision, log, URL, friend, lease and index); then one
+ * transaction inserts each distinct certificate once (unique identity), each
+ * (log, index) sighting once, adds to the maintained counters and, last,
+ * writes the new sightings' raw leaf lines (leaf-store.ts: the files agree
+ * with the database after any crash). Rows this request created are
+ * recognised by a random upload tag, so counters and the raw leaf files only
+ * ever see what was new: the same upload twice changes nothing.
  */
 import { randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
@@ -15,9 +17,11 @@ import { inTransaction } from '../db/transaction.js';
 import type { NewCertificate, NewSighting } from '../db/tables.js';
 import { badRequest, forbidden, unprocessable } from '../errors.js';
 import { insertCertificateNames } from '../repositories/certificate-names.js';
+import { recordLeaseReports } from '../repositories/audits.js';
 import { addLogCounts } from '../repositories/counters.js';
 import { certificateIdentity, parseLeaf, type CertificateFields, type ParsedLeaf } from './leaf-parser.js';
-import type { LeafStore } from './leaf-store.js';
+import type { LeafLine, LeafStore } from './leaf-store.js';
+import { testFaultPoint } from './test-fault.js';
 
 const CHUNK = 500;
 const YIELD_EVERY = 32;
@@ -91,8 +95,15 @@ export async function checkUpload(db: Db, items: UploadItem[], friendName: strin
     try {
       parsed = parseLeaf(bytes);
     } catch (err) {
-      if (err instanceof CtDecodeError) throw unprocessable('BAD_LEAF', `${at}.leaf_input does not decode: ${err.message}`);
+      if (err instanceof CtDecodeError) throw unprocessable('BAD_LEAF', `${at}.leaf_input (log ${log.name}, index ${item.index}) does not decode: ${err.message}`);
       throw err;
+    }
+    // The worker's own decision (src/worker/jp-filter.ts), so that an honest worker's upload always
+    // passes: a parsed certificate must cover a .jp name, one that does not parse must at least hold
+    // .jp-shaped bytes where a name can be (it may be .jp: it is kept, with its parse error).
+    if (!parsed.coversJp) {
+      const why = parsed.fields ? 'its certificate covers no .jp name' : `its certificate does not parse (${parsed.error}) and shows no .jp name`;
+      throw unprocessable('NOT_JP', `${at}.leaf_input (log ${log.name}, index ${item.index}): ${why}`);
     }
     out.push({
       item,
@@ -213,7 +224,10 @@ function mergeCertificateRows(rows: NewCertificate[]): NewCertificate[] {
 export async function ingestUpload(db: Db, store: LeafStore, items: UploadItem[], friendName: string | null): Promise<UploadResponse> {
   const checked = await checkUpload(db, items, friendName);
   const unparsable = checked.filter((c) => c.identity === null).length;
+  const logUrls = new Set(checked.map((c) => c.logUrl));
+  await store.prepare(db, logUrls);
   const result = await inTransaction(db, async (trx) => {
+    await recordLeaseReports(trx, checked);
     const tag = randomBytes(16);
     // 1. Distinct certificates.
     const certRows = mergeCertificateRows(checked.filter((c) => c.identity !== null).map((c) => certificateRow(c, tag)));
@@ -325,17 +339,24 @@ export async function ingestUpload(db: Db, store: LeafStore, items: UploadItem[]
         .onDuplicateKeyUpdate({ sightings: sql`sightings + VALUES(sightings)`, certificates: sql`certificates + VALUES(certificates)` })
         .execute();
     }
-    // 4. Raw leaf files, last: nothing above can fail after this, so a retried
-    // transaction never appends twice; a failure here rolls everything back.
-    const byUrl = new Map<string, { index: number; leafInput: string }[]>();
+    // 4. Raw leaf lines, last: written at the committed end of their files, which stay locked
+    // until the commit. If the transaction fails or runs again, what it wrote is cut or written over.
+    const byUrl = new Map<string, LeafLine[]>();
     for (const c of fresh) {
       const lines = byUrl.get(c.logUrl) ?? [];
       lines.push({ index: c.item.index, leafInput: c.item.leaf_input });
       byUrl.set(c.logUrl, lines);
     }
-    await Promise.all([...byUrl].map(([url, lines]) => store.append(url, lines)));
+    await store.writeInTransaction(trx, byUrl);
+    testFaultPoint('lines-written');
     return { newSightings: fresh.length, newCertificates };
+  }).catch(async (err: unknown) => {
+    // Lines this upload wrote are past the committed end: cut them now rather than at the next
+    // upload to the file or the next start (if this fails too, those still do it).
+    await store.cutUncommitted(db, logUrls).catch(() => undefined);
+    throw err;
   });
+  testFaultPoint('committed');
   return {
     received: items.length,
     new_sightings: result.newSightings,

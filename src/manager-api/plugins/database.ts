@@ -80,7 +80,15 @@ export default fp(
     app.decorate('invalidateDirectives', () => {
       cached = null;
     });
-    app.decorate('work', { db, now: () => clock.now(), assignmentSize: config.assignmentSize, directives: async () => directives() });
+    app.decorate('work', {
+      db,
+      now: () => clock.now(),
+      assignmentSize: config.assignmentSize,
+      directives: async () => directives(),
+      // --audit-share; the random source is replaced by tests that force (or forbid) a selection.
+      auditShare: config.auditShare,
+      random: Math.random,
+    });
     app.addHook('onReady', async () => {
       // The catalogue's logs are in the database before the first worker asks, so that a log not
       // planned yet already counts as work to come (and its category is known).

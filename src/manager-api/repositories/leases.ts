@@ -12,7 +12,8 @@ import { sql } from 'kysely';
 import type { LeaseVerification, LogApi, ReadFrom } from '../../share/api/index.js';
 import { TILE_WIDTH } from '../../share/ct/tiles.js';
 import type { Trx } from '../db/transaction.js';
-import type { LeaseRow } from '../db/tables.js';
+import type { LeaseKind, LeaseRow } from '../db/tables.js';
+import { claimAudit, eligibleAudits, returnAuditToWaiting, updateAudit, type Claimant } from './audits.js';
 
 export type LeaseEndState = 'completed' | 'expired' | 'terminated' | 'released';
 
@@ -111,16 +112,41 @@ async function availableLogs(trx: Trx, category: string): Promise<CategoryLog[]>
   return rows.map((r) => ({ ...r, low: r.low === null ? null : Number(r.low) }));
 }
 
-async function insertLease(trx: Trx, rangeId: number, logId: number, workerId: number, start: number, end: number, now: Date): Promise<number> {
+/** What a new lease is: a scan (selected for audit or not), or a second scan for an audit. */
+interface LeaseNature {
+  kind: LeaseKind;
+  audited: boolean;
+  auditId: number | null;
+}
+
+const scanLease = (audited: boolean): LeaseNature => ({ kind: 'scan', audited, auditId: null });
+
+async function insertLease(trx: Trx, rangeId: number, logId: number, workerId: number, start: number, end: number, now: Date, nature: LeaseNature): Promise<number> {
+  // A selected scan and every second scan record what they report (lease_reports), to be compared.
+  const compared = nature.audited || nature.kind !== 'scan' ? 1 : 0;
   const res = await trx
     .insertInto('leases')
-    .values({ range_id: rangeId, log_id: logId, worker_id: workerId, start_index: start, end_index: end, confirmed: start - 1, state: 'active', created_at: now, last_progress_at: now })
+    .values({
+      range_id: rangeId,
+      log_id: logId,
+      worker_id: workerId,
+      start_index: start,
+      end_index: end,
+      confirmed: start - 1,
+      state: 'active',
+      created_at: now,
+      last_progress_at: now,
+      kind: nature.kind,
+      audited: nature.audited ? 1 : 0,
+      compared,
+      audit_id: nature.auditId,
+    })
     .executeTakeFirstOrThrow();
   return Number(res.insertId);
 }
 
 /** Take the oldest resume-waiting range of these logs that no other transaction holds. */
-async function claimResumeWaiting(trx: Trx, logs: CategoryLog[], workerId: number, now: Date): Promise<{ log: CategoryLog; leaseId: number; start: number; end: number } | null> {
+async function claimResumeWaiting(trx: Trx, logs: CategoryLog[], workerId: number, now: Date, nature: LeaseNature): Promise<{ log: CategoryLog; leaseId: number; start: number; end: number } | null> {
   const range = await trx
     .selectFrom('ranges')
     .select(['id', 'log_id', 'resume_from', 'end_index'])
@@ -136,7 +162,7 @@ async function claimResumeWaiting(trx: Trx, logs: CategoryLog[], workerId: numbe
     .skipLocked()
     .executeTakeFirst();
   if (!range) return null;
-  const leaseId = await insertLease(trx, range.id, range.log_id, workerId, range.resume_from, range.end_index, now);
+  const leaseId = await insertLease(trx, range.id, range.log_id, workerId, range.resume_from, range.end_index, now, nature);
   await trx.updateTable('ranges').set({ state: 'assigned', current_lease_id: leaseId, updated_at: now }).where('id', '=', range.id).where('state', '=', 'resume_waiting').executeTakeFirstOrThrow();
   const log = logs.find((l) => l.id === range.log_id)!;
   return { log, leaseId, start: range.resume_from, end: range.end_index };
@@ -146,8 +172,8 @@ async function claimResumeWaiting(trx: Trx, logs: CategoryLog[], workerId: numbe
 export const CUT_BATCH = 32;
 
 /** Hand a range this transaction holds to a new lease. */
-async function leaseRange(trx: Trx, range: { id: number; log_id: number; start_index: number; end_index: number }, workerId: number, now: Date): Promise<number> {
-  const leaseId = await insertLease(trx, range.id, range.log_id, workerId, range.start_index, range.end_index, now);
+async function leaseRange(trx: Trx, range: { id: number; log_id: number; start_index: number; end_index: number }, workerId: number, now: Date, nature: LeaseNature): Promise<number> {
+  const leaseId = await insertLease(trx, range.id, range.log_id, workerId, range.start_index, range.end_index, now, nature);
   await trx.updateTable('ranges').set({ state: 'assigned', current_lease_id: leaseId, updated_at: now }).where('id', '=', range.id).where('state', '=', 'fresh').executeTakeFirstOrThrow();
   return leaseId;
 }
@@ -158,7 +184,7 @@ async function leaseRange(trx: Trx, range: { id: number; log_id: number; start_i
  * claims proceed in parallel; only when none is free is the log row locked
  * to cut the next batch from logs.next_index.
  */
-async function claimFresh(trx: Trx, logs: CategoryLog[], workerId: number, size: number, now: Date): Promise<{ log: CategoryLog; leaseId: number; start: number; end: number } | null> {
+async function claimFresh(trx: Trx, logs: CategoryLog[], workerId: number, size: number, now: Date, nature: LeaseNature): Promise<{ log: CategoryLog; leaseId: number; start: number; end: number } | null> {
   // Ranking only: the ranges themselves are taken under locks below, so a few milliseconds' staleness does no harm.
   const targets = logs;
   const low = new Map(logs.filter((l) => l.low !== null).map((l) => [l.id, l.low!]));
@@ -176,7 +202,7 @@ async function claimFresh(trx: Trx, logs: CategoryLog[], workerId: number, size:
     for (const t of withFresh) {
       const range = await takeFresh(t.id, skipLocked);
       if (!range) continue;
-      const leaseId = await leaseRange(trx, range, workerId, now);
+      const leaseId = await leaseRange(trx, range, workerId, now, nature);
       return { log: logs.find((l) => l.id === t.id)!, leaseId, start: range.start_index, end: range.end_index };
     }
   }
@@ -188,7 +214,7 @@ async function claimFresh(trx: Trx, logs: CategoryLog[], workerId: number, size:
     const exhausted = log.target_end === null || log.next_index > log.target_end;
     const waiting = await takeFresh(log.id, !exhausted);
     if (waiting) {
-      const leaseId = await leaseRange(trx, waiting, workerId, now);
+      const leaseId = await leaseRange(trx, waiting, workerId, now, nature);
       return { log: logs.find((l) => l.id === log.id)!, leaseId, start: waiting.start_index, end: waiting.end_index };
     }
     if (exhausted || log.target_end === null) continue;
@@ -204,21 +230,50 @@ async function claimFresh(trx: Trx, logs: CategoryLog[], workerId: number, size:
       .execute();
     await trx.updateTable('logs').set({ next_index: cut[cut.length - 1].end + 1 }).where('id', '=', log.id).execute();
     const first = await trx.selectFrom('ranges').select(['id', 'log_id', 'start_index', 'end_index']).where('log_id', '=', log.id).where('start_index', '=', cut[0].start).executeTakeFirstOrThrow();
-    const leaseId = await leaseRange(trx, first, workerId, now);
+    const leaseId = await leaseRange(trx, first, workerId, now, nature);
     return { log: logs.find((l) => l.id === log.id)!, leaseId, start: first.start_index, end: first.end_index };
   }
   return null;
 }
 
-/** One assignment in a category for a worker: resume-waiting ranges first, then fresh ones. */
-export async function claimAssignment(trx: Trx, workerId: number, category: string, size: number, now: Date): Promise<ClaimedAssignment | null> {
+/**
+ * A second scan this worker may take (an open dispute's third scan first, then audits and rescans,
+ * oldest first): a lease over the audit's exact range that leaves the range itself alone (it is
+ * done; the second scan only re-reads it).
+ */
+async function claimSecondScan(trx: Trx, logs: CategoryLog[], worker: Claimant, now: Date): Promise<{ log: CategoryLog; leaseId: number; start: number; end: number } | null> {
+  const candidates = await eligibleAudits(
+    trx,
+    logs.map((l) => l.id),
+    worker,
+  );
+  for (const c of candidates) {
+    const audit = await claimAudit(trx, c.id);
+    if (!audit) continue;
+    const leaseId = await insertLease(trx, audit.range_id, audit.log_id, worker.id, audit.start_index, audit.end_index, now, { kind: audit.kind, audited: false, auditId: audit.id });
+    await updateAudit(trx, audit.id, { state: 'leased', current_lease_id: leaseId }, now);
+    return { log: logs.find((l) => l.id === audit.log_id)!, leaseId, start: audit.start_index, end: audit.end_index };
+  }
+  return null;
+}
+
+/**
+ * One assignment in a category for a worker: resume-waiting ranges first (work already begun), then
+ * second scans (audits, disputes, rescans: so that a disagreement is decided and a failed range
+ * proven soon, at a cost of a few per cent of the work), then fresh ranges. `audited`: a scan lease
+ * made now is selected for audit (services/audit.ts decides). A second scan is sent as a resumed
+ * range: to the worker it looks like any range another worker left.
+ */
+export async function claimAssignment(trx: Trx, worker: Claimant, category: string, size: number, now: Date, audited: boolean): Promise<ClaimedAssignment | null> {
   const logs = await availableLogs(trx, category);
   if (logs.length === 0) return null;
   let resumed = true;
-  let claim = await claimResumeWaiting(trx, logs, workerId, now);
+  const nature = scanLease(audited);
+  let claim = await claimResumeWaiting(trx, logs, worker.id, now, nature);
+  claim ??= await claimSecondScan(trx, logs, worker, now);
   if (!claim) {
     resumed = false;
-    claim = await claimFresh(trx, logs, workerId, size, now);
+    claim = await claimFresh(trx, logs, worker.id, size, now, nature);
   }
   if (!claim) return null;
   return {
@@ -275,8 +330,10 @@ export async function recordProgress(trx: Trx, reports: { lease: LeaseRow; confi
     const delta = next - lease.confirmed;
     const seconds = (now.getTime() - new Date(lease.last_progress_at).getTime()) / 1000;
     const rate = seconds > 0 ? delta / seconds : lease.rate;
-    const started = lease.confirmed < lease.start_index && next >= lease.start_index;
-    scanned.set(lease.log_id, { scanned: (scanned.get(lease.log_id)?.scanned ?? 0) + delta });
+    // A second scan re-reads a done range: it neither adds to the log's scanned entries nor moves the range.
+    const own = lease.kind === 'scan';
+    const started = own && lease.confirmed < lease.start_index && next >= lease.start_index;
+    if (own) scanned.set(lease.log_id, { scanned: (scanned.get(lease.log_id)?.scanned ?? 0) + delta });
     lease.confirmed = next;
     return { id: lease.id, rangeId: lease.range_id, next, rate, started };
   });
@@ -329,6 +386,7 @@ export async function endLease(trx: Trx, lease: LeaseRow, state: LeaseEndState, 
     verification: verification.state,
     verified_tree_size: verification.state === 'verified' ? (verification.tree_size ?? null) : null,
     verification_note: verification.reason ?? null,
+    verified_root_hash: verification.state === 'verified' ? (verification.root_hash ?? null) : null,
   };
   await trx
     .updateTable('leases')
@@ -336,6 +394,11 @@ export async function endLease(trx: Trx, lease: LeaseRow, state: LeaseEndState, 
     .where('id', '=', lease.id)
     .where('state', '=', 'active')
     .execute();
+  // A second scan never holds its range; one that did not complete leaves its audit to another worker (a completed one is judged by services/audit.ts).
+  if (lease.kind !== 'scan') {
+    if (state !== 'completed') await returnAuditToWaiting(trx, lease, now);
+    return;
+  }
   await trx
     .updateTable('ranges')
     .set(finished ? { state: 'done', resume_from: lease.end_index + 1, current_lease_id: null, updated_at: now } : { state: 'resume_waiting', resume_from: lease.confirmed + 1, current_lease_id: null, updated_at: now })

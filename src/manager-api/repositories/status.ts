@@ -5,9 +5,10 @@
  * certificates or sightings tables.
  */
 import { sql } from 'kysely';
-import type { StalledLease, StatusResponse } from '../../share/api/index.js';
+import type { FlagEvidence, LogAudit, StalledLease, StatusResponse, WorkerFlag } from '../../share/api/index.js';
 import type { ManagerConfig } from '../config.js';
 import type { Db } from '../db/connect.js';
+import { auditFigures, NO_AUDIT_FIGURES, quarantinedByWorker, type LogAuditFigures } from './audits.js';
 import { NO_COUNTS, loadLogCounts } from './counters.js';
 import { confirmedRates, etaSeconds, RATE_HOUR_WINDOW_S, RATE_NOW_WINDOW_S } from './rates.js';
 
@@ -58,9 +59,34 @@ function stalledLeases(
   return byLog;
 }
 
+/** A log's audit figures as the API gives them; twice_share is over the entries its own scans confirmed. */
+function logAudit(f: LogAuditFigures, scanned: number): LogAudit {
+  return {
+    audited_entries: f.auditedEntries,
+    rescanned_entries: f.rescannedEntries,
+    twice_share: scanned > 0 ? (f.auditedEntries + f.rescannedEntries) / scanned : 0,
+    pending_audits: f.pendingAudits,
+    waiting_for_friend: f.waitingForFriend,
+    confirmed_audits: f.confirmedAudits,
+    disputes: f.disputes,
+    disputes_settled: f.disputesSettled,
+    disputes_unresolved: f.disputesUnresolved,
+    unproven_ranges: f.unprovenRanges,
+    unproven_entries: f.unprovenEntries,
+    given_up: f.givenUp,
+    quarantined_certificates: f.quarantinedCertificates,
+    quarantined_sightings: f.quarantinedSightings,
+  };
+}
+
+function workerFlag(w: { flagged_at: Date | string | null; flag_reason: string | null; flag_evidence: string | null }, quarantined: number): WorkerFlag | null {
+  if (w.flagged_at === null) return null;
+  return { at: new Date(w.flagged_at).toISOString(), reason: w.flag_reason ?? '', evidence: w.flag_evidence ? (JSON.parse(w.flag_evidence) as FlagEvidence[]) : [], quarantined_sightings: quarantined };
+}
+
 export async function buildStatus(db: Db, config: ManagerConfig, now: Date, days: number): Promise<StatusResponse> {
   const since = new Date(now.getTime() - days * 86_400_000).toISOString().slice(0, 10);
-  const [logs, counts, waiting, fresh, daily, workers, leases, rates] = await Promise.all([
+  const [logs, counts, waiting, fresh, daily, workers, leases, rates, audits, quarantinedOf] = await Promise.all([
     db.selectFrom('logs').selectAll().where('in_catalogue', '=', 1).orderBy('category').orderBy('name').execute(),
     loadLogCounts(db),
     db
@@ -102,6 +128,8 @@ export async function buildStatus(db: Db, config: ManagerConfig, now: Date, days
       .where('leases.state', '=', 'active')
       .execute(),
     confirmedRates(db, now),
+    auditFigures(db),
+    quarantinedByWorker(db),
   ]);
   const stalledByLog = stalledLeases(leases, config, now);
   const waitingByLog = new Map(waiting.map((r) => [r.log_id, Number(r.n)]));
@@ -137,6 +165,7 @@ export async function buildStatus(db: Db, config: ManagerConfig, now: Date, days
     stalled_leases: stalledByLog.get(l.id) ?? [],
     resume_waiting: waitingByLog.get(l.id) ?? 0,
     resume_waiting_entries: waitingEntriesByLog.get(l.id) ?? 0,
+    audit: logAudit(audits.get(l.id) ?? NO_AUDIT_FIGURES, counts.get(l.id)?.scanned ?? 0),
   }));
   const count = (state: string) => workers.filter((w) => w.state === state).length;
   return {
@@ -158,6 +187,9 @@ export async function buildStatus(db: Db, config: ManagerConfig, now: Date, days
       workers_alive: count('alive'),
       workers_dead: count('dead'),
       workers_stopped: count('stopped'),
+      quarantined_certificates: logStatus.reduce((s, l) => s + l.audit.quarantined_certificates, 0),
+      quarantined_sightings: logStatus.reduce((s, l) => s + l.audit.quarantined_sightings, 0),
+      workers_flagged: workers.filter((w) => w.flagged_at !== null).length,
       ...summed(logStatus),
     },
     rate_windows: { now_s: RATE_NOW_WINDOW_S, last_hour_s: RATE_HOUR_WINDOW_S },
@@ -187,6 +219,7 @@ export async function buildStatus(db: Db, config: ManagerConfig, now: Date, days
         state: l.state,
         rate: l.rate,
       })),
+      flagged: workerFlag(w, quarantinedOf.get(w.id) ?? 0),
     })),
   };
 }

@@ -2,7 +2,7 @@
 import type { Db } from '../db/connect.js';
 import type { Trx } from '../db/transaction.js';
 import type { LeaseRow, WorkerRow } from '../db/tables.js';
-import { forbidden, notFound } from '../errors.js';
+import { ApiProblem, forbidden, notFound } from '../errors.js';
 
 export interface WorkerIdentity {
   workerUid: string;
@@ -25,6 +25,14 @@ export async function upsertAndLockWorker(trx: Trx, w: WorkerIdentity, now: Date
   const row = await trx.selectFrom('workers').selectAll().where('worker_uid', '=', w.workerUid).forUpdate().executeTakeFirstOrThrow();
   if (row.friend_name !== w.friendName) throw forbidden(`worker_id ${w.workerUid} belongs to another friend`);
   return row;
+}
+
+/** A worker an audit found wrong gets no work until an operator clears it (403 WORKER_FLAGGED). */
+export function refuseFlagged<W extends Pick<WorkerRow, 'worker_uid' | 'flagged_at' | 'flag_reason'>>(w: W): W {
+  if (w.flagged_at !== null) {
+    throw new ApiProblem(403, 'WORKER_FLAGGED', `worker ${w.worker_uid} is flagged by an audit and gets no work until an operator clears it: ${w.flag_reason ?? 'see the dashboard'}`);
+  }
+  return w;
 }
 
 /** Lock a known worker; 404 when it never registered, 403 when it is another friend's. */

@@ -1,9 +1,21 @@
-/** Operator endpoints: re-plan, directives. */
+/** Operator endpoints: re-plan, directives, clearing a worker an audit flagged. */
 import type { FastifyInstance } from 'fastify';
-import { API_PATHS, directivesSchema, directivesUpdateSchema, replanResponseSchema, type DirectivesUpdate } from '../../share/api/index.js';
+import {
+  API_PATHS,
+  clearWorkerParamsSchema,
+  clearWorkerRequestSchema,
+  clearWorkerResponseSchema,
+  directivesSchema,
+  directivesUpdateSchema,
+  replanResponseSchema,
+  type ClearWorkerRequest,
+  type DirectivesUpdate,
+} from '../../share/api/index.js';
 import { unprocessable } from '../errors.js';
 import { setMinInterval } from '../repositories/logs.js';
 import { setSetting } from '../repositories/settings.js';
+import { clearWorker } from '../services/audit.js';
+import { versionProblem } from '../../share/version.js';
 
 export default async function adminRoutes(app: FastifyInstance): Promise<void> {
   app.post<{ Body: { force?: boolean } | undefined }>(API_PATHS.adminReplan, {
@@ -23,6 +35,7 @@ export default async function adminRoutes(app: FastifyInstance): Promise<void> {
     schema: { tags: ['admin'], summary: 'Pause workers, require a version, slow down a log', body: directivesUpdateSchema, response: { 200: directivesSchema } },
     handler: async (request) => {
       const b = request.body;
+      if (b.min_worker_version && versionProblem(b.min_worker_version)) throw unprocessable('INVALID_VERSION', `min_worker_version "${b.min_worker_version}" ${versionProblem(b.min_worker_version)}`);
       for (const s of b.slow_logs ?? []) {
         if (!(await setMinInterval(app.db, s.log_name, s.min_interval_ms))) throw unprocessable('UNKNOWN_LOG', `slow_logs: unknown log "${s.log_name}"`);
       }
@@ -31,5 +44,19 @@ export default async function adminRoutes(app: FastifyInstance): Promise<void> {
       app.invalidateDirectives();
       return app.directives();
     },
+  });
+
+  app.post<{ Params: { worker_id: string }; Body: ClearWorkerRequest | undefined }>(API_PATHS.adminClearWorker, {
+    config: { auth: 'admin' },
+    schema: {
+      tags: ['admin'],
+      summary: 'Clear a worker an audit flagged',
+      description:
+        'Lifts the flag: the worker gets work again, and its quarantined sightings and certificates count again in the status, the export and the analysis; with delete=true they are deleted instead (and their ranges rescanned). A worker that is not flagged is left as it is (was_flagged: false).',
+      params: clearWorkerParamsSchema,
+      body: clearWorkerRequestSchema,
+      response: { 200: clearWorkerResponseSchema, 404: { $ref: 'ctjp.Error#' } },
+    },
+    handler: async (request) => clearWorker(app.db, request.params.worker_id, request.body?.delete ?? false, app.clock.now()),
   });
 }

@@ -9,13 +9,15 @@ import { inTransaction, type Trx } from '../db/transaction.js';
 import type { LeaseRow } from '../db/tables.js';
 import { ApiProblem, conflict, unprocessable } from '../errors.js';
 import { GROWING_WINDOW_NOTE } from '../planner.js';
+import { auditWorkMayAppear, eligibleAudits, type Claimant } from '../repositories/audits.js';
 import { claimAssignment, endLease, lockActiveLeasesOfWorker, lockLeases, recordProgress } from '../repositories/leases.js';
 import { addLogCounts, type LogCounts } from '../repositories/counters.js';
 import { insertCoverage, markLeaseProven, type ConfirmedStretch } from '../repositories/coverage.js';
-import { compareVersions } from '../repositories/settings.js';
-import { lockWorker, lockWorkerAndLeases, upsertAndLockWorker } from '../repositories/workers.js';
+import { compareVersions } from '../../share/version.js';
+import { lockWorker, lockWorkerAndLeases, refuseFlagged, upsertAndLockWorker } from '../repositories/workers.js';
+import { afterCompletion, selectForAudit, type AuditSelection } from './audit.js';
 
-export interface WorkContext {
+export interface WorkContext extends AuditSelection {
   db: Db;
   now: () => Date;
   assignmentSize: number;
@@ -39,9 +41,10 @@ async function categories(db: Db): Promise<string[]> {
  * no target yet (never answered, or an empty tree), or a window target its tree has not reached the
  * end of; whether it answers right now does not matter, except for a log the catalogue marks shut
  * down, which counts only while it answers. Leases held by other workers do not count: that work is
- * handed out, and comes back as resume-waiting ranges if its worker dies.
+ * handed out, and comes back as resume-waiting ranges if its worker dies. Second scans do: one waiting
+ * that this worker may take, or one that may appear for it (repositories/audits.ts, auditWorkMayAppear).
  */
-async function workRemains(db: Db): Promise<boolean> {
+async function workRemains(db: Db, worker: Claimant): Promise<boolean> {
   const log = await db
     .selectFrom('logs')
     .select('logs.id')
@@ -57,7 +60,9 @@ async function workRemains(db: Db): Promise<boolean> {
     )
     .limit(1)
     .executeTakeFirst();
-  return log !== undefined;
+  if (log !== undefined) return true;
+  // A second scan this worker may take later (its log answers again), or one that may yet need it: not idle.
+  return (await eligibleAudits(db, null, worker)).length > 0 || (await auditWorkMayAppear(db, worker));
 }
 
 export async function giveInstructions(ctx: WorkContext, req: InstructionsRequest): Promise<InstructionsResponse> {
@@ -68,7 +73,7 @@ export async function giveInstructions(ctx: WorkContext, req: InstructionsReques
   for (const c of wanted) if (!known.includes(c)) throw unprocessable('UNKNOWN_CATEGORY', `categories: unknown category "${c}" (known: ${known.join(', ')})`);
   const identity = { workerUid: req.worker_id, friendName: req.friend_name, version: req.version };
   const assignments: Assignment[] = [];
-  const worker = await inTransaction(ctx.db, (trx) => upsertAndLockWorker(trx, identity, ctx.now()));
+  const worker = await inTransaction(ctx.db, async (trx) => refuseFlagged(await upsertAndLockWorker(trx, identity, ctx.now())));
   if (directives.paused) return { assignments, idle: false, directives };
   for (const category of wanted) {
     const claimed = await inTransaction(ctx.db, async (trx) => {
@@ -87,7 +92,7 @@ export async function giveInstructions(ctx: WorkContext, req: InstructionsReques
         held.map((h) => h.id),
       ))
         if (lease.state === 'active') await endLease(trx, lease, 'released', now);
-      return claimAssignment(trx, worker.id, category, ctx.assignmentSize, now);
+      return claimAssignment(trx, worker, category, ctx.assignmentSize, now, selectForAudit(worker, now, ctx));
     });
     if (claimed) {
       assignments.push({
@@ -110,7 +115,7 @@ export async function giveInstructions(ctx: WorkContext, req: InstructionsReques
       });
     }
   }
-  const idle = assignments.length === 0 && !(await workRemains(ctx.db));
+  const idle = assignments.length === 0 && !(await workRemains(ctx.db, worker));
   return { assignments, idle, directives };
 }
 
@@ -158,7 +163,8 @@ async function recordProgressAndCoverage(trx: Trx, reports: { lease: LeaseRow; c
   const counts = await recordProgress(trx, reports, now);
   const stretches: ConfirmedStretch[] = [];
   reports.forEach((r, i) => {
-    if (r.lease.confirmed > before[i]) stretches.push({ lease: r.lease, start: before[i] + 1, end: r.lease.confirmed, firstTimestamp: r.timestamps.first, lastTimestamp: r.timestamps.last });
+    // The ledger holds each range's own scans: a second scan looks again at what is already there.
+    if (r.lease.confirmed > before[i] && r.lease.kind === 'scan') stretches.push({ lease: r.lease, start: before[i] + 1, end: r.lease.confirmed, firstTimestamp: r.timestamps.first, lastTimestamp: r.timestamps.last });
   });
   await insertCoverage(trx, stretches, now);
   return counts;
@@ -206,15 +212,22 @@ export async function complete(ctx: WorkContext, req: CompleteRequest, friendNam
     checkLeases([{ lease_id: req.lease_id, confirmed: lease?.end_index ?? 0 }], lease ? [lease] : [], worker.id);
     const counts: Map<number, Partial<LogCounts>> = await recordProgressAndCoverage(trx, [{ lease, confirmed: lease.end_index, timestamps }], now);
     const v = req.verification;
+    const own = lease.kind === 'scan';
     // Every entry of the lease is proven in a signed tree head: so is every stretch it confirmed, the one just written included.
-    if (v?.state === 'verified') await markLeaseProven(trx, lease);
+    if (v?.state === 'verified' && own) await markLeaseProven(trx, lease);
     if (v !== undefined) {
       const c = counts.get(lease.log_id) ?? {};
-      if (v.state === 'verified') c.verified = lease.end_index - lease.start_index + 1;
+      // A second scan's proof counts when it proves a range for the first time (afterCompletion).
+      if (v.state === 'verified' && own) c.verified = lease.end_index - lease.start_index + 1;
       if (v.state === 'failed') c.verification_failures = 1;
       counts.set(lease.log_id, c);
     }
     await endLease(trx, lease, 'completed', now, v);
+    for (const [logId, add] of await afterCompletion(trx, lease, v, now)) {
+      const c = counts.get(logId) ?? {};
+      c.verified = (c.verified ?? 0) + (add.verified ?? 0);
+      counts.set(logId, c);
+    }
     await trx.updateTable('workers').set({ state: 'alive', last_ping_at: now }).where('id', '=', worker.id).execute();
     await addLogCounts(trx, counts);
   });

@@ -52,3 +52,15 @@ export function formatRange(start: number, end: number | null, lang: Lang, t: Tr
   if (end === null) return t('notPlanned');
   return `${formatCount(start, lang)} – ${formatCount(end, lang)}`;
 }
+
+/** Puts values into a translated template: fill('{n} of {size}', { n: '3', size: '7' }). Every {name} named is replaced. */
+export function fill(template: string, values: Record<string, string>): string {
+  return template.replace(/\{(\w+)\}/g, (whole, name: string) => values[name] ?? whole);
+}
+
+/** An ISO instant as "2026-01-10 14:05 UTC": the manager's times are UTC, and friends are in several zones. */
+export function formatUtcMinute(iso: string): string {
+  const ms = Date.parse(iso);
+  if (!Number.isFinite(ms)) return '–';
+  return `${new Date(ms).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+}

@@ -10,6 +10,7 @@ export const API_PATHS = {
   terminate: '/api/v1/terminate',
   adminReplan: '/api/v1/admin/replan',
   adminDirectives: '/api/v1/admin/directives',
+  adminClearWorker: '/api/v1/admin/workers/:worker_id/clear',
   domainCertificates: '/api/v1/domains/:name/certificates',
   analysisSummary: '/api/v1/analysis/summary',
 } as const;

@@ -5,10 +5,12 @@
  * beside them live in types.ts and must say the same thing.
  */
 import { CATEGORY_MAX, CT_TIMESTAMP_MAX, CT_TIMESTAMP_MIN, INDEX_MAX, LEAF_INPUT_MAX_CHARS, LEASES_PER_REPORT_MAX, NAME_MAX, UPLOAD_MAX_ITEMS, URL_MAX, VERIFICATION_REASON_MAX, VERSION_MAX } from './limits.js';
+import { SEMVER_PATTERN } from '../version.js';
 
 const name = { type: 'string', minLength: 1, maxLength: NAME_MAX, pattern: '^[^\\u0000-\\u001f\\u007f]+$' } as const;
 const workerId = { type: 'string', minLength: 1, maxLength: NAME_MAX, pattern: '^[A-Za-z0-9._:-]+$' } as const;
-const version = { type: 'string', minLength: 1, maxLength: VERSION_MAX, pattern: '^[0-9A-Za-z.+_-]+$' } as const;
+/** The version a worker reports: semantic (src/share/version.ts), so that it compares with the minimum. */
+const version = { type: 'string', minLength: 1, maxLength: VERSION_MAX, pattern: SEMVER_PATTERN, description: 'Semantic version, e.g. 1.2.0 or 1.2.0-rc.1' } as const;
 const index = { type: 'integer', minimum: 0, maximum: INDEX_MAX } as const;
 /** A confirmed position may be start - 1 (nothing confirmed yet), so -1 is allowed. */
 const position = { type: 'integer', minimum: -1, maximum: INDEX_MAX } as const;
@@ -264,6 +266,7 @@ export const leaseVerificationSchema = {
     tree_size: { ...index, description: 'The tree size the proofs were for.' },
     signed: { type: 'boolean', description: "The tree head carried the log key's signature." },
     reason: { type: 'string', maxLength: VERIFICATION_REASON_MAX, description: 'Why it failed or could not be checked.' },
+    root_hash: { type: 'string', pattern: '^[A-Za-z0-9+/]{43}=$', description: 'Base64 SHA-256 root hash of the tree head the proofs were for (verified only); audits compare it.' },
   },
 } as const;
 
@@ -329,6 +332,77 @@ const stalledLeaseSchema = {
   },
 } as const;
 
+const logAuditSchema = {
+  type: 'object',
+  description: 'Second scans of the log: audits, disputes, rescans, quarantine.',
+  required: [
+    'audited_entries', 'rescanned_entries', 'twice_share', 'pending_audits', 'waiting_for_friend', 'confirmed_audits', 'disputes', 'disputes_settled', 'disputes_unresolved',
+    'unproven_ranges', 'unproven_entries', 'given_up', 'quarantined_certificates', 'quarantined_sightings',
+  ],
+  properties: {
+    audited_entries: { ...counter, description: 'Entries scanned a second (or third) time by completed audit leases.' },
+    rescanned_entries: { ...counter, description: 'Entries scanned again by completed rescan leases (failed, unverified or flagged ranges).' },
+    twice_share: { type: 'number', description: '(audited_entries + rescanned_entries) / scanned: the share of entries scanned twice; 0 before anything is scanned.' },
+    pending_audits: { ...counter, description: 'Audits whose second scan is waiting or running.' },
+    waiting_for_friend: { ...counter, description: 'Second scans (audits, disputes, rescans) waiting that no alive worker may take: an audit needs a worker of another friend.' },
+    confirmed_audits: { ...counter, description: 'Audits whose two scans agreed.' },
+    disputes: { ...counter, description: 'Open disputes: the two scans disagreed and a third scan by a third friend is waiting or running.' },
+    disputes_settled: { ...counter, description: 'Disputes decided by the majority.' },
+    disputes_unresolved: { ...counter, description: 'Disputes where all three scans disagreed: nobody is flagged, the range stays unproven.' },
+    unproven_ranges: { ...counter, description: 'Ranges waiting for a verified scan by a worker in good standing (their scan failed, was unverified or came from a flagged worker).' },
+    unproven_entries: { ...counter, description: 'Entries in those ranges.' },
+    given_up: {
+      type: 'array',
+      maxItems: 20,
+      description: 'Ranges left unproven after too many second scans without a verified proof.',
+      items: { type: 'object', required: ['start', 'end', 'reason'], properties: { start: index, end: index, reason: { type: 'string' } } },
+    },
+    quarantined_certificates: { ...counter, description: 'Certificates first seen in this log that only unconfirmed sightings of flagged workers support.' },
+    quarantined_sightings: { ...counter, description: 'Sightings of this log a flagged worker reported first and no other scan confirmed.' },
+  },
+} as const;
+
+const flagEvidenceSchema = {
+  type: 'object',
+  required: ['at', 'audit_id', 'log_name', 'start', 'end', 'lease_id', 'other_lease_ids', 'extra', 'extra_count', 'missing', 'missing_count', 'verdict', 'other_verdicts', 'tree_heads', 'tree_head_conflict'],
+  properties: {
+    at: isoTime,
+    audit_id: leaseId,
+    log_name: { type: 'string' },
+    start: index,
+    end: { ...index, description: 'Inclusive.' },
+    lease_id: { ...leaseId, description: "The wrong worker's lease." },
+    other_lease_ids: { type: 'array', items: leaseId, description: 'The leases of the majority.' },
+    extra: { type: 'array', items: index, description: 'Indexes it reported that the others did not, or with another leaf hash (at most 100).' },
+    extra_count: counter,
+    missing: { type: 'array', items: index, description: 'Indexes the others reported that it did not, or with another leaf hash (at most 100).' },
+    missing_count: counter,
+    verdict: { ...nullableString, description: 'Its proof verdict.' },
+    other_verdicts: { type: 'array', items: nullableString },
+    tree_heads: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['lease_id', 'worker_id', 'friend_name', 'verification', 'tree_size', 'root_hash'],
+        properties: { lease_id: leaseId, worker_id: { type: 'string' }, friend_name: { type: 'string' }, verification: nullableString, tree_size: nullableInteger, root_hash: nullableString },
+      },
+    },
+    tree_head_conflict: { type: 'boolean', description: 'Two of the leases name the same tree size with different root hashes.' },
+  },
+} as const;
+
+const workerFlagSchema = {
+  type: ['object', 'null'],
+  required: ['at', 'reason', 'evidence', 'quarantined_sightings'],
+  description: 'null, or why an audit found the worker wrong: it gets no new leases until an operator clears it.',
+  properties: {
+    at: isoTime,
+    reason: { type: 'string' },
+    evidence: { type: 'array', items: flagEvidenceSchema },
+    quarantined_sightings: { ...counter, description: 'Its sightings in quarantine now.' },
+  },
+} as const;
+
 export const statusQuerySchema = {
   type: 'object',
   additionalProperties: false,
@@ -355,7 +429,10 @@ export const statusResponseSchema = {
     },
     totals: {
       type: 'object',
-      required: ['logs', 'logs_available', 'certificates', 'sightings', 'target_entries', 'scanned_entries', 'workers_alive', 'workers_dead', 'workers_stopped', 'remaining_entries', 'rate', 'rate_last_hour', 'eta_s'],
+      required: [
+        'logs', 'logs_available', 'certificates', 'sightings', 'target_entries', 'scanned_entries', 'workers_alive', 'workers_dead', 'workers_stopped',
+        'quarantined_certificates', 'quarantined_sightings', 'workers_flagged', 'remaining_entries', 'rate', 'rate_last_hour', 'eta_s',
+      ],
       properties: {
         logs: counter,
         logs_available: counter,
@@ -366,6 +443,9 @@ export const statusResponseSchema = {
         workers_alive: counter,
         workers_dead: counter,
         workers_stopped: counter,
+        quarantined_certificates: { ...counter, description: 'Certificates left out of `certificates` (and of export and analysis) until an operator clears their worker or another scan confirms them.' },
+        quarantined_sightings: { ...counter, description: 'Sightings left out of `sightings` likewise.' },
+        workers_flagged: { ...counter, description: 'Workers an audit found wrong, not cleared yet.' },
         remaining_entries: { ...counter, description: 'Target entries not scanned yet, all logs with a target.' },
         rate: { ...rateNow, description: 'Entries per second confirmed over the last rate_windows.now_s, all logs (the sum of theirs).' },
         rate_last_hour: { ...rateLastHour, description: 'Entries per second confirmed over the last rate_windows.last_hour_s, all logs.' },
@@ -397,7 +477,7 @@ export const statusResponseSchema = {
       type: 'array',
       items: {
         type: 'object',
-        required: ['name', 'category', 'url', 'api', 'data_tiles', 'available', 'shut_down', 'read_from', 'read_url', 'last_error', 'checked_at', 'tree_size', 'target_start', 'target_end', 'target_mode', 'target_note', 'handed_out_to', 'scanned', 'certificates', 'sightings', 'rate', 'rate_last_hour', 'eta_s', 'stalled_leases', 'resume_waiting', 'resume_waiting_entries', 'verified', 'verification_failures'],
+        required: ['name', 'category', 'url', 'api', 'data_tiles', 'available', 'shut_down', 'read_from', 'read_url', 'last_error', 'checked_at', 'tree_size', 'target_start', 'target_end', 'target_mode', 'target_note', 'handed_out_to', 'scanned', 'certificates', 'sightings', 'rate', 'rate_last_hour', 'eta_s', 'stalled_leases', 'resume_waiting', 'resume_waiting_entries', 'verified', 'verification_failures', 'audit'],
         properties: {
           name: { type: 'string' },
           category: { type: 'string' },
@@ -427,6 +507,7 @@ export const statusResponseSchema = {
           resume_waiting_entries: { ...counter, description: 'Entries in those ranges still to scan, from each resume point to its end.' },
           verified: { ...counter, description: 'Entries in completed leases whose worker proved them to be in a signed tree head.' },
           verification_failures: { ...counter, description: "Completed leases whose entries contradicted the log's inclusion proofs." },
+          audit: logAuditSchema,
         },
       },
     },
@@ -442,7 +523,7 @@ export const statusResponseSchema = {
       type: 'array',
       items: {
         type: 'object',
-        required: ['worker_id', 'friend_name', 'state', 'version', 'last_ping_at', 'collected', 'uploaded_items', 'spool_backlog', 'rate_limited', 'leases'],
+        required: ['worker_id', 'friend_name', 'state', 'version', 'last_ping_at', 'collected', 'uploaded_items', 'spool_backlog', 'rate_limited', 'leases', 'flagged'],
         properties: {
           worker_id: { type: 'string' },
           friend_name: { type: 'string' },
@@ -454,6 +535,7 @@ export const statusResponseSchema = {
           spool_backlog: counter,
           rate_limited: counter,
           leases: { type: 'array', items: leaseStatusSchema },
+          flagged: workerFlagSchema,
         },
       },
     },
@@ -480,7 +562,8 @@ export const directivesUpdateSchema = {
   additionalProperties: false,
   properties: {
     paused: { type: 'boolean' },
-    min_worker_version: { anyOf: [version, { type: 'null' }] },
+    // Checked by the handler (422 naming the value) rather than by the pattern: a readable refusal.
+    min_worker_version: { anyOf: [{ type: 'string', minLength: 1, maxLength: VERSION_MAX, description: 'Semantic version, e.g. 1.2.0 or 1.2.0-rc.1' }, { type: 'null' }] },
     slow_logs: {
       type: 'array',
       maxItems: 256,
@@ -548,5 +631,34 @@ export const coverageResponseSchema = {
       items: isoSpan,
       description: 'The times in which at least one log of the catalogue could hold a certificate issued then and every such log covers that time.',
     },
+  },
+} as const;
+
+export const clearWorkerParamsSchema = {
+  type: 'object',
+  required: ['worker_id'],
+  properties: { worker_id: workerId },
+} as const;
+
+/** The body is optional: a POST without one clears and releases. */
+export const clearWorkerRequestSchema = {
+  type: ['object', 'null'],
+  additionalProperties: false,
+  properties: {
+    delete: { type: 'boolean', description: 'true: delete its quarantined sightings, and the certificates only they support, instead of releasing them. Default false.' },
+  },
+} as const;
+
+export const clearWorkerResponseSchema = {
+  type: 'object',
+  required: ['worker_id', 'friend_name', 'was_flagged', 'released_sightings', 'released_certificates', 'deleted_sightings', 'deleted_certificates'],
+  properties: {
+    worker_id: { type: 'string' },
+    friend_name: { type: 'string' },
+    was_flagged: { type: 'boolean', description: 'Clearing a worker in good standing changes nothing.' },
+    released_sightings: { ...counter, description: 'Quarantined sightings counted again.' },
+    released_certificates: { ...counter, description: 'Quarantined certificates counted again.' },
+    deleted_sightings: counter,
+    deleted_certificates: counter,
   },
 } as const;

@@ -143,6 +143,8 @@ export interface LeaseVerification {
   signed?: boolean;
   /** Why it failed or could not be checked. */
   reason?: string;
+  /** Base64 root hash of the tree head the proofs were for (verified only); compared by audits. */
+  root_hash?: string;
 }
 
 export interface CompleteRequest extends StretchTimestamps {
@@ -236,6 +238,74 @@ export interface LogStatus {
   verified: number;
   /** Completed leases whose entries contradicted the log's inclusion proofs. */
   verification_failures: number;
+  /** Second scans of the log: audits, disputes, rescans, quarantine. */
+  audit: LogAudit;
+}
+
+/** A log's audits and rescans (docs/manager-api.md, "Audits, rescans and quarantine"). */
+export interface LogAudit {
+  /** Entries scanned a second (or third) time by completed audit leases. */
+  audited_entries: number;
+  /** Entries scanned again by completed rescan leases (failed, unverified or flagged ranges). */
+  rescanned_entries: number;
+  /** (audited_entries + rescanned_entries) / scanned: the share of entries scanned twice; 0 before anything is scanned. */
+  twice_share: number;
+  /** Audits whose second scan is waiting or running. */
+  pending_audits: number;
+  /** Second scans (audits, disputes, rescans) that are waiting and that no alive worker may take: an audit needs a worker of another friend. */
+  waiting_for_friend: number;
+  /** Audits whose scans agreed. */
+  confirmed_audits: number;
+  /** Open disputes: the two scans disagreed, a third scan by a third friend is waiting or running. */
+  disputes: number;
+  /** Disputes the majority decided (a worker was flagged, or the re-read reports agreed). */
+  disputes_settled: number;
+  /** Disputes where all three scans disagreed: nobody is flagged, the range stays unproven. */
+  disputes_unresolved: number;
+  /** Ranges waiting for a verified scan by a worker in good standing (a failed, unverified or flagged scan), until one exists. */
+  unproven_ranges: number;
+  unproven_entries: number;
+  /** Ranges left unproven after too many second scans without a verified proof, with the reason (at most 20). */
+  given_up: { start: number; end: number; reason: string }[];
+  /** Certificates first seen in this log that only a flagged worker's unconfirmed sightings support. */
+  quarantined_certificates: number;
+  /** This log's sightings a flagged worker reported first and no other scan confirmed. */
+  quarantined_sightings: number;
+}
+
+/** One disagreement that made a worker wrong: what it reported against what the majority did. */
+export interface FlagEvidence {
+  /** When the dispute was decided. */
+  at: string;
+  audit_id: number;
+  log_name: string;
+  /** The range, inclusive. */
+  start: number;
+  end: number;
+  /** The wrong worker's lease, and the leases of the majority. */
+  lease_id: number;
+  other_lease_ids: number[];
+  /** Indexes it reported that the others did not, or with another leaf hash (at most 100; the counts are exact). */
+  extra: number[];
+  extra_count: number;
+  /** Indexes the others reported that it did not, or with another leaf hash (at most 100). */
+  missing: number[];
+  missing_count: number;
+  /** Its verdict and the others', with the tree heads proven against. */
+  verdict: string | null;
+  other_verdicts: (string | null)[];
+  tree_heads: { lease_id: number; worker_id: string; friend_name: string; verification: string | null; tree_size: number | null; root_hash: string | null }[];
+  /** Two of these leases name the same tree size with different root hashes. */
+  tree_head_conflict: boolean;
+}
+
+/** Why a worker is refused work until an operator clears it. */
+export interface WorkerFlag {
+  at: string;
+  reason: string;
+  evidence: FlagEvidence[];
+  /** Its sightings in quarantine now. */
+  quarantined_sightings: number;
 }
 
 export interface WorkerStatus {
@@ -249,6 +319,8 @@ export interface WorkerStatus {
   spool_backlog: number;
   rate_limited: number;
   leases: LeaseStatus[];
+  /** null, or why an audit found this worker wrong (it gets no new leases until cleared). */
+  flagged: WorkerFlag | null;
 }
 
 export interface StatusResponse {
@@ -264,6 +336,11 @@ export interface StatusResponse {
     workers_alive: number;
     workers_dead: number;
     workers_stopped: number;
+    /** Left out of certificates and sightings (and of export and analysis) until cleared or confirmed. */
+    quarantined_certificates: number;
+    quarantined_sightings: number;
+    /** Workers flagged by an audit and not cleared yet. */
+    workers_flagged: number;
     /** Target entries not scanned yet, all logs with a target. */
     remaining_entries: number;
     /** Entries/s confirmed over the last rate_windows.now_s, all logs. */
@@ -328,4 +405,21 @@ export interface CoverageResponse {
   logs: LogCoverage[];
   /** The times in which every log that could hold a certificate issued then was scanned (src/share/coverage.ts, observedPeriods). */
   observed_periods: { start: string; end: string }[];
+}
+
+/** `POST /api/v1/admin/workers/{worker_id}/clear`: lift a worker's flag. */
+export interface ClearWorkerRequest {
+  /** true: delete its quarantined sightings, and the certificates only they support, instead of releasing them. */
+  delete?: boolean;
+}
+
+export interface ClearWorkerResponse {
+  worker_id: string;
+  friend_name: string;
+  /** Whether the worker was flagged (clearing a worker in good standing changes nothing). */
+  was_flagged: boolean;
+  released_sightings: number;
+  released_certificates: number;
+  deleted_sightings: number;
+  deleted_certificates: number;
 }

@@ -1,8 +1,9 @@
 // Per category and per log: certificates, target range and its coverage, availability, rates, ETA,
-// and the leases whose range waits for a silent worker to be declared dead.
-import type { CategoryStatus, LogStatus, StalledLease } from '../../../share/api/index.js';
-import { coverage, groupByCategory, type CategoryGroup } from '../derive.js';
-import { formatCount, formatDuration, formatRange, formatRate } from '../format.js';
+// the leases whose range waits for a silent worker to be declared dead, and the log's audits: what
+// scanning ranges twice costs, and the ranges and certificates not proven or held in quarantine.
+import type { CategoryStatus, LogAudit, LogStatus, StalledLease } from '../../../share/api/index.js';
+import { auditFactText, auditFacts, coverage, groupByCategory, type CategoryGroup } from '../derive.js';
+import { fill, formatCount, formatDuration, formatPercent, formatRange, formatRate } from '../format.js';
 import { useLang } from './context.js';
 import { CoverageBar, CoverageLegend, coveragePercent } from './CoverageBar.js';
 
@@ -42,6 +43,52 @@ function Stalled({ leases }: { leases: StalledLease[] }) {
       {leases.map((l) => (
         <li key={l.lease_id} class="muted" data-stalled-lease={l.lease_id} data-dead-in-s={l.dead_in_s} title={`${l.worker_id}: ${l.silent_s} s`}>
           {t('stalledLease').replace('{friend}', l.friend_name).replace('{seconds}', String(l.dead_in_s))}
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+/**
+ * The audit cost, always (the share of the log's scanned entries read a second time), then only the
+ * figures that are not zero: a clean log's lane gains a few words, a log with trouble says what.
+ */
+function AuditFigures({ audit }: { audit: LogAudit }) {
+  const { lang, t } = useLang();
+  const hint = fill(t('scannedTwiceHint'), {
+    audited: formatCount(audit.audited_entries, lang),
+    rescanned: formatCount(audit.rescanned_entries, lang),
+    confirmed: formatCount(audit.confirmed_audits, lang),
+  });
+  return (
+    <>
+      <span title={hint} data-twice-share={audit.twice_share}>
+        {fill(t('scannedTwice'), { share: formatPercent(audit.twice_share) })}
+      </span>
+      {auditFacts(audit).map((f) => (
+        <span
+          key={f.key}
+          class={`pill ${f.tone === 'bad' ? 'pill-bad' : f.tone === 'attention' ? 'pill-attention' : ''}`}
+          title={t(f.hint)}
+          data-audit={f.key}
+          data-count={f.count}
+        >
+          {auditFactText(f, lang, t)}
+        </span>
+      ))}
+    </>
+  );
+}
+
+/** Ranges nobody will scan again (no verified proof after the last try), with the manager's reason. */
+function GivenUp({ ranges }: { ranges: LogAudit['given_up'] }) {
+  const { lang, t } = useLang();
+  if (ranges.length === 0) return null;
+  return (
+    <ul class="given-up">
+      {ranges.map((r, i) => (
+        <li key={i} class="muted" data-given-up={`${r.start}-${r.end}`}>
+          {fill(t('givenUpRange'), { start: formatCount(r.start, lang), end: formatCount(r.end, lang), reason: r.reason })}
         </li>
       ))}
     </ul>
@@ -110,8 +157,10 @@ function LogRow({ log }: { log: LogStatus }) {
             {formatCount(log.verification_failures, lang)} {t('verificationFailures')}
           </span>
         )}
+        <AuditFigures audit={log.audit} />
       </div>
       <Stalled leases={log.stalled_leases} />
+      <GivenUp ranges={log.audit.given_up} />
     </li>
   );
 }

@@ -1,7 +1,8 @@
-// The headline figures: what has been collected, how fast, and when the target ranges will be done.
+// The headline figures: what has been collected, how fast, and when the target ranges will be done;
+// workers an audit flagged and what is held in quarantine, when there are any.
 import type { StatusResponse } from '../../../share/api/index.js';
 import { overview } from '../derive.js';
-import { formatCompact, formatCount, formatDuration, formatPercent, formatRate } from '../format.js';
+import { fill, formatCompact, formatCount, formatDuration, formatPercent, formatRate } from '../format.js';
 import { useLang } from './context.js';
 
 function Stat({ label, value, hint, id }: { label: string; value: string; hint?: string; id: string }) {
@@ -20,6 +21,11 @@ export function Overview({ status }: { status: StatusResponse }) {
   return (
     <section class="card" aria-labelledby="overview-h">
       <h2 id="overview-h">{t('overview')}</h2>
+      {o.workersFlagged > 0 && (
+        <p class="warning" role="alert" data-workers-flagged={o.workersFlagged}>
+          {formatCount(o.workersFlagged, lang)} {t('flaggedWarning')}
+        </p>
+      )}
       {o.workersDead > 0 && (
         <p class="warning" role="alert">
           {formatCount(o.workersDead, lang)} {t('deadWarning')}
@@ -45,8 +51,16 @@ export function Overview({ status }: { status: StatusResponse }) {
           id="workers"
           label={t('workersSummary')}
           value={`${o.workersAlive} ${t('alive')}`}
-          hint={`${o.workersDead} ${t('dead')} · ${o.workersStopped} ${t('stopped')}`}
+          hint={`${o.workersDead} ${t('dead')} · ${o.workersStopped} ${t('stopped')}${o.workersFlagged > 0 ? ` · ${o.workersFlagged} ${t('workersFlagged')}` : ''}`}
         />
+        {(o.quarantinedCertificates > 0 || o.quarantinedSightings > 0) && (
+          <Stat
+            id="quarantined"
+            label={t('quarantined')}
+            value={formatCount(o.quarantinedCertificates, lang)}
+            hint={fill(t('quarantinedHint'), { n: formatCount(o.quarantinedSightings, lang) })}
+          />
+        )}
       </div>
       <div class="progress-line">
         <span>{t('progress')}</span>

@@ -1,8 +1,8 @@
-// Every worker (dead ones first and marked) and the per-friend ranking.
-// Friend names and versions come from workers: they are only ever rendered as text nodes.
-import type { WorkerStatus } from '../../../share/api/index.js';
-import { friendRanking, leaseProgress, pingAgeSeconds, sortWorkers } from '../derive.js';
-import { formatCount, formatDuration, formatPercent } from '../format.js';
+// Every worker (flagged and dead ones first and marked) and the per-friend ranking.
+// Friend names, worker ids and versions come from workers: they are only ever rendered as text nodes.
+import type { WorkerFlag, WorkerStatus } from '../../../share/api/index.js';
+import { clearCommands, describeEvidence, friendRanking, leaseProgress, pingAgeSeconds, sortWorkers } from '../derive.js';
+import { formatCount, formatDuration, formatPercent, formatUtcMinute } from '../format.js';
 import { useLang } from './context.js';
 
 interface Clock {
@@ -10,15 +10,85 @@ interface Clock {
   sinceFetchMs: number;
 }
 
+/**
+ * Why an audit flagged the worker, in words a friend or an operator reads: what the flag means, each
+ * piece of evidence, how many of its entries are held in quarantine, and the operator's commands.
+ */
+function Flag({ workerId, flag }: { workerId: string; flag: WorkerFlag }) {
+  const { lang, t } = useLang();
+  const commands = clearCommands(workerId, document.baseURI);
+  return (
+    <div class="flag" data-flag>
+      <p class="flag-what">{t('flaggedWhat')}</p>
+      <dl class="worker-facts">
+        <div>
+          <dt>{t('flaggedAt')}</dt>
+          <dd data-flagged-at={flag.at}>{formatUtcMinute(flag.at)}</dd>
+        </div>
+        <div title={t('flaggedQuarantinedHint')}>
+          <dt>{t('flaggedQuarantined')}</dt>
+          <dd class={flag.quarantined_sightings > 0 ? 'attention' : ''} data-quarantined-sightings={flag.quarantined_sightings}>
+            {formatCount(flag.quarantined_sightings, lang)}
+          </dd>
+        </div>
+      </dl>
+      <div class="leases-title">{t('evidence')}</div>
+      <ol class="evidence">
+        {flag.evidence.map((e) => {
+          const text = describeEvidence(e, lang, t);
+          return (
+            <li key={`${e.audit_id}-${e.lease_id}`} data-audit-id={e.audit_id}>
+              <div class="evidence-title">{text.title}</div>
+              <ul>
+                {text.lines.map((line, i) => (
+                  <li key={i}>{line}</li>
+                ))}
+              </ul>
+            </li>
+          );
+        })}
+      </ol>
+      <div class="flag-reason">
+        <span class="muted">{t('flaggedReason')}: </span>
+        <span class="mono">{flag.reason}</span>
+      </div>
+      <div class="clear">
+        <div class="muted">{t('clearTitle')}</div>
+        <div class="muted">{t('clearKeep')}</div>
+        <code class="cmd" data-clear-command="keep">
+          {commands.clear}
+        </code>
+        <div class="muted">{t('clearDelete')}</div>
+        <code class="cmd" data-clear-command="delete">
+          {commands.remove}
+        </code>
+      </div>
+    </div>
+  );
+}
+
 function WorkerCard({ worker, clock }: { worker: WorkerStatus; clock: Clock }) {
   const { lang, t } = useLang();
   const age = pingAgeSeconds(worker, clock.generatedAt, clock.sinceFetchMs);
   return (
-    <li class={`worker worker-${worker.state}`} data-worker-id={worker.worker_id} data-state={worker.state}>
+    <li
+      class={`worker worker-${worker.state}${worker.flagged ? ' worker-flagged' : ''}`}
+      data-worker-id={worker.worker_id}
+      data-state={worker.state}
+      data-flagged={worker.flagged ? 'true' : undefined}
+    >
       <div class="worker-head">
         <span class="friend">{worker.friend_name}</span>
-        <span class={`pill state-${worker.state}`}>{t(worker.state)}</span>
+        <span class="worker-pills">
+          {worker.flagged && (
+            <span class="pill pill-bad" data-flagged-badge>
+              {t('flaggedBadge')}
+            </span>
+          )}
+          <span class={`pill state-${worker.state}`}>{t(worker.state)}</span>
+        </span>
       </div>
+      {worker.flagged && <Flag workerId={worker.worker_id} flag={worker.flagged} />}
       <dl class="worker-facts">
         <div>
           <dt>{t('workerId')}</dt>
