@@ -71,6 +71,29 @@ export function lifetimeBucket(days: number): string {
 }
 export const LIFETIME_BUCKETS = ['≤50 d', '51–100 d', '101–200 d', '201–400 d', '>400 d'];
 
+/** The per-name sensitivity variant keeps counts only: they add up across partitions and threads. */
+export interface PerNameCounts {
+  lineages: number;
+  renewals: number;
+  renewals_censored: number;
+  gaps: number;
+  automated: number;
+  manual: number;
+  undetermined: number;
+}
+
+export const newPerNameCounts = (): PerNameCounts => ({ lineages: 0, renewals: 0, renewals_censored: 0, gaps: 0, automated: 0, manual: 0, undetermined: 0 });
+
+/** Counts one per-name lineage: its class, its uncensored and censored renewals and its gaps. */
+export function countPerName(counts: PerNameCounts, l: Lineage): void {
+  const c = classifyLineage(l);
+  counts.lineages++;
+  counts.renewals += c.evidence.renewals;
+  counts.renewals_censored += c.evidence.renewals_censored;
+  counts.gaps += c.evidence.expiry_gaps;
+  counts[c.class]++;
+}
+
 export class Aggregator {
   private certificates = 0;
   private issuances = 0;
@@ -92,7 +115,7 @@ export class Aggregator {
   private readonly intervalHist = new Map<string, number[]>();
   private readonly ratioHist = new Map<string, number[]>();
   private readonly heatmap: number[][] = Array.from({ length: 7 }, () => new Array<number>(24).fill(0));
-  private readonly perName = { lineages: 0, renewals: 0, renewals_censored: 0, gaps: 0, automated: 0, manual: 0, undetermined: 0 };
+  private readonly perName = newPerNameCounts();
   /** The periods lineages are judged against (observed.ts judgingPeriods): pass them to buildLineage. */
   readonly periods: TimeSpan[];
 
@@ -198,12 +221,12 @@ export class Aggregator {
 
   /** Adds one per-name lineage (the sensitivity variant): only its class and gaps are counted. */
   addPerName(l: Lineage): void {
-    const c = classifyLineage(l);
-    this.perName.lineages++;
-    this.perName.renewals += c.evidence.renewals;
-    this.perName.renewals_censored += c.evidence.renewals_censored;
-    this.perName.gaps += c.evidence.expiry_gaps;
-    this.perName[c.class]++;
+    countPerName(this.perName, l);
+  }
+
+  /** Adds per-name counts made elsewhere (another thread, see per-name-thread.ts). */
+  addPerNameCounts(counts: PerNameCounts): void {
+    for (const k of Object.keys(this.perName) as (keyof PerNameCounts)[]) this.perName[k] += counts[k];
   }
 
   finish() {

@@ -10,7 +10,8 @@ import type { LineageResult, SummaryAggregates } from './aggregate.js';
 import { type CompletenessReport, completenessFromDatabase } from './completeness.js';
 import { coverageFromConnection } from './coverage.js';
 import { checkCertificate } from './model.js';
-import type { Observation } from './observed.js';
+import { type Observation, judgingPeriods } from './observed.js';
+import { type PerNameRun, countPerNameInThread } from './per-name-thread.js';
 import { ReportWriter } from './output.js';
 import { Partitioner } from './partition.js';
 import { type ReadOptions, readCertificates } from './reader.js';
@@ -51,7 +52,7 @@ export async function analyzeDatabase(
   opts: AnalyzeOptions = {},
 ): Promise<{ aggregates: SummaryAggregates; input: InputStats; completeness: CompletenessReport | null }> {
   const total = (await scalar(conn, 'SELECT COUNT(*) AS v FROM certificates')) ?? 0;
-  const lastSighting = (await scalar(conn, 'SELECT MAX(leaf_timestamp) AS v FROM sightings')) ?? (await scalar(conn, 'SELECT MAX(leaf_timestamp) AS v FROM certificates')) ?? Date.now();
+  const lastSighting = (await scalar(conn, 'SELECT MAX(leaf_timestamp) AS v FROM sightings WHERE quarantined = 0')) ?? (await scalar(conn, 'SELECT MAX(leaf_timestamp) AS v FROM certificates WHERE quarantined = 0')) ?? Date.now();
   const observation = opts.observation ?? (await coverageFromConnection(conn));
   const dir = join(opts.tmpDir ?? tmpdir(), `ctjp-partitions-${process.pid}-${Date.now()}`);
   const exact = await Partitioner.create(join(dir, 'exact'), total, 'exact');
@@ -59,6 +60,7 @@ export async function analyzeDatabase(
   const stats = { rows: 0, skipped: 0 };
   const input: InputStats = { rows: 0, skipped_no_dns_name: 0, invalid: 0, invalid_examples: [], read_seconds: 0, analysis_seconds: 0 };
   const t0 = Date.now();
+  let perNameRun: PerNameRun | null = null;
   try {
     for await (const batch of readCertificates(conn, opts, stats)) {
       for (const c of batch) {
@@ -81,12 +83,16 @@ export async function analyzeDatabase(
     input.skipped_no_dns_name = stats.skipped;
     const t1 = Date.now();
     input.read_seconds = (t1 - t0) / 1000;
-    const aggregates = await runAnalysis(exact.groups(), perName ? perName.groups() : null, { observationEnd: lastSighting, observation, onLineage });
+    // The per-name variant is counted on a second thread meanwhile (per-name-thread.ts).
+    perNameRun = perName ? countPerNameInThread(perName.files(), judgingPeriods(observation, lastSighting)) : null;
+    perNameRun?.counts.catch(() => {});
+    const aggregates = await runAnalysis(exact.groups(), null, { observationEnd: lastSighting, observation, onLineage, perNameCounts: perNameRun?.counts });
     // How complete the data is, measured on the SCTs of final certificates: needs each log's covered time.
     const completeness = observation.report ? await completenessFromDatabase(conn, observation.report, { batchSize: opts.batchSize }) : null;
     input.analysis_seconds = (Date.now() - t1) / 1000;
     return { aggregates, input, completeness };
   } finally {
+    await perNameRun?.stop();
     await exact.dispose();
     await perName?.dispose();
     await rm(dir, { recursive: true, force: true });

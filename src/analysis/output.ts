@@ -11,21 +11,33 @@ import type { CompletenessReport } from './completeness.js';
 import { renderHtml } from './report-html.js';
 import { SUMMARY_VERSION, definitions } from './summary.js';
 
-/** Buffered appender: one write per ~1 MB instead of one per line. */
+async function writeAll(fh: FileHandle, bytes: Buffer): Promise<void> {
+  let done = 0;
+  while (done < bytes.length) done += (await fh.write(bytes, done, bytes.length - done)).bytesWritten;
+}
+
+/**
+ * Buffered appender: strings are encoded straight into one reused buffer and written once it is
+ * full (~1 MB), so the lineages (hundreds of MB at 10 M certificates) are never joined into strings.
+ */
 class Appender {
-  private buf: string[] = [];
-  private size = 0;
+  private readonly buf = Buffer.allocUnsafe(1 << 20);
+  private len = 0;
   constructor(private readonly fh: FileHandle) {}
   async add(s: string): Promise<void> {
-    this.buf.push(s);
-    this.size += s.length;
-    if (this.size >= 1 << 20) await this.flush();
+    // UTF-8 takes at most 3 bytes per UTF-16 unit.
+    if (this.len + s.length * 3 > this.buf.length) {
+      await this.flush();
+      if (s.length * 3 > this.buf.length) {
+        await this.fh.write(s);
+        return;
+      }
+    }
+    this.len += this.buf.write(s, this.len);
   }
   async flush(): Promise<void> {
-    if (this.buf.length === 0) return;
-    await this.fh.write(this.buf.join(''));
-    this.buf = [];
-    this.size = 0;
+    await writeAll(this.fh, this.buf.subarray(0, this.len));
+    this.len = 0;
   }
   async close(): Promise<void> {
     await this.flush();
@@ -67,7 +79,8 @@ export class ReportWriter {
   }
 
   async lineage(r: LineageResult): Promise<void> {
-    await this.lineagesTmp.add((this.count++ ? ',\n' : '\n') + JSON.stringify(r));
+    await this.lineagesTmp.add(this.count++ ? ',\n' : '\n');
+    await this.lineagesTmp.add(JSON.stringify(r));
     const e = r.evidence;
     await this.lineagesCsv.add(
       csvRow([
@@ -85,12 +98,15 @@ export class ReportWriter {
     await this.lineagesCsv.close();
     const generatedAt = new Date().toISOString();
     const head = { version: SUMMARY_VERSION, generated_at: generatedAt, definitions: definitions(), ...(input ? { input } : {}), ...agg, completeness };
-    const summary = new Appender(await open(join(this.tmp, 'summary.json'), 'w'));
-    await summary.add(`${JSON.stringify(head).slice(0, -1)},"lineages":[`);
-    await summary.flush();
-    for await (const chunk of createReadStream(join(this.tmp, 'lineages.ndjson'), { encoding: 'utf8' })) await summary.add(chunk as string);
-    await summary.add('\n]}\n');
-    await summary.close();
+    const summary = await open(join(this.tmp, 'summary.json'), 'w');
+    try {
+      await summary.write(`${JSON.stringify(head).slice(0, -1)},"lineages":[`);
+      // The lineages are copied as bytes: decoding and re-encoding them would cost as much as writing them.
+      for await (const chunk of createReadStream(join(this.tmp, 'lineages.ndjson'), { highWaterMark: 1 << 20 })) await writeAll(summary, chunk as Buffer);
+      await summary.write('\n]}\n');
+    } finally {
+      await summary.close();
+    }
     await rm(join(this.tmp, 'lineages.ndjson'));
 
     const files: Record<string, string> = {

@@ -29,6 +29,15 @@ interface Issuer {
   cn: string | null;
 }
 
+/** What reading a partitioner's files back needs: plain data, so another thread can read them too. */
+export interface PartitionFiles {
+  dir: string;
+  partitions: number;
+  mode: 'exact' | 'per-name';
+  /** The issuers the lines refer to by number. */
+  issuers: readonly Issuer[];
+}
+
 /** Bytes buffered per partition file before a write (× P files). */
 const SPILL_BUFFER = 128 * 1024;
 
@@ -120,71 +129,81 @@ export class Partitioner {
     this.spills = [];
   }
 
-  /**
-   * The lineage groups, partition by partition. Lines are parsed with a cursor (no split) and, in
-   * exact mode, the certificates of a group share one names array; per-name groups do not need
-   * the certificates' own names at all.
-   */
-  async *groups(): AsyncGenerator<LineageGroup> {
-    const NO_NAMES: readonly string[] = [];
-    for (let p = 0; p < this.partitions; p++) {
-      const file = join(this.dir, `${this.mode}-${p}.tsv`);
-      const text = await readFile(file, 'utf8');
-      const groups = new Map<string, { names: readonly string[]; certs: AnalysisCertificate[] }>();
-      let at = 0;
-      const field = (): string => {
-        const end = text.indexOf('\t', at);
-        const v = text.slice(at, end);
-        at = end + 1;
-        return v;
-      };
-      const int = (): number | null => {
-        let v = 0;
-        let sign = 1;
-        if (text.charCodeAt(at) === 45) {
-          sign = -1;
-          at++;
-        }
-        if (text.charCodeAt(at) === 9) {
-          at++;
-          return null;
-        }
-        for (let ch = text.charCodeAt(at); ch !== 9; ch = text.charCodeAt(++at)) v = v * 10 + (ch - 48);
-        at++;
-        return sign * v;
-      };
-      while (at < text.length) {
-        const key = field();
-        const id = field();
-        const notBefore = int()!;
-        const notAfter = int()!;
-        const ctTimestamp = int();
-        const iss = this.issuers[int()!];
-        const serialHex = field();
-        const validationLevel = field() as ValidationLevel;
-        const seenPrecert = text.charCodeAt(at) === 49;
-        const seenFinal = text.charCodeAt(at + 1) === 49;
-        at += 3;
-        const eol = text.indexOf('\n', at);
-        const lineEnd = eol < 0 ? text.length : eol;
-        let g = groups.get(key);
-        if (!g) {
-          g = { names: this.mode === 'exact' ? key.split(',') : [key], certs: [] };
-          groups.set(key, g);
-        }
-        g.certs.push({
-          id, notBefore, notAfter, ctTimestamp, issuerDn: iss.dn, issuerOrg: iss.org, issuerCn: iss.cn, serialHex, validationLevel,
-          seenPrecert, seenFinal, names: this.mode === 'exact' ? g.names : NO_NAMES,
-        });
-        at = lineEnd + 1;
-      }
-      await rm(file);
-      for (const g of groups.values()) yield g;
-    }
+  /** The files written (after close()), for readGroups on this thread or another. */
+  files(): PartitionFiles {
+    return { dir: this.dir, partitions: this.partitions, mode: this.mode, issuers: this.issuers };
+  }
+
+  /** The lineage groups, partition by partition (see readGroups); each file is removed once read. */
+  groups(): AsyncGenerator<LineageGroup> {
+    return readGroups(this.files());
   }
 
   async dispose(): Promise<void> {
     await this.close().catch(() => {});
     await rm(this.dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The lineage groups, partition by partition. Lines are parsed with a cursor (no split) and, in
+ * exact mode, the certificates of a group share one names array; per-name groups do not need
+ * the certificates' own names at all.
+ */
+export async function* readGroups(f: PartitionFiles): AsyncGenerator<LineageGroup> {
+  const NO_NAMES: readonly string[] = [];
+  for (let p = 0; p < f.partitions; p++) {
+    const file = join(f.dir, `${f.mode}-${p}.tsv`);
+    const text = await readFile(file, 'utf8');
+    const groups = new Map<string, { names: readonly string[]; certs: AnalysisCertificate[] }>();
+    let at = 0;
+    const field = (): string => {
+      const end = text.indexOf('\t', at);
+      const v = text.slice(at, end);
+      at = end + 1;
+      return v;
+    };
+    const int = (): number | null => {
+      let v = 0;
+      let sign = 1;
+      if (text.charCodeAt(at) === 45) {
+        sign = -1;
+        at++;
+      }
+      if (text.charCodeAt(at) === 9) {
+        at++;
+        return null;
+      }
+      for (let ch = text.charCodeAt(at); ch !== 9; ch = text.charCodeAt(++at)) v = v * 10 + (ch - 48);
+      at++;
+      return sign * v;
+    };
+    while (at < text.length) {
+      const key = field();
+      const id = field();
+      const notBefore = int()!;
+      const notAfter = int()!;
+      const ctTimestamp = int();
+      const iss = f.issuers[int()!];
+      const serialHex = field();
+      const validationLevel = field() as ValidationLevel;
+      const seenPrecert = text.charCodeAt(at) === 49;
+      const seenFinal = text.charCodeAt(at + 1) === 49;
+      at += 3;
+      const eol = text.indexOf('\n', at);
+      const lineEnd = eol < 0 ? text.length : eol;
+      let g = groups.get(key);
+      if (!g) {
+        g = { names: f.mode === 'exact' ? key.split(',') : [key], certs: [] };
+        groups.set(key, g);
+      }
+      g.certs.push({
+        id, notBefore, notAfter, ctTimestamp, issuerDn: iss.dn, issuerOrg: iss.org, issuerCn: iss.cn, serialHex, validationLevel,
+        seenPrecert, seenFinal, names: f.mode === 'exact' ? g.names : NO_NAMES,
+      });
+      at = lineEnd + 1;
+    }
+    await rm(file);
+    for (const g of groups.values()) yield g;
   }
 }

@@ -1,7 +1,7 @@
 /**
  * The summary object: definitions, aggregates and one result per lineage.
  */
-import { Aggregator, type LineageResult, type SummaryAggregates } from './aggregate.js';
+import { Aggregator, type LineageResult, type PerNameCounts, type SummaryAggregates } from './aggregate.js';
 import { SC081, THRESHOLDS } from './classify.js';
 import { GAP_TOLERANCE_MS, REISSUE_WINDOW_MS, buildLineage, groupByName, groupBySanSet } from './lineage.js';
 import { type AnalysisCertificate, checkCertificate } from './model.js';
@@ -43,6 +43,8 @@ export interface RunOptions {
   observation?: Observation;
   /** Called with each lineage result; the in-memory summary collects them. */
   onLineage?: (r: LineageResult) => void | Promise<void>;
+  /** Per-name counts made elsewhere (per-name-thread.ts), in place of per-name groups. */
+  perNameCounts?: Promise<PerNameCounts>;
 }
 
 /** Runs the analysis over streamed exact-SAN-set groups (of checked certificates) and (optionally) per-name groups. */
@@ -57,6 +59,7 @@ export async function runAnalysis(
     if (opts.onLineage) await opts.onLineage(r);
   }
   if (perName) for await (const g of perName) agg.addPerName(buildLineage(g.names[0], g.names, g.certs, agg.periods));
+  if (opts.perNameCounts) agg.addPerNameCounts(await opts.perNameCounts);
   return agg.finish();
 }
 
