@@ -172,6 +172,12 @@ test('domain look-up: exact names, the wildcard over a name, names under a domai
   assert.deepEqual(matches((await domain('shop.example.jp', '?include_subdomains=0')).body), matches(shop.body));
   assert.deepEqual(matches((await domain('notexample.jp', '?include_subdomains=1')).body), [['F', 'exact']]);
   assert.deepEqual((await domain('nothing.example.org', '?include_subdomains=1')).body.certificates, []);
+
+  // A certificate an audit quarantined is left out until it is released.
+  await app.db.updateTable('certificates').set({ quarantined: 1 }).where('serial_hex', '=', serialOf('A')).execute();
+  assert.deepEqual(matches((await domain('shop.example.jp')).body), [['B', 'wildcard']]);
+  await app.db.updateTable('certificates').set({ quarantined: 0 }).where('serial_hex', '=', serialOf('A')).execute();
+  assert.deepEqual(matches((await domain('shop.example.jp')).body), [['A', 'exact'], ['B', 'wildcard']]);
 });
 
 test('domain look-up: a bad name is a 400 that names the problem', async () => {
