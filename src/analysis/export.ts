@@ -1,5 +1,5 @@
 /**
- * NDJSON export of the distinct certificates (DESIGN.md "Export record"), with a BigQuery schema.
+ * NDJSON export of the distinct certificates (docs/design.md, "Export record"), with a BigQuery schema.
  * Read in id order in batches, written through a buffered appender: memory stays bounded.
  */
 import { type FileHandle, open, rename, rm } from 'node:fs/promises';

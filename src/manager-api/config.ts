@@ -1,6 +1,6 @@
 /**
  * The manager's settings: flags win over CTJP_* environment variables, which
- * win over defaults (DESIGN.md, "Configuration"). Everything is parsed and
+ * win over defaults (docs/design.md, "Configuration"). Everything is parsed and
  * checked here, once; the rest of the manager receives a ManagerConfig.
  */
 import { parseArgs } from 'node:util';

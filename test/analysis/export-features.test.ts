@@ -21,7 +21,7 @@ function cert(id: string, names: string[], org: string, level: 'DV' | 'OV', days
   };
 }
 
-test('export: NDJSON per the DESIGN.md export record, with sightings and a BigQuery schema; certificatesForDomain features', async () => {
+test('export: NDJSON per the export record of docs/design.md, with sightings and a BigQuery schema; certificatesForDomain features', async () => {
   const db = await createTestDb();
   const dir = await mkdtemp(join(tmpdir(), 'ctjp-export-'));
   try {

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ConfigError, DEFAULTS, managerConfig, parseManagerArgs, parseShare } from '../../src/manager-api/config.js';
 
-test('defaults are the fixed ones of DESIGN.md', () => {
+test('defaults are the fixed ones of docs/design.md', () => {
   const { config } = parseManagerArgs([], {});
   assert.equal(config.dbUrl, 'mysql://root@127.0.0.1:3306/ct');
   assert.equal(config.host, '127.0.0.1');

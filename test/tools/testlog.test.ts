@@ -50,7 +50,7 @@ after(async () => {
 });
 
 describe('catalogue and log list', () => {
-  test('the catalogue lists every log with its URL and key, in the DESIGN.md format', () => {
+  test('the catalogue lists every log with its URL and key, in the format of docs/design.md', () => {
     const cat = JSON.parse(readFileSync(tl.cataloguePath, 'utf8')) as { logs: { category: string; name: string; url: string; key: string }[] };
     assert.deepEqual(
       cat.logs.map((l) => `${l.category}/${l.name}`),

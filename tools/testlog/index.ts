@@ -120,7 +120,7 @@ export interface ServedLog {
 export interface TestLogs {
   baseUrl: string;
   logs: ServedLog[];
-  /** The log catalogue (DESIGN.md format) for the manager's --logs. */
+  /** The log catalogue (the format of docs/design.md) for the manager's --logs. */
   cataloguePath: string;
   /** A Chrome v3 log list of the same logs (for certspotter and other monitors). */
   logListPath: string;

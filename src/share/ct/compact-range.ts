@@ -5,7 +5,7 @@
  * them is in a signed tree head, with two inclusion proofs and no other data:
  * the left siblings of leaf a's proof are the compact range [0, a); append
  * the downloaded hashes a … b-1 and the result must equal the left siblings
- * of leaf b's proof (ct-protocol.md §1.7, strategy 2).
+ * of leaf b's proof (inclusion proofs: RFC 9162 §2.1.3).
  */
 import { hashChildren } from './merkle.js';
 

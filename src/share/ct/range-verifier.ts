@@ -5,7 +5,7 @@
  * left siblings of leaf `start`'s proof are the compact range [0, start);
  * every scanned leaf hash is appended in index order; at the end the range
  * [0, end) must equal the left siblings of leaf `end`'s proof, and both
- * proofs must lead to the roots of signed tree heads (ct-protocol.md §1.7).
+ * proofs must lead to the roots of signed tree heads (inclusion proofs: RFC 9162 §2.1.3).
  */
 import { CompactRange } from './compact-range.js';
 import { ContradictoryAnswer } from './http.js';

@@ -1,5 +1,5 @@
 /**
- * The log catalogue (DESIGN.md, "Log catalogue file"): categories -> logs.
+ * The log catalogue (docs/design.md, "Log catalogue file"): categories -> logs.
  * Loading validates every entry and names the first bad one.
  */
 import { readFileSync } from 'node:fs';
@@ -303,7 +303,7 @@ export function loadCatalogue(file: string | URL | null): Catalogue {
   return parseCatalogue(body, String(source));
 }
 
-/** One entry of a catalogue file, as written (DESIGN.md, "Log catalogue file"). */
+/** One entry of a catalogue file, as written (docs/design.md, "Log catalogue file"). */
 export interface CatalogueFileEntry {
   category: string;
   name: string;

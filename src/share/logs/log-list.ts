@@ -1,5 +1,5 @@
 /**
- * Browser log lists -> the log catalogue (DESIGN.md, "Log catalogue file"; ct-protocol.md §2.3).
+ * Browser log lists -> the log catalogue (docs/design.md, "Log catalogue file"; the log list schema v3 of the browsers).
  *
  * Reads Chrome's v3 lists (`log_list.json`, `all_logs_list.json`) and Apple's list, which share
  * one layout: `operators[]`, each with `logs` (RFC 6962, `url`) and `tiled_logs` (static-ct-api,
@@ -25,7 +25,7 @@ export type LogListState = (typeof LOG_LIST_STATES)[number];
 export const DEFAULT_LOG_LIST_STATES: readonly LogListState[] = ['qualified', 'usable', 'readonly', 'retired'];
 
 /**
- * get-entries page sizes by category (ct-protocol.md §3 and §4.6, observed on the live logs):
+ * get-entries page sizes by category (as the operators' logs answered in 2025 and 2026):
  * Google and TrustAsia cut answers at multiples of 32, DigiCert, Sectigo and Cloudflare at 256.
  * Set on RFC 6962 logs only: a tiled log is read in 256-entry tiles anyway.
  */

@@ -4,7 +4,7 @@
  * A shard takes only certificates whose notAfter falls in its temporal interval
  * [start_inclusive, end_exclusive). A certificate issued at t has notAfter in
  * [t, t + maxValidity(t)), where maxValidity follows the CA/Browser Forum Baseline Requirements
- * §6.3.2 as amended by ballot SC-081 (ct-protocol.md §5): 398 days for certificates issued before
+ * §6.3.2 as amended by ballot SC-081v3: 398 days for certificates issued before
  * 2026-03-15, 200 days from 2026-03-15, 100 days from 2027-03-15, 47 days from 2029-03-15. The
  * validity counts notBefore through notAfter inclusive, so notAfter − notBefore + 1 s ≤ the
  * maximum: notAfter stays strictly below t + maxValidity(t).

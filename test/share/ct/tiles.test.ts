@@ -98,7 +98,7 @@ test('a TileLeaf round-trips; its leaf hash is that of the rebuilt MerkleTreeLea
 
 const SYCAMORE_KEY = Buffer.from('MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEfEEe0JZknA91/c6eNl1aexgeKzuGQUMvRCXPXg9L227O5I4Pi++Abcpq6qxlVUKPYafAJelAnMfGzv3lHCc8gA==', 'base64');
 const SYCAMORE_ORIGIN = 'log.sycamore.ct.letsencrypt.org/2026h1';
-/** The real signature line's body after its key ID (ct-protocol.md §4.1). */
+/** The real signature line's body after its key ID (a signed note: c2sp.org/signed-note, c2sp.org/static-ct-api). */
 const SYCAMORE_SIG = 'AAABnnMGUC0EAwBGMEQCIGYmKllbHO130lM+3owjPX6bh4q/cs2qRaHCtalfmQN/AiBQNN951DmH9UMszVAir92HYGjMuQU8sHNegPq2li8UlA==';
 
 function sycamoreCheckpoint(root = 'cYHqLU+MCbdAdXYAdLJhoNnPFqByTarydojPYOxV028='): string {
