@@ -339,3 +339,4 @@ export type SightingRow = Selectable<SightingsTable>;
 export type NewSighting = Insertable<SightingsTable>;
 export type TokenRow = Selectable<TokensTable>;
 export type AuditRow = Selectable<AuditsTable>;
+export type NewAuditRow = Insertable<AuditsTable>;

@@ -9,7 +9,7 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/connect.js';
 import type { Trx } from '../db/transaction.js';
-import type { AuditRow, LeaseRow } from '../db/tables.js';
+import type { AuditRow, LeaseRow, NewAuditRow } from '../db/tables.js';
 import { ApiProblem } from '../errors.js';
 import type { CheckedItem } from '../ingest/ingest.js';
 import { LOG_COUNTER_SHARDS } from './counters.js';
@@ -69,50 +69,32 @@ export interface NewAudit {
   note?: string | null;
 }
 
+/** The audits row of a new second scan: waiting until a worker may take it. */
+function auditRow(a: NewAudit, now: Date): NewAuditRow {
+  return {
+    log_id: a.lease.log_id,
+    range_id: a.lease.range_id,
+    lease_id: a.lease.id,
+    kind: a.kind,
+    reason: a.reason,
+    start_index: a.lease.start_index,
+    end_index: a.lease.end_index,
+    state: 'waiting',
+    proven: a.proven ? 1 : 0,
+    note: a.note ?? null,
+    created_at: now,
+    updated_at: now,
+  };
+}
+
 export async function insertAudit(trx: Trx, a: NewAudit, now: Date): Promise<number> {
-  const res = await trx
-    .insertInto('audits')
-    .values({
-      log_id: a.lease.log_id,
-      range_id: a.lease.range_id,
-      lease_id: a.lease.id,
-      kind: a.kind,
-      reason: a.reason,
-      start_index: a.lease.start_index,
-      end_index: a.lease.end_index,
-      state: 'waiting',
-      proven: a.proven ? 1 : 0,
-      note: a.note ?? null,
-      created_at: now,
-      updated_at: now,
-    })
-    .executeTakeFirstOrThrow();
+  const res = await trx.insertInto('audits').values(auditRow(a, now)).executeTakeFirstOrThrow();
   return Number(res.insertId);
 }
 
 /** Many rescans at once (a flagged worker's ranges). */
 export async function insertAudits(trx: Trx, audits: readonly NewAudit[], now: Date): Promise<void> {
-  for (const part of chunks(audits)) {
-    await trx
-      .insertInto('audits')
-      .values(
-        part.map((a) => ({
-          log_id: a.lease.log_id,
-          range_id: a.lease.range_id,
-          lease_id: a.lease.id,
-          kind: a.kind,
-          reason: a.reason,
-          start_index: a.lease.start_index,
-          end_index: a.lease.end_index,
-          state: 'waiting',
-          proven: a.proven ? 1 : 0,
-          note: a.note ?? null,
-          created_at: now,
-          updated_at: now,
-        })),
-      )
-      .execute();
-  }
+  for (const part of chunks(audits)) await trx.insertInto('audits').values(part.map((a) => auditRow(a, now))).execute();
 }
 
 export async function lockAudit(trx: Trx, id: number): Promise<AuditRow | undefined> {

@@ -13,8 +13,7 @@
  *   until a verified scan exists (at most MAX_SECOND_SCANS tries), so its range is proven.
  * Everything here runs inside the caller's transaction.
  */
-import type { LeaseVerification } from '../../share/api/index.js';
-import type { FlagEvidence } from '../../share/api/index.js';
+import type { ClearWorkerResponse, FlagEvidence, LeaseVerification } from '../../share/api/index.js';
 import type { Db } from '../db/connect.js';
 import { inTransaction, type Trx } from '../db/transaction.js';
 import type { AuditRow, LeaseRow, WorkerRow } from '../db/tables.js';
@@ -324,27 +323,17 @@ async function queueRescans(trx: Trx, leases: readonly LeaseRow[], now: Date): P
   await insertAudits(trx, rescans, now);
 }
 
-export interface ClearResult {
-  worker_id: string;
-  friend_name: string;
-  was_flagged: boolean;
-  released_sightings: number;
-  released_certificates: number;
-  deleted_sightings: number;
-  deleted_certificates: number;
-}
-
 /**
  * The operator clears a flagged worker: it may get work again, and its quarantined items count
  * again, or (remove) are deleted with the certificates only they supported; then the ranges they
  * lay in are rescanned, since their indexes hold nothing now. Its verified stretches are proven
  * again. One transaction.
  */
-export async function clearWorker(db: Db, workerUid: string, remove: boolean, now: Date): Promise<ClearResult> {
+export async function clearWorker(db: Db, workerUid: string, remove: boolean, now: Date): Promise<ClearWorkerResponse> {
   return inTransaction(db, async (trx) => {
     const w = await trx.selectFrom('workers').selectAll().where('worker_uid', '=', workerUid).forUpdate().executeTakeFirst();
     if (!w) throw notFound('UNKNOWN_WORKER', `worker_id ${workerUid} is not registered`);
-    const result: ClearResult = { worker_id: w.worker_uid, friend_name: w.friend_name, was_flagged: w.flagged_at !== null, released_sightings: 0, released_certificates: 0, deleted_sightings: 0, deleted_certificates: 0 };
+    const result: ClearWorkerResponse = { worker_id: w.worker_uid, friend_name: w.friend_name, was_flagged: w.flagged_at !== null, released_sightings: 0, released_certificates: 0, deleted_sightings: 0, deleted_certificates: 0 };
     if (w.flagged_at === null) return result;
     await trx.updateTable('workers').set({ flagged_at: null, flag_reason: null, flag_evidence: null }).where('id', '=', w.id).execute();
     if (remove) {
