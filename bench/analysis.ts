@@ -22,7 +22,7 @@ import { parseArgs, promisify } from 'node:util';
 import { createConnection } from 'mysql2/promise';
 import { writeReport } from '../src/analysis/analyze-db.js';
 import { observedPeriods } from '../src/analysis/observed.js';
-import { connectDb } from '../src/analysis/db.js';
+import { connectDb } from '../src/db/read-connection.js';
 import { readCertificates } from '../src/analysis/reader.js';
 import { createTestDb } from '../test/helpers/analysis-db.js';
 import { generateLineages } from '../test/helpers/synthetic-lineages.js';

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { sql } from 'kysely';
-import { connectDatabase, dropDatabase } from '../src/manager-api/db/connect.js';
+import { connectDatabase, dropDatabase } from '../src/db/connect.js';
 import { certificateRow, sightingRow, type CheckedItem } from '../src/manager-api/ingest/ingest.js';
 import { certificateIdentity, parseLeaf } from '../src/manager-api/ingest/leaf-parser.js';
 import type { Assignment, UploadItem } from '../src/share/api/index.js';

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Agent, fetch } from 'undici';
-import { dropDatabase } from '../src/manager-api/db/connect.js';
+import { dropDatabase } from '../src/db/connect.js';
 import type { Assignment, UploadItem } from '../src/share/api/index.js';
 import { startFakeLog } from './lib/fake-log.js';
 import { distinctLeaves } from './lib/leaves.js';

@@ -2,7 +2,7 @@
  * Settings of the analysis and export commands: flags, then CTJP_* variables, then defaults.
  */
 import { parseArgs } from 'node:util';
-import { DEFAULT_DB_URL, parseDbUrl } from './db.js';
+import { DEFAULT_DB_URL, parseDbUrl } from '../db/read-connection.js';
 import { DEFAULT_BATCH } from './reader.js';
 
 export interface AnalyzeConfig {

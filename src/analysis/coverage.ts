@@ -8,8 +8,8 @@
 import { readFile } from 'node:fs/promises';
 import { Kysely, MysqlDialect, type MysqlPool, type MysqlPoolConnection } from 'kysely';
 import type { Connection } from 'mysql2/promise';
-import { type Db, connectDatabase } from '../manager-api/db/connect.js';
-import type { Database } from '../manager-api/db/tables.js';
+import { type Db, connectDatabase } from '../db/connect.js';
+import type { Database } from '../db/tables.js';
 import { coverageReport } from '../manager-api/repositories/coverage.js';
 import type { CoverageResponse } from '../share/api/types.js';
 import { parseIsoSpan } from '../share/coverage.js';

@@ -5,4 +5,4 @@ export { summaryFromDatabase, writeReport, analyzeDatabase } from './analyze-db.
 export { certificatesForDomain, checkDomainName, wildcardParentOf, type DomainCertificate, type DomainCertificateItem } from './features.js';
 export { exportCertificates, exportRecords, BIGQUERY_SCHEMA, type ExportRecord } from './export.js';
 export { renderHtml } from './report-html.js';
-export { connectDb } from './db.js';
+export { connectDb } from '../db/read-connection.js';

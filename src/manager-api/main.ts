@@ -3,7 +3,7 @@
  * (`token issue --name <friend> [--admin]`, `token list`, `token revoke --name <friend>`).
  */
 import { ConfigError, USAGE, parseManagerArgs } from './config.js';
-import { openDatabase } from './db/connect.js';
+import { openDatabase } from '../db/connect.js';
 import { issueToken, listTokens, revokeTokens } from './repositories/tokens.js';
 import { serve } from './server.js';
 import { NAME_MAX } from '../share/api/index.js';

@@ -15,8 +15,8 @@ import { logsForWindow, notAfterSpan } from '../share/logs/window.js';
 import { BackgroundLoop } from './background.js';
 import type { Clock } from './clock.js';
 import { LOG_RETRY_FIRST_S, type ManagerConfig } from './config.js';
-import type { Db } from './db/connect.js';
-import type { LogRow } from './db/tables.js';
+import type { Db } from '../db/connect.js';
+import type { LogRow } from '../db/tables.js';
 import { catalogueLogs, logsDueForCheck, markUnavailable, recordTreeHead, setPageSize, setTarget, syncCatalogue, type ReadPlace } from './repositories/logs.js';
 
 /** Logs order entries only within the maximum merge delay: window searches widen by this on each side. */

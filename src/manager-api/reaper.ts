@@ -11,8 +11,8 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { BackgroundLoop } from './background.js';
 import type { Clock } from './clock.js';
-import type { Db } from './db/connect.js';
-import { inTransaction } from './db/transaction.js';
+import type { Db } from '../db/connect.js';
+import { inTransaction } from '../db/transaction.js';
 import { releaseSupportedCertificates } from './repositories/audits.js';
 import { addLogCounts } from './repositories/counters.js';
 import { endLease, lockActiveLeasesOfWorker } from './repositories/leases.js';

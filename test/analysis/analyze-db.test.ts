@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { checkSchema, connectDb } from '../../src/analysis/db.js';
+import { checkSchema, connectDb } from '../../src/db/read-connection.js';
 import { writeReport } from '../../src/analysis/analyze-db.js';
 import { summarize } from '../../src/analysis/summary.js';
 import { createTestDb, insertCertificates } from '../helpers/analysis-db.js';

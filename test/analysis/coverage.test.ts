@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeReport } from '../../src/analysis/analyze-db.js';
 import { coverageFromFile } from '../../src/analysis/coverage.js';
-import { connectDb } from '../../src/analysis/db.js';
+import { connectDb } from '../../src/db/read-connection.js';
 import type { AnalysisCertificate } from '../../src/analysis/model.js';
 import { observedPeriods as asObservation } from '../../src/analysis/observed.js';
 import { summarize } from '../../src/analysis/summary.js';

@@ -5,7 +5,7 @@ import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { connectDb } from '../../src/analysis/db.js';
+import { connectDb } from '../../src/db/read-connection.js';
 import { certificatesForDomain } from '../../src/analysis/features.js';
 import type { AnalysisCertificate } from '../../src/analysis/model.js';
 import { createTestDb, insertCertificates } from '../helpers/analysis-db.js';

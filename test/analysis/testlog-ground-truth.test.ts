@@ -10,7 +10,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import holidayJp from '@holiday-jp/holiday_jp';
-import { connectDb } from '../../src/analysis/db.js';
+import { connectDb } from '../../src/db/read-connection.js';
 import { writeReport } from '../../src/analysis/analyze-db.js';
 import { type AnalysisCertificate, type ValidationLevel, normaliseNames } from '../../src/analysis/model.js';
 import { jstTime } from '../../src/analysis/calendar.js';

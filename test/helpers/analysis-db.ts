@@ -5,9 +5,9 @@
  */
 import { randomBytes, createHash } from 'node:crypto';
 import type { Connection } from 'mysql2/promise';
-import { connectDb } from '../../src/analysis/db.js';
+import { connectDb } from '../../src/db/read-connection.js';
 import type { AnalysisCertificate } from '../../src/analysis/model.js';
-import { openDatabase } from '../../src/manager-api/db/connect.js';
+import { openDatabase } from '../../src/db/connect.js';
 import { coveredDnsNames } from '../../src/share/x509/index.js';
 import { dropTestDatabase, testDatabaseUrl } from './database.js';
 

@@ -1,6 +1,6 @@
 /** A fresh MariaDB database per test run (dropped afterwards). */
 import { randomBytes } from 'node:crypto';
-import { dropDatabase } from '../../src/manager-api/db/connect.js';
+import { dropDatabase } from '../../src/db/connect.js';
 
 const DB_SERVER_URL = process.env.CTJP_TEST_DB_SERVER ?? 'mysql://root@127.0.0.1:3306';
 

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connectDatabase, type Db } from '../../src/manager-api/db/connect.js';
+import { connectDatabase, type Db } from '../../src/db/connect.js';
 import { leafFileName } from '../../src/manager-api/ingest/leaf-store.js';
 import { parseLeaf } from '../../src/share/x509/index.js';
 import type { Assignment, UploadItem } from '../../src/share/api/index.js';

@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { sql } from 'kysely';
-import { migrateToLatest, openDatabase, parseDatabaseUrl } from '../../src/manager-api/db/connect.js';
-import { inTransaction } from '../../src/manager-api/db/transaction.js';
+import { migrateToLatest, openDatabase, parseDatabaseUrl } from '../../src/db/connect.js';
+import { inTransaction } from '../../src/db/transaction.js';
 import { dropTestDatabase, testDatabaseUrl } from '../helpers/database.js';
 
 test('the database is created and migrated at start-up, and migrating again does nothing', async () => {

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import type { FastifyBaseLogger } from 'fastify';
 import { systemClock } from '../../src/manager-api/clock.js';
 import { parseWindow, type ManagerConfig } from '../../src/manager-api/config.js';
-import type { Db } from '../../src/manager-api/db/connect.js';
+import type { Db } from '../../src/db/connect.js';
 import { Planner } from '../../src/manager-api/planner.js';
 import type { InstructionsResponse, StatusResponse } from '../../src/share/api/index.js';
 import { startTestLogs } from '../../tools/testlog/index.js';

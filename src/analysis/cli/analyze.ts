@@ -5,7 +5,7 @@ import { mkdir } from 'node:fs/promises';
 import { writeReport } from '../analyze-db.js';
 import { explainDbError, analyzeConfig } from '../config.js';
 import { coverageFromDatabase, coverageFromFile } from '../coverage.js';
-import { checkSchema, connectDb } from '../db.js';
+import { checkSchema, connectDb } from '../../db/read-connection.js';
 
 /** The database read, for the error hint (set once the flags are parsed). */
 let dbUrl = 'the default database';

@@ -2,10 +2,10 @@
  * npm run export -- --out FILE [--schema FILE] [--db URL] [--batch N]
  * Also writes FILE.coverage.json: the manager's coverage answer, taken before the certificates are read.
  */
-import { connectDatabase } from '../../manager-api/db/connect.js';
+import { connectDatabase } from '../../db/connect.js';
 import { coverageReport } from '../../manager-api/repositories/coverage.js';
 import { explainDbError, exportConfig } from '../config.js';
-import { checkSchema, connectDb } from '../db.js';
+import { checkSchema, connectDb } from '../../db/read-connection.js';
 import { coverageFileOf, exportCertificates, writeCoverageFile } from '../export.js';
 
 /** The database read, for the error hint (set once the flags are parsed). */

@@ -4,7 +4,7 @@
  * and its own leaf files, and answers with the result or the refusal.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { connectDatabase } from '../db/connect.js';
+import { connectDatabase } from '../../db/connect.js';
 import { ApiProblem } from '../errors.js';
 import { ingestUpload } from './ingest.js';
 import { LeafStore } from './leaf-store.js';

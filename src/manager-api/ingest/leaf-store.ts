@@ -25,8 +25,8 @@ import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
 import { link, mkdir, open, readdir, readFile, rm, writeFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Db } from '../db/connect.js';
-import { inTransaction, type Trx } from '../db/transaction.js';
+import type { Db } from '../../db/connect.js';
+import { inTransaction, type Trx } from '../../db/transaction.js';
 import { addLeafFile, hasLeafFile, leafFilesOf, lockLeafFile, reserveLeafBytes } from '../repositories/leaf-files.js';
 import { faultChosen, testFaultPoint } from './test-fault.js';
 

@@ -10,7 +10,7 @@ import fp from 'fastify-plugin';
 import type { Directives } from '../../share/api/index.js';
 import type { Clock } from '../clock.js';
 import type { ManagerConfig } from '../config.js';
-import { openDatabase, type Db } from '../db/connect.js';
+import { openDatabase, type Db } from '../../db/connect.js';
 import { IngestPool } from '../ingest/ingest-pool.js';
 import { LeafStore } from '../ingest/leaf-store.js';
 import { Planner } from '../planner.js';

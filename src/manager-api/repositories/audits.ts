@@ -7,9 +7,9 @@
  * services/work.ts), sightings and certificates after it, the counter rows last.
  */
 import { sql } from 'kysely';
-import type { Db } from '../db/connect.js';
-import type { Trx } from '../db/transaction.js';
-import type { AuditRow, LeaseRow, NewAuditRow } from '../db/tables.js';
+import type { Db } from '../../db/connect.js';
+import type { Trx } from '../../db/transaction.js';
+import type { AuditRow, LeaseRow, NewAuditRow } from '../../db/tables.js';
 import { ApiProblem } from '../errors.js';
 import type { CheckedItem } from '../ingest/ingest.js';
 import { LOG_COUNTER_SHARDS } from './counters.js';

@@ -3,7 +3,7 @@
  * certificate covers, written in the transaction that inserts the certificate row.
  */
 import { coveredDnsNamesOfRow } from '../../share/x509/index.js';
-import type { Trx } from '../db/transaction.js';
+import type { Trx } from '../../db/transaction.js';
 
 const CHUNK = 1000;
 

@@ -4,8 +4,8 @@
  * row: each addition goes to a random shard; readers sum the shards.
  */
 import { sql } from 'kysely';
-import type { Db } from '../db/connect.js';
-import type { Trx } from '../db/transaction.js';
+import type { Db } from '../../db/connect.js';
+import type { Trx } from '../../db/transaction.js';
 
 export const LOG_COUNTER_SHARDS = 16;
 

@@ -9,9 +9,9 @@
  */
 import type { CoverageResponse, LogCoverage, ReadFrom } from '../../share/api/index.js';
 import { coveredTime, DEFAULT_MMD_MS, isoSpan, mergeStretches, observedPeriods, type CoverageLogInput, type CoverageStretch } from '../../share/coverage.js';
-import type { Db } from '../db/connect.js';
-import type { Trx } from '../db/transaction.js';
-import type { LeaseRow } from '../db/tables.js';
+import type { Db } from '../../db/connect.js';
+import type { Trx } from '../../db/transaction.js';
+import type { LeaseRow } from '../../db/tables.js';
 
 /** A stretch a report newly confirmed: indexes [start, end] of the lease's log. */
 export interface ConfirmedStretch {

@@ -3,8 +3,8 @@
  * leaf store uses it: ingest/leaf-store.ts).
  */
 import { sql } from 'kysely';
-import type { Db } from '../db/connect.js';
-import type { Trx } from '../db/transaction.js';
+import type { Db } from '../../db/connect.js';
+import type { Trx } from '../../db/transaction.js';
 
 /**
  * Reserve `n` bytes at the committed end of a file, in the upload's transaction: the row stays

@@ -11,8 +11,8 @@
 import { sql } from 'kysely';
 import type { LeaseVerification, LogApi, ReadFrom } from '../../share/api/index.js';
 import { TILE_WIDTH } from '../../share/ct/tiles.js';
-import type { Trx } from '../db/transaction.js';
-import type { LeaseKind, LeaseRow } from '../db/tables.js';
+import type { Trx } from '../../db/transaction.js';
+import type { LeaseKind, LeaseRow } from '../../db/tables.js';
 import { claimAudit, eligibleAudits, returnAuditToWaiting, updateAudit, type Claimant } from './audits.js';
 
 export type LeaseEndState = 'completed' | 'expired' | 'terminated' | 'released';

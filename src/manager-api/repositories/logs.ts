@@ -1,7 +1,7 @@
 /** The logs table: catalogue sync, tree heads, availability and target ranges. */
 import { sql } from 'kysely';
-import type { Db } from '../db/connect.js';
-import type { LogRow } from '../db/tables.js';
+import type { Db } from '../../db/connect.js';
+import type { LogRow } from '../../db/tables.js';
 import { checkpointOrigin, type Catalogue, type ReadFrom } from '../../share/logs/catalogue.js';
 
 /**

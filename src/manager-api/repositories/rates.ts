@@ -10,7 +10,7 @@
  * which nobody was working, and the ETA would be a multiple of the real one.
  */
 import { sql } from 'kysely';
-import type { Db } from '../db/connect.js';
+import type { Db } from '../../db/connect.js';
 
 /** The "now" window (what the status calls `rate`) and the "last hour" window, in seconds. */
 export const RATE_NOW_WINDOW_S = 300;

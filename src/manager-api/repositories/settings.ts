@@ -1,5 +1,5 @@
 /** Manager-wide settings that travel to workers as directives. */
-import type { Db } from '../db/connect.js';
+import type { Db } from '../../db/connect.js';
 import type { Directives } from '../../share/api/index.js';
 import { UPLOAD_MAX_ITEMS } from '../../share/api/index.js';
 import { coerceVersion } from '../../share/version.js';

@@ -3,8 +3,8 @@
  * hash suffices because the token is random, not a password.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import type { Db } from '../db/connect.js';
-import type { TokenRow } from '../db/tables.js';
+import type { Db } from '../../db/connect.js';
+import type { TokenRow } from '../../db/tables.js';
 
 export const hashToken = (token: string): Buffer => createHash('sha256').update(token, 'utf8').digest();
 

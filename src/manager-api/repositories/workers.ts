@@ -1,7 +1,7 @@
 /** Workers: registration, liveness and their maintained counters. */
-import type { Db } from '../db/connect.js';
-import type { Trx } from '../db/transaction.js';
-import type { LeaseRow, WorkerRow } from '../db/tables.js';
+import type { Db } from '../../db/connect.js';
+import type { Trx } from '../../db/transaction.js';
+import type { LeaseRow, WorkerRow } from '../../db/tables.js';
 import { ApiProblem, forbidden, notFound } from '../errors.js';
 
 export interface WorkerIdentity {

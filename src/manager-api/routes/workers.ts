@@ -20,7 +20,7 @@ import {
   type RegisterRequest,
   type TerminateRequest,
 } from '../../share/api/index.js';
-import { inTransaction } from '../db/transaction.js';
+import { inTransaction } from '../../db/transaction.js';
 import { forbidden } from '../errors.js';
 import { actingFriend } from '../plugins/auth.js';
 import { upsertAndLockWorker } from '../repositories/workers.js';

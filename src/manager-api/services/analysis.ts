@@ -8,7 +8,7 @@
 import { createPool, type Pool } from 'mysql2/promise';
 import { getPublicSuffix } from 'tldts';
 import { analyzeDatabase, certificatesForDomain, checkDomainName, wildcardParentOf } from '../../analysis/index.js';
-import { connectionOptions } from '../../analysis/db.js';
+import { connectionOptions } from '../../db/read-connection.js';
 import { definitions, SUMMARY_VERSION } from '../../analysis/summary.js';
 import { SUMMARY_LINEAGES_LIMIT_MAX, type AnalysisSummaryResponse, type DomainCertificatesResponse, type SummaryLineage } from '../../share/api/index.js';
 

@@ -14,9 +14,9 @@
  * Everything here runs inside the caller's transaction.
  */
 import type { ClearWorkerResponse, FlagEvidence, LeaseVerification } from '../../share/api/index.js';
-import type { Db } from '../db/connect.js';
-import { inTransaction, type Trx } from '../db/transaction.js';
-import type { AuditRow, LeaseRow, WorkerRow } from '../db/tables.js';
+import type { Db } from '../../db/connect.js';
+import { inTransaction, type Trx } from '../../db/transaction.js';
+import type { AuditRow, LeaseRow, WorkerRow } from '../../db/tables.js';
 import { notFound } from '../errors.js';
 import {
   deleteQuarantinedOfWorker,

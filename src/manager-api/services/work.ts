@@ -4,9 +4,9 @@
  * order (worker, leases, ranges, logs).
  */
 import type { Assignment, CompleteRequest, Directives, InstructionsRequest, InstructionsResponse, PingRequest, StretchTimestamps, TerminateRequest } from '../../share/api/index.js';
-import type { Db } from '../db/connect.js';
-import { inTransaction, type Trx } from '../db/transaction.js';
-import type { LeaseRow } from '../db/tables.js';
+import type { Db } from '../../db/connect.js';
+import { inTransaction, type Trx } from '../../db/transaction.js';
+import type { LeaseRow } from '../../db/tables.js';
 import { ApiProblem, conflict, unprocessable } from '../errors.js';
 import { GROWING_WINDOW_NOTE } from '../planner.js';
 import { auditWorkMayAppear, eligibleAudits, type Claimant } from '../repositories/audits.js';

@@ -6,7 +6,7 @@
  * arrive as strings rather than silently lose precision).
  */
 import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
-import type { LogApi, ReadFrom } from '../../share/logs/catalogue.js';
+import type { LogApi, ReadFrom } from '../share/logs/catalogue.js';
 
 type Timestamp = ColumnType<Date, Date | string, Date | string>;
 

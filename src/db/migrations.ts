@@ -4,7 +4,7 @@
  * migrate exactly once). Never edit a released migration: add a new one.
  */
 import { sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
-import { coveredDnsNamesOfRow } from '../../share/x509/index.js';
+import { coveredDnsNamesOfRow } from '../share/x509/index.js';
 
 const TABLE_OPTIONS = 'ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin';
 

@@ -7,7 +7,7 @@ import { createPool, type PoolOptions } from 'mysql2';
 import { createConnection as createPromiseConnection } from 'mysql2/promise';
 import type { Database } from './tables.js';
 import { migrationProvider } from './migrations.js';
-import { parseDatabaseUrl as parseSharedDatabaseUrl } from '../../share/db-url.js';
+import { parseDatabaseUrl as parseSharedDatabaseUrl } from './url.js';
 
 export type Db = Kysely<Database>;
 

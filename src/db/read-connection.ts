@@ -3,9 +3,9 @@
  * manager's `certificates`, `sightings` and `logs` tables.
  */
 import { type Connection, createConnection } from 'mysql2/promise';
-import { parseDatabaseUrl } from '../share/db-url.js';
+import { parseDatabaseUrl } from './url.js';
 
-export { DEFAULT_DB_URL, parseDatabaseUrl as parseDbUrl } from '../share/db-url.js';
+export { DEFAULT_DB_URL, parseDatabaseUrl as parseDbUrl } from './url.js';
 
 /**
  * How every analysis read connects, over one connection (the CLIs) or the manager's pool: numbers
