@@ -36,28 +36,39 @@ export function splitPoint(n: number): number {
  */
 export function walkInclusionProof(leafHashValue: Uint8Array, index: number, treeSize: number, path: readonly Uint8Array[]): { root: Buffer; leftSiblings: Uint8Array[] } | null {
   if (!isSafeIndex(index) || !isSafeIndex(treeSize) || index >= treeSize) return null;
-  let fn = index;
-  let sn = treeSize - 1;
+  if (path.some((p) => p.length !== 32)) return null;
   let r: Buffer = Buffer.from(leafHashValue);
   const leftSiblings: Uint8Array[] = [];
+  const ended = walkPath(index, treeSize - 1, path, (p) => {
+    r = hashChildren(p, r);
+    leftSiblings.push(p);
+  }, (p) => {
+    r = hashChildren(r, p);
+  });
+  return ended ? { root: r, leftSiblings } : null;
+}
+
+/**
+ * The walk RFC 9162 §2.1.3.2 and §2.1.4.2 share: from node `fn` of the last node `sn` up, each
+ * path node is a left sibling (onLeft) or a right one (onRight). False when the path has the wrong
+ * length for the two positions.
+ */
+function walkPath(fn: number, sn: number, path: readonly Uint8Array[], onLeft: (p: Uint8Array) => void, onRight: (p: Uint8Array) => void): boolean {
   for (const p of path) {
-    if (p.length !== 32 || sn === 0) return null;
+    if (sn === 0) return false;
     if (fn % 2 === 1 || fn === sn) {
-      r = hashChildren(p, r);
-      leftSiblings.push(p);
-      if (fn % 2 === 0) {
-        while (fn % 2 === 0 && fn !== 0) {
-          fn = Math.floor(fn / 2);
-          sn = Math.floor(sn / 2);
-        }
+      onLeft(p);
+      while (fn % 2 === 0 && fn !== 0) {
+        fn = Math.floor(fn / 2);
+        sn = Math.floor(sn / 2);
       }
     } else {
-      r = hashChildren(r, p);
+      onRight(p);
     }
     fn = Math.floor(fn / 2);
     sn = Math.floor(sn / 2);
   }
-  return sn === 0 ? { root: r, leftSiblings } : null;
+  return sn === 0;
 }
 
 /**
@@ -94,24 +105,13 @@ export function verifyConsistency(first: number, second: number, firstRoot: Uint
   }
   let fr: Uint8Array = nodes[0];
   let sr: Uint8Array = nodes[0];
-  for (const c of nodes.slice(1)) {
-    if (sn === 0) return false;
-    if (fn % 2 === 1 || fn === sn) {
-      fr = hashChildren(c, fr);
-      sr = hashChildren(c, sr);
-      if (fn % 2 === 0) {
-        while (fn % 2 === 0 && fn !== 0) {
-          fn = Math.floor(fn / 2);
-          sn = Math.floor(sn / 2);
-        }
-      }
-    } else {
-      sr = hashChildren(sr, c);
-    }
-    fn = Math.floor(fn / 2);
-    sn = Math.floor(sn / 2);
-  }
-  return sn === 0 && equalBytes(fr, firstRoot) && equalBytes(sr, secondRoot);
+  const ended = walkPath(fn, sn, nodes.slice(1), (c) => {
+    fr = hashChildren(c, fr);
+    sr = hashChildren(c, sr);
+  }, (c) => {
+    sr = hashChildren(sr, c);
+  });
+  return ended && equalBytes(fr, firstRoot) && equalBytes(sr, secondRoot);
 }
 
 /**
