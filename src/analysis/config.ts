@@ -1,8 +1,8 @@
 /**
  * Settings of the analysis and export commands: flags, then CTJP_* variables, then defaults.
  */
-import { parseArgs } from 'node:util';
-import { DEFAULT_DB_URL, parseDbUrl } from '../db/read-connection.js';
+import { DEFAULT_DB_URL, parseDatabaseUrl } from '../db/url.js';
+import { boolean, checkedBy, integer, missing, readSettings, settingsHelp, text, type Command, type SettingTable } from '../share/config.js';
 import { DEFAULT_BATCH } from './reader.js';
 
 export interface AnalyzeConfig {
@@ -22,48 +22,52 @@ export interface ExportConfig {
   batchSize: number;
 }
 
-function positiveInt(v: string, what: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1 || n > 1_000_000) throw new Error(`${what} must be an integer from 1 to 1000000 (got ${JSON.stringify(v)})`);
-  return n;
+/** The settings both commands read the database with. */
+const DATABASE_SETTINGS = {
+  db: { flag: 'db', env: 'CTJP_DB_URL', arg: 'URL', help: "the manager's MySQL/MariaDB database (only read)", default: DEFAULT_DB_URL, parse: checkedBy(parseDatabaseUrl) },
+  batchSize: { flag: 'batch', env: 'CTJP_ANALYSIS_BATCH', arg: 'N', help: 'rows per database batch', default: String(DEFAULT_BATCH), parse: integer(1, 1_000_000) },
+} as const satisfies SettingTable;
+
+export const ANALYZE_SETTINGS = {
+  out: { flag: 'out', env: 'CTJP_ANALYSIS_OUT', arg: 'DIR', help: 'the report directory', required: true, parse: text },
+  ...DATABASE_SETTINGS,
+  coverage: {
+    flag: 'coverage',
+    env: 'CTJP_ANALYSIS_COVERAGE',
+    arg: 'FILE',
+    help: "a coverage file (the JSON of GET /api/v1/coverage, or the export's .coverage.json) whose\nobserved periods are applied instead of the database's coverage ledger",
+    parse: text,
+  },
+  perName: { flag: 'per-name', env: 'CTJP_ANALYSIS_PER_NAME', help: 'also compute the per-name lineage variant', default: '1', shownDefault: 'on; --no-per-name or CTJP_ANALYSIS_PER_NAME=0: off', parse: boolean },
+  tmpDir: { flag: 'tmp', env: 'CTJP_ANALYSIS_TMP', arg: 'DIR', help: 'where partition files go', shownDefault: 'the OS temp dir', parse: text },
+} as const satisfies SettingTable;
+
+export const EXPORT_SETTINGS = {
+  out: { flag: 'out', env: 'CTJP_EXPORT_OUT', arg: 'FILE', help: 'the NDJSON file (FILE.coverage.json is written beside it)', required: true, parse: text },
+  schema: { flag: 'schema', arg: 'FILE', help: 'BigQuery schema file of the export', shownDefault: 'FILE.schema.json', parse: text },
+  ...DATABASE_SETTINGS,
+} as const satisfies SettingTable;
+
+const HEADER = 'Flags win over CTJP_* variables, which win over defaults.';
+
+export const ANALYZE_USAGE = `Usage: npm run analyze -- --out DIR [options]\n\n${HEADER}\n${settingsHelp(ANALYZE_SETTINGS)}\n`;
+
+export const EXPORT_USAGE = `Usage: npm run export -- --out FILE [options]\n\n${HEADER}\n${settingsHelp(EXPORT_SETTINGS)}\n`;
+
+export function analyzeConfig(argv: string[], env: NodeJS.ProcessEnv = process.env): Command<AnalyzeConfig> {
+  const read = readSettings(ANALYZE_SETTINGS, argv, env);
+  if (read.help) return { kind: 'help' };
+  const { out, ...rest } = read.values;
+  if (out === undefined) throw missing(ANALYZE_SETTINGS.out);
+  return { kind: 'run', config: { out, ...rest } };
 }
 
-export function analyzeConfig(argv: string[], env: NodeJS.ProcessEnv = process.env): AnalyzeConfig {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      out: { type: 'string' }, db: { type: 'string' }, 'per-name': { type: 'boolean' }, 'no-per-name': { type: 'boolean' },
-      batch: { type: 'string' }, tmp: { type: 'string' }, coverage: { type: 'string' },
-    },
-    strict: true,
-  });
-  const out = values.out ?? env.CTJP_ANALYSIS_OUT;
-  if (!out) throw new Error('--out DIR is required (the report directory)');
-  const db = values.db ?? env.CTJP_DB_URL ?? DEFAULT_DB_URL;
-  parseDbUrl(db);
-  const perNameEnv = env.CTJP_ANALYSIS_PER_NAME;
-  return {
-    db,
-    out,
-    perName: values['no-per-name'] ? false : values['per-name'] ? true : perNameEnv !== undefined ? perNameEnv !== '0' : true,
-    batchSize: positiveInt(values.batch ?? env.CTJP_ANALYSIS_BATCH ?? String(DEFAULT_BATCH), '--batch / CTJP_ANALYSIS_BATCH'),
-    tmpDir: values.tmp ?? env.CTJP_ANALYSIS_TMP,
-    coverage: values.coverage ?? (env.CTJP_ANALYSIS_COVERAGE || undefined),
-  };
-}
-
-export function exportConfig(argv: string[], env: NodeJS.ProcessEnv = process.env): ExportConfig {
-  const { values } = parseArgs({ args: argv, options: { out: { type: 'string' }, db: { type: 'string' }, schema: { type: 'string' }, batch: { type: 'string' } }, strict: true });
-  const out = values.out ?? env.CTJP_EXPORT_OUT;
-  if (!out) throw new Error('--out FILE is required (the NDJSON file)');
-  const db = values.db ?? env.CTJP_DB_URL ?? DEFAULT_DB_URL;
-  parseDbUrl(db);
-  return {
-    db,
-    out,
-    schema: values.schema ?? `${out}.schema.json`,
-    batchSize: positiveInt(values.batch ?? env.CTJP_ANALYSIS_BATCH ?? String(DEFAULT_BATCH), '--batch / CTJP_ANALYSIS_BATCH'),
-  };
+export function exportConfig(argv: string[], env: NodeJS.ProcessEnv = process.env): Command<ExportConfig> {
+  const read = readSettings(EXPORT_SETTINGS, argv, env);
+  if (read.help) return { kind: 'help' };
+  const { out, schema, ...rest } = read.values;
+  if (out === undefined) throw missing(EXPORT_SETTINGS.out);
+  return { kind: 'run', config: { out, schema: schema ?? `${out}.schema.json`, ...rest } };
 }
 
 /**

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ConfigError, DEFAULTS, managerConfig, parseManagerArgs, parseShare } from '../../src/manager-api/config.js';
+import { ConfigError, DEFAULTS, MANAGER_SETTINGS, USAGE, managerConfig, parseManagerArgs } from '../../src/manager-api/config.js';
+import { parseShare } from '../../src/share/config.js';
 
 test('defaults are the fixed ones of docs/design.md', () => {
   const { config } = parseManagerArgs([], {});
@@ -43,9 +44,9 @@ test('CTJP_* variables set the config and flags win over them', () => {
 
 test('bad settings are refused with the setting named', () => {
   assert.throws(() => parseManagerArgs(['--port', '70000'], {}), (e: Error) => e instanceof ConfigError && /port must lie in/.test(e.message));
-  assert.throws(() => parseManagerArgs([], { CTJP_OPEN: 'maybe' }), /open must be 1 or 0/);
+  assert.throws(() => parseManagerArgs([], { CTJP_OPEN: 'maybe' }), /CTJP_OPEN must be 1 or 0 \(got "maybe"\)$/);
   assert.throws(() => parseManagerArgs(['--bogus'], {}), ConfigError);
-  assert.throws(() => parseManagerArgs([], { CTJP_ASSIGNMENT_SIZE: '0' }), /assignment-size/);
+  assert.throws(() => parseManagerArgs([], { CTJP_ASSIGNMENT_SIZE: '0' }), /CTJP_ASSIGNMENT_SIZE must lie in \[1, 100000000\] \(got 0\)$/);
   assert.throws(() => parseManagerArgs(['--ingest-threads', '0'], {}), /ingest-threads must lie in \[1, 64\]/);
 });
 
@@ -137,4 +138,14 @@ test('the audit share: 0.02 by default, a decimal, a percentage or a fraction in
     assert.throws(() => parseManagerArgs([], { CTJP_AUDIT_SHARE: bad }), named('CTJP_AUDIT_SHARE'), bad);
   }
   assert.equal(parseShare('3%', 'x'), 0.03);
+});
+
+test('--help lists every setting with its flag, its variable and its default', () => {
+  const { values } = parseManagerArgs(['--help'], {});
+  assert.equal(values.help, true);
+  for (const s of Object.values(MANAGER_SETTINGS)) {
+    assert.match(USAGE, new RegExp(`^  --${s.flag}\\b.* ${s.env}\\b`, 'm'), s.flag);
+    const shown = 'shownDefault' in s ? s.shownDefault : 'default' in s ? s.default : undefined;
+    if (shown !== undefined) assert.ok(USAGE.includes(`(default: ${shown})`), s.flag);
+  }
 });

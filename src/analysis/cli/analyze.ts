@@ -3,7 +3,7 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { writeReport } from '../analyze-db.js';
-import { explainDbError, analyzeConfig } from '../config.js';
+import { explainDbError, analyzeConfig, ANALYZE_USAGE } from '../config.js';
 import { coverageFromDatabase, coverageFromFile } from '../coverage.js';
 import { checkSchema, connectDb } from '../../db/read-connection.js';
 
@@ -11,7 +11,12 @@ import { checkSchema, connectDb } from '../../db/read-connection.js';
 let dbUrl = 'the default database';
 
 async function main(): Promise<void> {
-  const cfg = analyzeConfig(process.argv.slice(2));
+  const command = analyzeConfig(process.argv.slice(2));
+  if (command.kind === 'help') {
+    process.stdout.write(ANALYZE_USAGE);
+    return;
+  }
+  const cfg = command.config;
   dbUrl = cfg.db;
   // The file is read before anything else, so that a bad one fails at once.
   const fromFile = cfg.coverage ? await coverageFromFile(cfg.coverage) : null;

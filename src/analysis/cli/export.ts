@@ -4,7 +4,7 @@
  */
 import { connectDatabase } from '../../db/connect.js';
 import { coverageReport } from '../../manager-api/repositories/coverage.js';
-import { explainDbError, exportConfig } from '../config.js';
+import { explainDbError, exportConfig, EXPORT_USAGE } from '../config.js';
 import { checkSchema, connectDb } from '../../db/read-connection.js';
 import { coverageFileOf, exportCertificates, writeCoverageFile } from '../export.js';
 
@@ -12,7 +12,12 @@ import { coverageFileOf, exportCertificates, writeCoverageFile } from '../export
 let dbUrl = 'the default database';
 
 async function main(): Promise<void> {
-  const cfg = exportConfig(process.argv.slice(2));
+  const command = exportConfig(process.argv.slice(2));
+  if (command.kind === 'help') {
+    process.stdout.write(EXPORT_USAGE);
+    return;
+  }
+  const cfg = command.config;
   dbUrl = cfg.db;
   const conn = await connectDb(cfg.db);
   const db = connectDatabase(cfg.db, 1);
