@@ -5,7 +5,8 @@
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import { errorSchema } from '../share/api/index.js';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { API_PREFIX, errorSchema } from '../share/api/index.js';
 import type { LogHttpOptions } from '../share/ct/index.js';
 import { systemClock, type Clock } from './clock.js';
 import type { ManagerConfig } from './config.js';
@@ -18,6 +19,7 @@ import certificateRoutes from './routes/certificates.js';
 import coverageRoutes from './routes/coverage.js';
 import statusRoutes from './routes/status.js';
 import workerRoutes from './routes/workers.js';
+import { requestValidatorCompiler } from './validation.js';
 import { managerUiPlugin } from '../manager-ui/plugin.js';
 
 export interface BuildOptions {
@@ -35,14 +37,13 @@ export async function buildApp(config: ManagerConfig, options: BuildOptions = {}
     bodyLimit: 1024 * 1024,
     // Path parameters carry DNS names (up to 253 characters) in /domains/{name}/certificates.
     routerOptions: { maxParamLength: 300 },
-    // Types are never coerced and unknown fields are refused, so a mistyped field is a 400.
-    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
     schemaErrorFormatter: (errors, dataVar) => {
       const e = errors[0];
       const extra = (e.params as { additionalProperty?: string }).additionalProperty;
       return new Error(`${dataVar}${e.instancePath} ${e.message ?? 'is invalid'}${extra ? `: "${extra}"` : ''}`);
     },
-  });
+  }).withTypeProvider<TypeBoxTypeProvider>();
+  app.setValidatorCompiler(requestValidatorCompiler());
   app.addSchema(errorSchema);
   await app.register(swagger, {
     openapi: {
@@ -65,12 +66,7 @@ export async function buildApp(config: ManagerConfig, options: BuildOptions = {}
     return reply.status(status).send({ statusCode: status, error: errorName(status), message: status === 500 ? 'internal error' : e.message, code: e.validation ? 'INVALID_REQUEST' : (e.code ?? 'ERROR') });
   });
 
-  await app.register(workerRoutes);
-  await app.register(certificateRoutes);
-  await app.register(statusRoutes);
-  await app.register(coverageRoutes);
-  await app.register(adminRoutes);
-  await app.register(analysisRoutes);
+  for (const routes of [workerRoutes, certificateRoutes, statusRoutes, coverageRoutes, adminRoutes, analysisRoutes]) await app.register(routes, { prefix: API_PREFIX });
   await app.register(managerUiPlugin);
   return app;
 }

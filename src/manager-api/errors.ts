@@ -11,6 +11,9 @@ export class ApiProblem extends Error {
   }
 }
 
+/** An error reply in a route's response schema: the shared `ctjp.Error` schema (app.ts adds it). */
+export const errorReply = { $ref: 'ctjp.Error#' } as const;
+
 export const badRequest = (code: string, message: string): ApiProblem => new ApiProblem(400, code, message);
 export const unprocessable = (code: string, message: string): ApiProblem => new ApiProblem(422, code, message);
 export const forbidden = (message: string): ApiProblem => new ApiProblem(403, 'FORBIDDEN', message);

@@ -1,7 +1,8 @@
 /**
  * A lease's proof verdict, from the verdicts of the scans that covered it.
  */
-import { VERIFICATION_REASON_MAX, type LeaseVerification } from '../share/api/index.js';
+import type { LeaseVerification } from '../share/api/index.js';
+import { VERIFICATION_REASON_MAX } from '../share/api/limits.js';
 import type { RangeVerification } from '../share/ct/index.js';
 
 /**

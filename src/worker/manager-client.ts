@@ -5,21 +5,21 @@
  * at the next beat.
  */
 import { Agent, request } from 'undici';
-import {
-  API_PATHS,
-  type CompleteRequest,
-  type CompleteResponse,
-  type InstructionsRequest,
-  type InstructionsResponse,
-  type PingRequest,
-  type PingResponse,
-  type RegisterRequest,
-  type RegisterResponse,
-  type StatusResponse,
-  type TerminateRequest,
-  type TerminateResponse,
-  type UploadItem,
-  type UploadResponse,
+import { API_PATHS } from '../share/api/paths.js';
+import type {
+  CompleteRequest,
+  CompleteResponse,
+  InstructionsRequest,
+  InstructionsResponse,
+  PingRequest,
+  PingResponse,
+  RegisterRequest,
+  RegisterResponse,
+  StatusResponse,
+  TerminateRequest,
+  TerminateResponse,
+  UploadItem,
+  UploadResponse,
 } from '../share/api/index.js';
 
 export class ManagerError extends Error {

@@ -1,36 +1,37 @@
 /** Operator endpoints: re-plan, directives, clearing a worker an audit flagged. */
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import {
-  API_PATHS,
+  API_ROUTES,
   clearWorkerParamsSchema,
   clearWorkerRequestSchema,
   clearWorkerResponseSchema,
   directivesSchema,
   directivesUpdateSchema,
+  replanRequestSchema,
   replanResponseSchema,
-  type ClearWorkerRequest,
-  type DirectivesUpdate,
 } from '../../share/api/index.js';
-import { unprocessable } from '../errors.js';
+import { errorReply, unprocessable } from '../errors.js';
 import { setMinInterval } from '../repositories/logs.js';
 import { setSetting } from '../repositories/settings.js';
 import { clearWorker } from '../services/audit.js';
 import { versionProblem } from '../../share/version.js';
 
-export default async function adminRoutes(app: FastifyInstance): Promise<void> {
-  app.post<{ Body: { force?: boolean } | undefined }>(API_PATHS.adminReplan, {
+export default async function adminRoutes(fastify: FastifyInstance): Promise<void> {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+  app.post(API_ROUTES.adminReplan, {
     config: { auth: 'admin' },
     schema: {
       tags: ['admin'],
       summary: 'Re-read the catalogue, ask every log for its tree head and plan',
       description: 'Targets once planned stay fixed; force=true recomputes them from the current tree sizes (work handed out stays handed out).',
-      body: { type: 'object', additionalProperties: false, properties: { force: { type: 'boolean' } } },
+      body: replanRequestSchema,
       response: { 200: replanResponseSchema },
     },
     handler: async (request) => ({ logs: await app.planner.planAll(request.body?.force ?? false) }),
   });
 
-  app.post<{ Body: DirectivesUpdate }>(API_PATHS.adminDirectives, {
+  app.post(API_ROUTES.adminDirectives, {
     config: { auth: 'admin' },
     schema: { tags: ['admin'], summary: 'Pause workers, require a version, slow down a log', body: directivesUpdateSchema, response: { 200: directivesSchema } },
     handler: async (request) => {
@@ -46,7 +47,7 @@ export default async function adminRoutes(app: FastifyInstance): Promise<void> {
     },
   });
 
-  app.post<{ Params: { worker_id: string }; Body: ClearWorkerRequest | undefined }>(API_PATHS.adminClearWorker, {
+  app.post(API_ROUTES.adminClearWorker, {
     config: { auth: 'admin' },
     schema: {
       tags: ['admin'],
@@ -55,7 +56,7 @@ export default async function adminRoutes(app: FastifyInstance): Promise<void> {
         'Lifts the flag: the worker gets work again, and its quarantined sightings and certificates count again in the status, the export and the analysis; with delete=true they are deleted instead (and their ranges rescanned). A worker that is not flagged is left as it is (was_flagged: false).',
       params: clearWorkerParamsSchema,
       body: clearWorkerRequestSchema,
-      response: { 200: clearWorkerResponseSchema, 404: { $ref: 'ctjp.Error#' } },
+      response: { 200: clearWorkerResponseSchema, 404: errorReply },
     },
     handler: async (request) => clearWorker(app.db, request.params.worker_id, request.body?.delete ?? false, app.clock.now()),
   });

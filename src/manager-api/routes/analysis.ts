@@ -2,13 +2,12 @@
  * The analysis endpoints: certificates covering a domain (with phishing-detector features) and the
  * cached renewal-analysis summary. Both read through a small mysql2 pool of their own.
  */
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import {
-  API_PATHS,
+  API_ROUTES,
   DOMAIN_CERTIFICATES_LIMIT_DEFAULT,
-  DOMAIN_CERTIFICATES_LIMIT_MAX,
   SUMMARY_LINEAGES_LIMIT_DEFAULT,
-  SUMMARY_LINEAGES_LIMIT_MAX,
   analysisSummaryQuerySchema,
   analysisSummaryResponseSchema,
   domainCertificatesParamsSchema,
@@ -16,21 +15,15 @@ import {
   domainCertificatesResponseSchema,
   type AnalysisSummaryResponse,
 } from '../../share/api/index.js';
-import { ApiProblem, badRequest } from '../errors.js';
+import { ApiProblem, badRequest, errorReply } from '../errors.js';
 import { InvalidDomainName, SummaryCache, SummaryPending, analysisPool, computeSummary, domainCertificates } from '../services/analysis.js';
 
 /** How long a request waits for the very first summary before it is told to come back. */
 const FIRST_SUMMARY_WAIT_MS = 25_000;
 const RETRY_AFTER_S = 10;
 
-function limitFrom(text: string | undefined, fallback: number, max: number, what: string): number {
-  if (text === undefined) return fallback;
-  const n = Number(text);
-  if (n < 1 || n > max) throw badRequest('INVALID_REQUEST', `querystring/limit must lie in [1, ${max}] (got ${n}) for ${what}`);
-  return n;
-}
-
-export default async function analysisRoutes(app: FastifyInstance): Promise<void> {
+export default async function analysisRoutes(fastify: FastifyInstance): Promise<void> {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const pool = analysisPool(app.config.dbUrl);
   const cache = new SummaryCache(() => computeSummary(pool), app.config.analysisCacheS * 1000, (err) => app.log.error({ err }, 'analysis summary failed'));
   app.addHook('onClose', async () => {
@@ -39,16 +32,16 @@ export default async function analysisRoutes(app: FastifyInstance): Promise<void
     await running;
   });
 
-  app.get<{ Params: { name: string }; Querystring: { limit?: string; include_subdomains?: '0' | '1' } }>(API_PATHS.domainCertificates, {
+  app.get(API_ROUTES.domainCertificates, {
     schema: {
       tags: ['analysis'],
       summary: 'Certificates covering a domain (exact name, a wildcard over it, optionally names under it), newest first, with phishing-detector features',
       params: domainCertificatesParamsSchema,
       querystring: domainCertificatesQuerySchema,
-      response: { 200: domainCertificatesResponseSchema, 400: { $ref: 'ctjp.Error#' } },
+      response: { 200: domainCertificatesResponseSchema, 400: errorReply },
     },
     handler: async (request) => {
-      const limit = limitFrom(request.query.limit, DOMAIN_CERTIFICATES_LIMIT_DEFAULT, DOMAIN_CERTIFICATES_LIMIT_MAX, 'certificates');
+      const limit = request.query.limit ?? DOMAIN_CERTIFICATES_LIMIT_DEFAULT;
       try {
         return await domainCertificates(pool, request.params.name, limit, request.query.include_subdomains === '1');
       } catch (e) {
@@ -58,17 +51,17 @@ export default async function analysisRoutes(app: FastifyInstance): Promise<void
     },
   });
 
-  app.get<{ Querystring: { lineages?: '0' | '1'; limit?: string } }>(API_PATHS.analysisSummary, {
+  app.get(API_ROUTES.analysisSummary, {
     schema: {
       tags: ['analysis'],
       summary: 'Renewal-analysis aggregates (docs/analysis.md), cached and recomputed in the background',
       querystring: analysisSummaryQuerySchema,
-      response: { 200: analysisSummaryResponseSchema, 503: { $ref: 'ctjp.Error#' } },
+      response: { 200: analysisSummaryResponseSchema, 503: errorReply },
     },
     handler: async (request, reply) => {
       const withLineages = request.query.lineages === '1';
       if (!withLineages && request.query.limit !== undefined) throw badRequest('INVALID_REQUEST', 'querystring/limit applies only with lineages=1');
-      const limit = limitFrom(request.query.limit, SUMMARY_LINEAGES_LIMIT_DEFAULT, SUMMARY_LINEAGES_LIMIT_MAX, 'lineages');
+      const limit = request.query.limit ?? SUMMARY_LINEAGES_LIMIT_DEFAULT;
       let entry;
       try {
         entry = await cache.get(FIRST_SUMMARY_WAIT_MS);

@@ -1,10 +1,13 @@
 /** The upload endpoint. */
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
-import { API_PATHS, UPLOAD_MAX_BODY_BYTES, uploadRequestSchema, uploadResponseSchema, type UploadRequest } from '../../share/api/index.js';
+import { API_ROUTES, UPLOAD_MAX_BODY_BYTES, uploadRequestSchema, uploadResponseSchema } from '../../share/api/index.js';
+import { errorReply } from '../errors.js';
 import { actingFriend } from '../plugins/auth.js';
 
-export default async function certificateRoutes(app: FastifyInstance): Promise<void> {
-  app.post<{ Body: UploadRequest }>(API_PATHS.certificates, {
+export default async function certificateRoutes(fastify: FastifyInstance): Promise<void> {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+  app.post(API_ROUTES.certificates, {
     config: { auth: 'worker' },
     bodyLimit: UPLOAD_MAX_BODY_BYTES,
     schema: {
@@ -14,11 +17,11 @@ export default async function certificateRoutes(app: FastifyInstance): Promise<v
       body: uploadRequestSchema,
       response: {
         200: uploadResponseSchema,
-        400: { $ref: 'ctjp.Error#' },
-        401: { $ref: 'ctjp.Error#' },
-        403: { $ref: 'ctjp.Error#' },
-        413: { $ref: 'ctjp.Error#' },
-        422: { $ref: 'ctjp.Error#' },
+        400: errorReply,
+        401: errorReply,
+        403: errorReply,
+        413: errorReply,
+        422: errorReply,
       },
     },
     // Checked against the schema here, ingested in an ingest thread (ingest/ingest-pool.ts).

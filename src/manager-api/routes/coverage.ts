@@ -2,8 +2,9 @@
  * What ctjp has looked at: per log the scanned stretches and the time they cover, and the observed
  * periods (repositories/coverage.ts, src/share/coverage.ts). Readable without a token, like status.
  */
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
-import { API_PATHS, coverageResponseSchema, type CoverageResponse } from '../../share/api/index.js';
+import { API_ROUTES, coverageResponseSchema, type CoverageResponse } from '../../share/api/index.js';
 import { coverageReport } from '../repositories/coverage.js';
 
 /**
@@ -13,9 +14,10 @@ import { coverageReport } from '../repositories/coverage.js';
  */
 const CACHE_MS = 5000;
 
-export default async function coverageRoutes(app: FastifyInstance): Promise<void> {
+export default async function coverageRoutes(fastify: FastifyInstance): Promise<void> {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   let cache: { at: number; value: Promise<CoverageResponse> } | null = null;
-  app.get(API_PATHS.coverage, {
+  app.get(API_ROUTES.coverage, {
     schema: {
       tags: ['status'],
       summary: 'Per log the scanned index stretches, their CT time spans and proof state, the time each log covers, and the observed periods',

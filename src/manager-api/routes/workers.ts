@@ -1,7 +1,8 @@
 /** Worker endpoints: register, instructions, ping, complete, terminate. */
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import {
-  API_PATHS,
+  API_ROUTES,
   completeRequestSchema,
   completeResponseSchema,
   instructionsRequestSchema,
@@ -14,27 +15,23 @@ import {
   staleLeaseErrorSchema,
   terminateRequestSchema,
   terminateResponseSchema,
-  type CompleteRequest,
-  type InstructionsRequest,
-  type PingRequest,
-  type RegisterRequest,
-  type TerminateRequest,
 } from '../../share/api/index.js';
 import { inTransaction } from '../../db/transaction.js';
-import { forbidden } from '../errors.js';
+import { errorReply, forbidden } from '../errors.js';
 import { actingFriend } from '../plugins/auth.js';
 import { upsertAndLockWorker } from '../repositories/workers.js';
 import { complete, giveInstructions, ping, terminate } from '../services/work.js';
 
 const SMALL_BODY = 64 * 1024;
-const errors = { 400: { $ref: 'ctjp.Error#' }, 401: { $ref: 'ctjp.Error#' }, 403: { $ref: 'ctjp.Error#' }, 404: { $ref: 'ctjp.Error#' }, 422: { $ref: 'ctjp.Error#' } };
+const errors = { 400: errorReply, 401: errorReply, 403: errorReply, 404: errorReply, 422: errorReply };
 
-export default async function workerRoutes(app: FastifyInstance): Promise<void> {
+export default async function workerRoutes(fastify: FastifyInstance): Promise<void> {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const checkFriend = (friendName: string, acting: string | null): void => {
     if (acting !== null && friendName !== acting) throw forbidden(`friend_name "${friendName}" is not the token's friend "${acting}"`);
   };
 
-  app.post<{ Body: RegisterRequest }>(API_PATHS.register, {
+  app.post(API_ROUTES.register, {
     config: { auth: 'worker' },
     bodyLimit: SMALL_BODY,
     schema: { tags: ['workers'], summary: 'Register a worker (or revive it)', body: registerRequestSchema, response: { 200: registerResponseSchema, ...errors } },
@@ -46,14 +43,14 @@ export default async function workerRoutes(app: FastifyInstance): Promise<void> 
     },
   });
 
-  app.post<{ Body: InstructionsRequest }>(API_PATHS.instructions, {
+  app.post(API_ROUTES.instructions, {
     config: { auth: 'worker' },
     bodyLimit: SMALL_BODY,
     schema: {
       tags: ['workers'],
       summary: 'Get one assignment per category',
       body: instructionsRequestSchema,
-      response: { 200: instructionsResponseSchema, 426: { $ref: 'ctjp.Error#' }, ...errors },
+      response: { 200: instructionsResponseSchema, 426: errorReply, ...errors },
     },
     handler: async (request) => {
       checkFriend(request.body.friend_name, actingFriend(request));
@@ -61,21 +58,21 @@ export default async function workerRoutes(app: FastifyInstance): Promise<void> 
     },
   });
 
-  app.post<{ Body: PingRequest }>(API_PATHS.ping, {
+  app.post(API_ROUTES.ping, {
     config: { auth: 'worker' },
     bodyLimit: SMALL_BODY,
     schema: { tags: ['workers'], summary: 'Report positions and counters; get directives', body: pingRequestSchema, response: { 200: pingResponseSchema, 409: staleLeaseErrorSchema, ...errors } },
     handler: async (request) => ping(app.work, request.body, actingFriend(request)),
   });
 
-  app.post<{ Body: CompleteRequest }>(API_PATHS.complete, {
+  app.post(API_ROUTES.complete, {
     config: { auth: 'worker' },
     bodyLimit: SMALL_BODY,
     schema: { tags: ['workers'], summary: 'Report a lease fully scanned and uploaded', body: completeRequestSchema, response: { 200: completeResponseSchema, 409: staleLeaseErrorSchema, ...errors } },
     handler: async (request) => complete(app.work, request.body, actingFriend(request)),
   });
 
-  app.post<{ Body: TerminateRequest }>(API_PATHS.terminate, {
+  app.post(API_ROUTES.terminate, {
     config: { auth: 'worker' },
     bodyLimit: SMALL_BODY,
     schema: { tags: ['workers'], summary: 'The worker stops: its leases wait for resumption at once', body: terminateRequestSchema, response: { 200: terminateResponseSchema, 409: foreignLeaseErrorSchema, ...errors } },

@@ -1,5 +1,4 @@
 /** Limits of the manager API, shared so that the worker can stay within them. */
-export const API_PREFIX = '/api/v1';
 export const NAME_MAX = 64;
 export const CATEGORY_MAX = 32;
 export const VERSION_MAX = 32;

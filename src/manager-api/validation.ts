@@ -1,0 +1,24 @@
+/**
+ * Request validators, one Ajv per kind of input. A JSON body is checked as sent: its types are never
+ * coerced, so a mistyped field is a 400. Query strings and path parameters arrive as text, so they
+ * are coerced to the types their schemas name (`?days=7` becomes the integer 7) before the handler
+ * sees them. Unknown fields are refused everywhere, not removed.
+ */
+import { Ajv, type Options } from 'ajv';
+import ajvFormats from 'ajv-formats';
+import type { FastifySchemaCompiler } from 'fastify';
+
+const common: Options = { removeAdditional: false, useDefaults: true, allErrors: false, addUsedSchema: false };
+
+function ajv(options: Options): Ajv {
+  const instance = new Ajv({ ...common, ...options });
+  // The package is CommonJS: under Node's ESM its function is also reachable as `.default`, which is what the types describe.
+  ajvFormats.default(instance);
+  return instance;
+}
+
+export function requestValidatorCompiler(): FastifySchemaCompiler<object> {
+  const strict = ajv({ coerceTypes: false });
+  const coercing = ajv({ coerceTypes: true });
+  return ({ schema, httpPart }) => (httpPart === 'body' ? strict : coercing).compile(schema);
+}
