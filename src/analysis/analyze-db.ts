@@ -5,7 +5,9 @@
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Connection, RowDataPacket } from 'mysql2/promise';
+import type { Compilable } from 'kysely';
+import type { Connection } from 'mysql2/promise';
+import { readQueries, readRows } from '../db/read-connection.js';
 import type { LineageResult, SummaryAggregates } from './aggregate.js';
 import { type CompletenessReport, completenessFromDatabase } from './completeness.js';
 import { coverageFromConnection } from './coverage.js';
@@ -36,11 +38,15 @@ export interface InputStats {
   analysis_seconds: number;
 }
 
-async function scalar(conn: Connection, sql: string): Promise<number | null> {
-  const [rows] = await conn.query<RowDataPacket[]>(sql);
-  const v = rows[0]?.v;
+async function scalar(conn: Connection, query: Compilable<{ v: number | string | bigint | null }>): Promise<number | null> {
+  const [row] = await readRows(conn, query);
+  const v = row?.v;
   return v === null || v === undefined ? null : Number(v);
 }
+
+const certificateCount = readQueries.selectFrom('certificates').select((eb) => eb.fn.countAll<number>().as('v'));
+const lastTimestamp = (table: 'sightings' | 'certificates') =>
+  readQueries.selectFrom(table).select((eb) => eb.fn.max('leaf_timestamp').as('v')).where('quarantined', '=', 0);
 
 /**
  * Runs the whole analysis; onLineage receives each lineage result as it is produced.
@@ -51,8 +57,8 @@ export async function analyzeDatabase(
   onLineage: (r: LineageResult) => void | Promise<void>,
   opts: AnalyzeOptions = {},
 ): Promise<{ aggregates: SummaryAggregates; input: InputStats; completeness: CompletenessReport | null }> {
-  const total = (await scalar(conn, 'SELECT COUNT(*) AS v FROM certificates')) ?? 0;
-  const lastSighting = (await scalar(conn, 'SELECT MAX(leaf_timestamp) AS v FROM sightings WHERE quarantined = 0')) ?? (await scalar(conn, 'SELECT MAX(leaf_timestamp) AS v FROM certificates WHERE quarantined = 0')) ?? Date.now();
+  const total = (await scalar(conn, certificateCount)) ?? 0;
+  const lastSighting = (await scalar(conn, lastTimestamp('sightings'))) ?? (await scalar(conn, lastTimestamp('certificates'))) ?? Date.now();
   const observation = opts.observation ?? (await coverageFromConnection(conn));
   const dir = join(opts.tmpDir ?? tmpdir(), `ctjp-partitions-${process.pid}-${Date.now()}`);
   const exact = await Partitioner.create(join(dir, 'exact'), total, 'exact');

@@ -17,11 +17,14 @@
  */
 import type { CaCompleteness, CompletenessEstimate, CompletenessMiss, CompletenessReport, LogRecall } from '../share/api/analysis.js';
 import { hash } from 'node:crypto';
+import { type Expression, sql } from 'kysely';
 import type { Connection } from 'mysql2/promise';
+import { readQueries, readRows, readTuples } from '../db/read-connection.js';
 import type { CoverageResponse } from '../share/api/index.js';
 import { parseIsoSpan, spansContain, unionSpans, type TimeSpan } from '../share/coverage.js';
 import { chapman, logNormalInterval, wilson, Z95 } from './capture-recapture.js';
 import { caName } from './cas.js';
+import { certificatePage } from './reader.js';
 
 /** One embedded SCT as the analysis needs it. */
 export interface SctRef {
@@ -301,20 +304,18 @@ export interface CompletenessDbOptions {
   batchSize?: number;
 }
 
-type CertRow = [number, string | null, string | null, number, unknown, unknown];
-
 /**
  * The manager's logs with their log IDs and covered time. A log without a public key cannot be
  * matched to SCTs; its sightings still count as "held elsewhere".
  */
 export async function completenessLogs(conn: Connection, coverage: CoverageResponse): Promise<{ logs: CompletenessLog[]; logIdByRow: Map<number, string>; notes: string[] }> {
-  const [rows] = await conn.query({ sql: 'SELECT id, name, category, public_key, in_catalogue FROM logs ORDER BY id', rowsAsArray: true });
+  const rows = await readRows(conn, readQueries.selectFrom('logs').select(['id', 'name', 'category', 'public_key', 'in_catalogue']).orderBy('id'));
   const covered = new Map(coverage.logs.map((l) => [l.name, l.covered.map((s, i) => parseIsoSpan(s, `coverage of ${l.name}, covered[${i}]`))]));
   const logs: CompletenessLog[] = [];
   const logIdByRow = new Map<number, string>();
   const notes: string[] = [];
   const seen = new Set<string>();
-  for (const [id, name, category, key, inCatalogue] of rows as unknown as [number, string, string, string | null, number][]) {
+  for (const { id, name, category, public_key: key, in_catalogue: inCatalogue } of rows) {
     if (!key) {
       notes.push(`log ${name} has no public key: its log ID is unknown, so SCTs cannot name it`);
       logIdByRow.set(Number(id), `row ${id}`);
@@ -348,6 +349,20 @@ function parseScts(raw: unknown, id: number): SctRef[] | null {
   });
 }
 
+/** A final certificate's JSON at `path` in its `fields`, extracted in the database so that the rest of `fields` stays there; null for a precertificate, which carries no SCTs. */
+const finalField = (seenFinal: Expression<number>, fields: Expression<string>, path: string) => sql<unknown>`IF(${seenFinal} = 1, JSON_EXTRACT(${fields}, ${sql.lit(path)}), NULL)`;
+
+/** The certificates after id `after`, rows as arrays in the order of CERTIFICATE_COLUMNS. */
+const certificatesAfter = (after: number, batch: number) =>
+  certificatePage(after, batch).select((eb) => [
+    'id', 'issuer_org', 'issuer_cn', 'seen_final',
+    finalField(eb.ref('seen_final'), eb.ref('fields'), '$.scts').as('scts'),
+    finalField(eb.ref('seen_final'), eb.ref('fields'), '$.hasEmbeddedScts').as('has_embedded_scts'),
+  ]);
+const CERTIFICATE_COLUMNS = ['id', 'issuer_org', 'issuer_cn', 'seen_final', 'scts', 'has_embedded_scts'] as const;
+const certificateRows = (conn: Connection, after: number, batch: number) => readTuples(conn, certificatesAfter(after, batch), CERTIFICATE_COLUMNS);
+type CertificateRow = Awaited<ReturnType<typeof certificateRows>>[number];
+
 /**
  * Completeness over the manager's database: certificates in id order in batches (keyset
  * pagination; the next batch is queued while one is folded in), each batch's sightings by
@@ -359,23 +374,12 @@ export async function completenessFromDatabase(conn: Connection, coverage: Cover
   const { logs, logIdByRow, notes } = await completenessLogs(conn, coverage);
   const acc = new CompletenessAccumulator(logs);
   acc.notes.push(...notes);
-  // Only final certificates carry SCTs; the JSON is extracted in the database so that the rest of `fields` stays there.
-  const select = (after: number) =>
-    conn
-      .query({
-        sql: `SELECT id, issuer_org, issuer_cn, seen_final,
-          IF(seen_final = 1, JSON_EXTRACT(fields, '$.scts'), NULL), IF(seen_final = 1, JSON_EXTRACT(fields, '$.hasEmbeddedScts'), NULL)
-          FROM certificates FORCE INDEX (PRIMARY) WHERE id > ? AND quarantined = 0 ORDER BY id LIMIT ?`,
-        values: [after, batch],
-        rowsAsArray: true,
-      })
-      .then(([rows]) => rows as unknown as CertRow[]);
-  let pending: Promise<CertRow[]> | null = select(0);
+  let pending: Promise<CertificateRow[]> | null = certificateRows(conn, 0, batch);
   const input = acc.input;
   while (pending) {
-    const rows: CertRow[] = await pending;
+    const rows: CertificateRow[] = await pending;
     if (rows.length === 0) break;
-    pending = rows.length < batch ? null : select(Number(rows[rows.length - 1][0]));
+    pending = rows.length < batch ? null : certificateRows(conn, rows[rows.length - 1][0], batch);
     pending?.catch(() => {});
     const withScts: { id: number; ca: string; scts: SctRef[] }[] = [];
     for (const [rawId, org, cn, seenFinal, rawScts, hasExt] of rows) {
@@ -396,13 +400,16 @@ export async function completenessFromDatabase(conn: Connection, coverage: Cover
       withScts.push({ id, ca: caName(org, cn), scts });
     }
     if (withScts.length === 0) continue;
-    const [sightings] = await conn.query({
-      sql: 'SELECT certificate_id, log_id FROM sightings WHERE certificate_id IN (?) AND quarantined = 0',
-      values: [withScts.map((c) => c.id)],
-      rowsAsArray: true,
-    });
+    const sightings = await readRows(
+      conn,
+      readQueries
+        .selectFrom('sightings')
+        .select(['certificate_id', 'log_id'])
+        .where('certificate_id', 'in', withScts.map((c) => c.id))
+        .where('quarantined', '=', 0),
+    );
     const held = new Map<number, Set<string>>();
-    for (const [certId, logRow] of sightings as unknown as [number, number][]) {
+    for (const { certificate_id: certId, log_id: logRow } of sightings) {
       const logId = logIdByRow.get(Number(logRow)) ?? `row ${logRow}`;
       const set = held.get(Number(certId));
       if (set) set.add(logId);

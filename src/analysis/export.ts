@@ -3,10 +3,11 @@
  * Read in id order in batches, written through a buffered appender: memory stays bounded.
  */
 import { type FileHandle, open, rename, rm } from 'node:fs/promises';
-import type { Connection, RowDataPacket } from 'mysql2/promise';
+import type { Connection } from 'mysql2/promise';
+import { isoSecond, lowerHex, readQueries, readRows } from '../db/read-connection.js';
 import type { CoverageResponse } from '../share/api/types.js';
 import { primaryDomain } from './domains.js';
-import { DEFAULT_BATCH } from './reader.js';
+import { DEFAULT_BATCH, certificatePage } from './reader.js';
 
 export interface ExportSighting {
   log_name: string;
@@ -63,53 +64,64 @@ export const BIGQUERY_SCHEMA = [
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 
-const SELECT = `SELECT id, issuer_dn, subject_dn, common_name, issuer_cn, issuer_org, serial_hex, san_dns, validation_level, validity_days,
-  DATE_FORMAT(not_before, '%Y-%m-%dT%H:%i:%sZ') AS nb, DATE_FORMAT(not_after, '%Y-%m-%dT%H:%i:%sZ') AS na, LOWER(HEX(cert_sha256)) AS cert_sha256
-  FROM certificates FORCE INDEX (PRIMARY) WHERE id > ? AND quarantined = 0 ORDER BY id LIMIT ?`;
+const certificatesAfter = (after: number, batchSize: number) =>
+  certificatePage(after, batchSize).select((eb) => [
+    'id', 'issuer_dn', 'subject_dn', 'common_name', 'issuer_cn', 'issuer_org', 'serial_hex', 'san_dns', 'validation_level', 'validity_days',
+    isoSecond(eb.ref('not_before')).as('nb'), isoSecond(eb.ref('not_after')).as('na'), lowerHex(eb.ref('cert_sha256')).as('cert_sha256'),
+  ]);
+
+/** The sightings of certificates lo..hi with their log's name, in the order a record lists them. */
+const sightingsBetween = (lo: number, hi: number) =>
+  readQueries
+    .selectFrom('sightings as s')
+    .innerJoin('logs as l', 'l.id', 's.log_id')
+    .select(['s.certificate_id as cid', 'l.name as log_name', 's.leaf_index', 's.entry_type', 's.leaf_timestamp'])
+    .where((eb) => eb.between('s.certificate_id', lo, hi))
+    .where('s.quarantined', '=', 0)
+    .orderBy('s.certificate_id')
+    .orderBy('s.leaf_timestamp')
+    .orderBy('l.name')
+    .orderBy('s.leaf_index');
 
 /** Certificates as export records, batch by batch. */
 export async function* exportRecords(conn: Connection, batchSize = DEFAULT_BATCH): AsyncGenerator<ExportRecord[]> {
   let after = 0;
   for (;;) {
-    const [rows] = await conn.query<RowDataPacket[]>(SELECT, [after, batchSize]);
+    const rows = await readRows(conn, certificatesAfter(after, batchSize));
     if (rows.length === 0) return;
-    const lo = Number(rows[0].id);
-    const hi = Number(rows[rows.length - 1].id);
-    const [sight] = await conn.query<RowDataPacket[]>(
-      `SELECT s.certificate_id AS cid, l.name AS log_name, s.leaf_index, s.entry_type, s.leaf_timestamp FROM sightings s JOIN logs l ON l.id = s.log_id
-       WHERE s.certificate_id BETWEEN ? AND ? AND s.quarantined = 0 ORDER BY s.certificate_id, s.leaf_timestamp, l.name, s.leaf_index`,
-      [lo, hi],
-    );
+    const lo = rows[0].id;
+    const hi = rows[rows.length - 1].id;
+    const sight = await readRows(conn, sightingsBetween(lo, hi));
     const byCert = new Map<number, ExportSighting[]>();
     for (const s of sight) {
       const k = Number(s.cid);
       let list = byCert.get(k);
       if (!list) byCert.set(k, (list = []));
-      list.push({ log_name: String(s.log_name), leaf_index: Number(s.leaf_index), entry_type: String(s.entry_type), timestamp: iso(Number(s.leaf_timestamp)) });
+      list.push({ log_name: s.log_name, leaf_index: s.leaf_index, entry_type: s.entry_type, timestamp: iso(s.leaf_timestamp) });
     }
     yield rows.map((r) => {
       let san: string[];
       try {
-        san = JSON.parse(String(r.san_dns));
+        san = JSON.parse(r.san_dns);
         if (!Array.isArray(san)) throw new Error();
       } catch {
         throw new Error(`certificate ${r.id}: san_dns is not a JSON array`);
       }
-      const sightings = byCert.get(Number(r.id)) ?? [];
+      const sightings = byCert.get(r.id) ?? [];
       const dom = primaryDomain(san.map((n) => String(n).toLowerCase()));
       return {
-        issuer_dn: String(r.issuer_dn),
-        serial_hex: String(r.serial_hex),
-        not_before: String(r.nb),
-        not_after: String(r.na),
-        subject_dn: String(r.subject_dn),
+        issuer_dn: r.issuer_dn,
+        serial_hex: r.serial_hex,
+        not_before: r.nb,
+        not_after: r.na,
+        subject_dn: r.subject_dn,
         common_name: r.common_name ?? null,
         san_dns: san,
         ca: r.issuer_org ?? null,
         issuer_cn: r.issuer_cn ?? null,
-        validation_level: String(r.validation_level),
+        validation_level: r.validation_level,
         cert_sha256: r.cert_sha256 ?? null,
-        validity_days: Number(r.validity_days),
+        validity_days: r.validity_days,
         registrable_domain: dom.registrable,
         org_type: dom.type,
         first_seen: sightings.length ? sightings.reduce((m, s) => (s.timestamp < m ? s.timestamp : m), sightings[0].timestamp) : null,

@@ -3,7 +3,9 @@
  * (for GET /api/v1/domains/{name}/certificates).
  */
 import { domainToASCII } from 'node:url';
-import type { Connection, RowDataPacket } from 'mysql2/promise';
+import { sql } from 'kysely';
+import type { Connection } from 'mysql2/promise';
+import { isoSecond, lowerHex, readQueries, readRows } from '../db/read-connection.js';
 import type { DomainCertificate, DomainCertificateItem, DomainMatch } from '../share/api/analysis.js';
 import { isFreeAcmeCa } from './cas.js';
 import { normaliseNames } from './model.js';
@@ -74,58 +76,73 @@ export async function certificatesForDomain(
 ): Promise<DomainCertificateItem[]> {
   const n = checkDomainName(name);
   const limit = Math.min(Math.max(1, opts.limit ?? 500), 5000);
-  const parts = ['SELECT certificate_id, 0 AS kind FROM certificate_names WHERE name = ?'];
-  const params: (string | number)[] = [n];
+  const named = (kind: number) => readQueries.selectFrom('certificate_names').select(['certificate_id', sql.lit(kind).as('kind')]);
+  let matches = named(0).where('name', '=', n);
   const parent = opts.wildcard ? wildcardParentOf(n) : null;
-  if (parent) {
-    parts.push('SELECT certificate_id, 1 AS kind FROM certificate_names WHERE name = ?');
-    params.push(parent);
-  }
+  if (parent) matches = matches.unionAll(named(1).where('name', '=', parent));
   if (opts.includeSubdomains) {
     // Names under n are those whose reversal starts with the reversal of ".n": a range on the
     // name_rev index, from that prefix up to the same prefix with its final "." raised to "/".
     const prefix = [...`.${n}`].reverse().join('');
-    parts.push('SELECT certificate_id, 2 AS kind FROM certificate_names WHERE name_rev >= ? AND name_rev < ?');
-    params.push(prefix, `${prefix.slice(0, -1)}/`);
+    matches = matches.unionAll(named(2).where('name_rev', '>=', prefix).where('name_rev', '<', `${prefix.slice(0, -1)}/`));
   }
   // The page is chosen first (derived table), so first_seen is looked up for the returned rows only.
-  const [rows] = await conn.query<RowDataPacket[]>(
-    `SELECT c.id, p.kind, c.serial_hex, c.issuer_dn, c.issuer_org, c.subject_dn, c.common_name, c.san_dns, c.validity_days, c.validation_level,
-       DATE_FORMAT(c.not_before, '%Y-%m-%dT%H:%i:%sZ') AS nb, DATE_FORMAT(c.not_after, '%Y-%m-%dT%H:%i:%sZ') AS na, LOWER(HEX(c.cert_sha256)) AS sha,
-       c.fields, (SELECT MIN(s.leaf_timestamp) FROM sightings s WHERE s.certificate_id = c.id AND s.quarantined = 0) AS first_seen
-     FROM (
-       SELECT c.id, m.kind FROM (
-         SELECT certificate_id, MIN(kind) AS kind FROM (${parts.join(' UNION ALL ')}) u GROUP BY certificate_id
-       ) m JOIN certificates c ON c.id = m.certificate_id
-       WHERE c.quarantined = 0
-       ORDER BY c.not_before DESC, c.id DESC LIMIT ?
-     ) p JOIN certificates c ON c.id = p.id
-     ORDER BY c.not_before DESC, c.id DESC`,
-    [...params, limit],
+  const page = readQueries
+    .selectFrom(
+      readQueries
+        .selectFrom(matches.as('u'))
+        .select((eb) => ['certificate_id', eb.fn.min('kind').as('kind')])
+        .groupBy('certificate_id')
+        .as('m'),
+    )
+    .innerJoin('certificates as c', 'c.id', 'm.certificate_id')
+    .select(['c.id', 'm.kind'])
+    .where('c.quarantined', '=', 0)
+    .orderBy('c.not_before', 'desc')
+    .orderBy('c.id', 'desc')
+    .limit(limit);
+  const rows = await readRows(
+    conn,
+    readQueries
+      .selectFrom(page.as('p'))
+      .innerJoin('certificates as c', 'c.id', 'p.id')
+      .select((eb) => [
+        'c.id', 'p.kind', 'c.serial_hex', 'c.issuer_dn', 'c.issuer_org', 'c.subject_dn', 'c.common_name', 'c.san_dns', 'c.validity_days', 'c.validation_level',
+        isoSecond(eb.ref('c.not_before')).as('nb'), isoSecond(eb.ref('c.not_after')).as('na'), lowerHex(eb.ref('c.cert_sha256')).as('sha'),
+        'c.fields',
+        eb
+          .selectFrom('sightings as s')
+          .select((sb) => sb.fn.min('s.leaf_timestamp').as('first'))
+          .whereRef('s.certificate_id', '=', 'c.id')
+          .where('s.quarantined', '=', 0)
+          .as('first_seen'),
+      ])
+      .orderBy('c.not_before', 'desc')
+      .orderBy('c.id', 'desc'),
   );
   const out: DomainCertificateItem[] = [];
   for (const r of rows) {
-    const san: string[] = JSON.parse(String(r.san_dns));
+    const san: string[] = JSON.parse(r.san_dns);
     const names = normaliseNames(san);
     let fields: Record<string, unknown> = {};
     try {
-      fields = JSON.parse(String(r.fields));
+      fields = JSON.parse(r.fields);
     } catch {
       // an unparsable fields column leaves the feature at its default below
     }
-    const level = String(r.validation_level);
+    const level = r.validation_level;
     out.push({
       id: String(r.id),
       match: MATCHES[Number(r.kind)],
-      serial_hex: String(r.serial_hex),
-      issuer_dn: String(r.issuer_dn),
+      serial_hex: r.serial_hex,
+      issuer_dn: r.issuer_dn,
       ca: r.issuer_org ?? null,
-      subject_dn: String(r.subject_dn),
+      subject_dn: r.subject_dn,
       common_name: r.common_name ?? null,
       san_dns: san,
-      not_before: String(r.nb),
-      not_after: String(r.na),
-      validity_days: Number(r.validity_days),
+      not_before: r.nb,
+      not_after: r.na,
+      validity_days: r.validity_days,
       validation_level: level,
       cert_sha256: r.sha ?? null,
       first_seen: r.first_seen === null ? null : new Date(Number(r.first_seen)).toISOString(),
@@ -133,10 +150,10 @@ export async function certificatesForDomain(
         has_crl_distribution_point: fields.hasCrlDistributionPoints === true,
         ov_or_ev: level === 'OV' || level === 'EV',
         wildcard: names.some((x) => x.startsWith('*.')),
-        validity_over_180_days: Number(r.validity_days) > 180,
+        validity_over_180_days: r.validity_days > 180,
         san_count_10_or_more: san.length >= 10,
         free_acme_ca: isFreeAcmeCa(r.issuer_org ?? null),
-        no_subject_organisation: !subjectHasOrganisation(String(r.subject_dn)),
+        no_subject_organisation: !subjectHasOrganisation(r.subject_dn),
       },
     });
   }

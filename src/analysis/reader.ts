@@ -4,17 +4,11 @@
  * the current one is handed out, so the database works while the analysis does.
  */
 import type { Connection } from 'mysql2/promise';
+import { byPrimaryKey, epochSeconds, readQueries, readTuples } from '../db/read-connection.js';
 import { type AnalysisCertificate, type ValidationLevel, normaliseNames } from './model.js';
 
 export const DEFAULT_BATCH = 20_000;
 const LEVELS = new Set(['DV', 'OV', 'EV', 'IV']);
-
-// Column order of SELECT (rows come back as arrays).
-const SELECT = `SELECT id, issuer_dn, issuer_cn, issuer_org, serial_hex,
-  TIMESTAMPDIFF(SECOND, '1970-01-01 00:00:00', not_before), TIMESTAMPDIFF(SECOND, '1970-01-01 00:00:00', not_after),
-  san_dns, validation_level, seen_precert, seen_final, leaf_timestamp
-  FROM certificates FORCE INDEX (PRIMARY) WHERE id > ? AND quarantined = 0 ORDER BY id LIMIT ?`;
-type Row = [number, string, string | null, string | null, string, number, number, string, string, number, number, number | null];
 
 function parseSans(raw: string, id: number): string[] {
   let v: unknown;
@@ -28,19 +22,38 @@ function parseSans(raw: string, id: number): string[] {
   return normaliseNames(v.filter((x): x is string => typeof x === 'string' && !/[\s,]/.test(x)));
 }
 
-async function certificateRows(conn: Connection, after: number, batch: number): Promise<Row[]> {
-  const [rows] = await conn.query({ sql: SELECT, values: [after, batch], rowsAsArray: true });
-  return rows as unknown as Row[];
-}
+/**
+ * One keyset page of certificates: those after id `after`, in id order through the primary key,
+ * quarantined ones left out; the caller selects the columns.
+ */
+export const certificatePage = (after: number, batch: number) =>
+  readQueries.selectFrom(byPrimaryKey('certificates')).where('id', '>', after).where('quarantined', '=', 0).orderBy('id').limit(batch);
+
+/** The certificates after id `after`, rows as arrays in the order of CERTIFICATE_COLUMNS. */
+const certificatesAfter = (after: number, batch: number) =>
+  certificatePage(after, batch).select((eb) => [
+    'id', 'issuer_dn', 'issuer_cn', 'issuer_org', 'serial_hex',
+    epochSeconds(eb.ref('not_before')).as('not_before_s'), epochSeconds(eb.ref('not_after')).as('not_after_s'),
+    'san_dns', 'validation_level', 'seen_precert', 'seen_final', 'leaf_timestamp',
+  ]);
+const CERTIFICATE_COLUMNS = [
+  'id', 'issuer_dn', 'issuer_cn', 'issuer_org', 'serial_hex', 'not_before_s', 'not_after_s',
+  'san_dns', 'validation_level', 'seen_precert', 'seen_final', 'leaf_timestamp',
+] as const;
+
+const certificateRows = (conn: Connection, after: number, batch: number) => readTuples(conn, certificatesAfter(after, batch), CERTIFICATE_COLUMNS);
+type CertificateRow = Awaited<ReturnType<typeof certificateRows>>[number];
 
 /** Earliest CT timestamp per certificate id in [lo, hi], over every sighting not in quarantine. */
 async function earliestSightings(conn: Connection, lo: number, hi: number): Promise<Map<number, number>> {
-  const [rows] = await conn.query({
-    sql: 'SELECT certificate_id, MIN(leaf_timestamp) FROM sightings WHERE certificate_id BETWEEN ? AND ? AND quarantined = 0 GROUP BY certificate_id',
-    values: [lo, hi],
-    rowsAsArray: true,
-  });
-  return new Map((rows as unknown as [number, number][]).map((r) => [Number(r[0]), Number(r[1])]));
+  const query = readQueries
+    .selectFrom('sightings')
+    .select((eb) => ['certificate_id', eb.fn.min('leaf_timestamp').as('first_logged')])
+    .where((eb) => eb.between('certificate_id', lo, hi))
+    .where('quarantined', '=', 0)
+    .groupBy('certificate_id');
+  const rows = await readTuples(conn, query, ['certificate_id', 'first_logged']);
+  return new Map(rows.map(([id, first]) => [Number(id), Number(first)]));
 }
 
 export interface ReadOptions {
@@ -52,9 +65,9 @@ export interface ReadOptions {
 /** Yields batches of certificates; certificates with no DNS name at all are skipped (counted in `skipped`). */
 export async function* readCertificates(conn: Connection, opts: ReadOptions = {}, stats = { rows: 0, skipped: 0 }): AsyncGenerator<AnalysisCertificate[]> {
   const batch = opts.batchSize ?? DEFAULT_BATCH;
-  let pending: Promise<Row[]> | null = certificateRows(conn, 0, batch);
+  let pending: Promise<CertificateRow[]> | null = certificateRows(conn, 0, batch);
   while (pending) {
-    const rows: Row[] = await pending;
+    const rows: CertificateRow[] = await pending;
     if (rows.length === 0) return;
     const lo = Number(rows[0][0]);
     const hi = Number(rows[rows.length - 1][0]);
@@ -64,30 +77,29 @@ export async function* readCertificates(conn: Connection, opts: ReadOptions = {}
     pending?.catch(() => {});
     const seen = earliest ? await earliest : null;
     const out: AnalysisCertificate[] = [];
-    for (const r of rows) {
-      const id = Number(r[0]);
+    for (const [rawId, issuerDn, issuerCn, issuerOrg, serialHex, notBefore, notAfter, sanDns, level, seenPrecert, seenFinal, firstLogged] of rows) {
+      const id = Number(rawId);
       stats.rows++;
-      const names = parseSans(r[7], id);
+      const names = parseSans(sanDns, id);
       if (names.length === 0) {
         stats.skipped++;
         continue;
       }
-      const first = r[11] === null ? null : Number(r[11]);
+      const first = firstLogged === null ? null : Number(firstLogged);
       const s = seen?.get(id);
-      const level = r[8];
       out.push({
         id: String(id),
         names,
-        notBefore: Number(r[5]) * 1000,
-        notAfter: Number(r[6]) * 1000,
+        notBefore: Number(notBefore) * 1000,
+        notAfter: Number(notAfter) * 1000,
         ctTimestamp: s !== undefined && (first === null || s < first) ? s : first,
-        issuerOrg: r[3] ?? null,
-        issuerCn: r[2] ?? null,
-        issuerDn: r[1],
-        serialHex: r[4],
+        issuerOrg: issuerOrg ?? null,
+        issuerCn: issuerCn ?? null,
+        issuerDn,
+        serialHex,
         validationLevel: (LEVELS.has(level) ? level : 'unknown') as ValidationLevel,
-        seenPrecert: Number(r[9]) === 1,
-        seenFinal: Number(r[10]) === 1,
+        seenPrecert: Number(seenPrecert) === 1,
+        seenFinal: Number(seenFinal) === 1,
       });
     }
     yield out;
