@@ -10,6 +10,8 @@ import { parseFraction } from '../../src/manager-api/config.js';
 import { decodeMerkleTreeLeaf, encodeMerkleTreeLeaf } from '../../src/share/ct/index.js';
 import { parseLeaf } from '../../src/share/x509/index.js';
 import { issueToken } from '../../src/manager-api/repositories/tokens.js';
+import { addUploadedItems } from '../../src/manager-api/repositories/uploads.js';
+import { inTransaction } from '../../src/db/transaction.js';
 import type { Assignment, StatusResponse, UploadItem } from '../../src/share/api/index.js';
 
 let g: TestLog;
@@ -102,6 +104,21 @@ test('uploads store each distinct certificate once and every sighting; the same 
     assert.equal(row.friend_name, 'alice');
     const w = status.workers.find((x) => x.worker_id === 'w1')!;
     assert.equal(w.uploaded_items, 61);
+  } finally {
+    await env.cleanup();
+  }
+});
+
+test('inside the upload transaction, uploaded items are added only to workers no audit has flagged; the others are named as refused', async () => {
+  const { env, app } = await setup();
+  try {
+    const w = await app.db.selectFrom('workers').select('id').executeTakeFirstOrThrow();
+    const add = (n: number) => inTransaction(app.db, (trx) => addUploadedItems(trx, new Map([[w.id, n]])));
+    assert.deepEqual(await add(0), [], 'nothing new still checks the flag');
+    assert.deepEqual(await add(2), []);
+    await app.db.updateTable('workers').set({ flagged_at: new Date() }).where('id', '=', w.id).execute();
+    assert.deepEqual(await add(3), [w.id]);
+    assert.equal((await app.db.selectFrom('workers').select('uploaded_items').where('id', '=', w.id).executeTakeFirstOrThrow()).uploaded_items, 2);
   } finally {
     await env.cleanup();
   }

@@ -1,29 +1,31 @@
 /**
- * Upload ingest. Everything is checked before anything is written (base64,
- * leaf framing, the .jp decision, log, URL, friend, lease and index); then one
- * transaction inserts each distinct certificate once (unique identity), each
- * (log, index) sighting once, adds to the maintained counters and, last,
- * writes the new sightings' raw leaf lines (leaf-store.ts: the files agree
- * with the database after any crash). Rows this request created are
- * recognised by a random upload tag, so counters and the raw leaf files only
- * ever see what was new: the same upload twice changes nothing.
+ * Upload ingest: the checks and the order of work (the rows: repositories/uploads.ts).
+ * Everything is checked before anything is written (base64, leaf framing, the
+ * .jp decision, log, URL, friend, lease and index); then one transaction
+ * inserts each distinct certificate once (unique identity), each (log, index)
+ * sighting once and the compared leases' reports, writes the new sightings'
+ * raw leaf lines (leaf-store.ts: the files agree with the database after any
+ * crash) and, last, adds to the workers' and the maintained counters, so that
+ * two uploads wait on each other's counter rows only for a commit. Rows this
+ * request created are recognised by a random upload tag, so counters and the
+ * raw leaf files only ever see what was new: the same upload twice changes
+ * nothing.
  */
 import { randomBytes } from 'node:crypto';
-import { sql } from 'kysely';
 import { CtDecodeError, decodeBase64 } from '../../share/ct/index.js';
 import type { UploadItem, UploadResponse } from '../../share/api/index.js';
 import type { Db } from '../../db/connect.js';
 import { inTransaction } from '../../db/transaction.js';
 import type { NewCertificate, NewSighting } from '../../db/tables.js';
-import { badRequest, forbidden, unprocessable } from '../errors.js';
+import { ApiProblem, badRequest, forbidden, unprocessable } from '../errors.js';
 import { insertCertificateNames } from '../repositories/certificate-names.js';
 import { recordLeaseReports } from '../repositories/audits.js';
-import { addLogCounts } from '../repositories/counters.js';
+import { addDailyCounts, addLogCounts, type DailyCounts } from '../repositories/counters.js';
+import { addUploadedItems, insertNewSightings, upsertCertificates, uploadTargets } from '../repositories/uploads.js';
 import { certificateIdentity, parseLeaf, type CertificateFields, type ParsedLeaf } from './leaf-parser.js';
 import type { LeafLine, LeafStore } from './leaf-store.js';
 import { testFaultPoint } from './test-fault.js';
 
-const CHUNK = 500;
 const YIELD_EVERY = 32;
 
 export interface CheckedItem {
@@ -39,25 +41,20 @@ export interface CheckedItem {
 const normaliseUrl = (u: string): string => (u.endsWith('/') ? u : `${u}/`);
 const utcDay = (ms: number): string => new Date(ms).toISOString().slice(0, 10);
 
-function chunks<T>(xs: T[], n: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < xs.length; i += n) out.push(xs.slice(i, i + n));
-  return out;
+/** An upload that passed the checks: its distinct items, and what the transaction needs to know of their leases. */
+export interface CheckedUpload {
+  items: CheckedItem[];
+  /** Leases whose reports are recorded (lease_reports). */
+  comparedLeases: Set<number>;
+  /** The worker_uid of each worker the upload's leases belong to, by worker id. */
+  workerUids: Map<number, string>;
 }
 
+const flaggedWorker = (uid: string): ApiProblem => new ApiProblem(403, 'WORKER_FLAGGED', `worker ${uid} is flagged by an audit: its uploads are refused until an operator clears it`);
+
 /** Validate and parse every item; throws an ApiProblem naming the first bad one. No writes. */
-export async function checkUpload(db: Db, items: UploadItem[], friendName: string | null): Promise<CheckedItem[]> {
-  const logNames = [...new Set(items.map((i) => i.log_name))];
-  const leaseIds = [...new Set(items.map((i) => i.lease_id))];
-  const [logs, leases] = await Promise.all([
-    db.selectFrom('logs').select(['id', 'name', 'url']).where('name', 'in', logNames).execute(),
-    db
-      .selectFrom('leases')
-      .innerJoin('workers', 'workers.id', 'leases.worker_id')
-      .select(['leases.id', 'leases.log_id', 'leases.worker_id', 'leases.start_index', 'leases.end_index', 'workers.friend_name'])
-      .where('leases.id', 'in', leaseIds)
-      .execute(),
-  ]);
+export async function checkUpload(db: Db, items: UploadItem[], friendName: string | null): Promise<CheckedUpload> {
+  const { logs, leases } = await uploadTargets(db, [...new Set(items.map((i) => i.log_name))], [...new Set(items.map((i) => i.lease_id))]);
   const logByName = new Map(logs.map((l) => [l.name, l]));
   const leaseById = new Map(leases.map((l) => [l.id, l]));
   const seen = new Map<string, string>();
@@ -115,7 +112,15 @@ export async function checkUpload(db: Db, items: UploadItem[], friendName: strin
       day: utcDay(parsed.timestamp),
     });
   }
-  return out;
+  const named = [...new Set(items.map((i) => i.lease_id))].map((id) => leaseById.get(id)!);
+  // Refused early here; the transaction checks again with the worker row locked (addUploadedItems).
+  const flagged = named.find((l) => l.flagged_at !== null);
+  if (flagged) throw flaggedWorker(flagged.worker_uid);
+  return {
+    items: out,
+    comparedLeases: new Set(named.filter((l) => l.compared === 1).map((l) => l.id)),
+    workerUids: new Map(named.map((l) => [l.worker_id, l.worker_uid])),
+  };
 }
 
 /** Fields that have no column of their own (the columns are not repeated in the JSON). */
@@ -192,15 +197,6 @@ export function mergeFields(into: string, from: string): string {
   return JSON.stringify({ ...a, scts: b.scts, hasEmbeddedScts: b.hasEmbeddedScts });
 }
 
-/**
- * The same in SQL, for ON DUPLICATE KEY UPDATE: keep in step with mergeFields. It reads only
- * `fields` and VALUES(fields), so it does not matter which columns the statement assigns first.
- */
-const MERGE_FIELDS_SQL = sql<string>`IF(
-  JSON_LENGTH(VALUES(fields), '$.scts') > 0 AND COALESCE(JSON_LENGTH(fields, '$.scts'), 0) = 0,
-  JSON_SET(fields, '$.scts', JSON_EXTRACT(VALUES(fields), '$.scts'), '$.hasEmbeddedScts', JSON_EXTRACT(VALUES(fields), '$.hasEmbeddedScts')),
-  fields)`;
-
 /** Precert and final cert of one issuance in one batch become one row carrying both. */
 function mergeCertificateRows(rows: NewCertificate[]): NewCertificate[] {
   const byId = new Map<string, NewCertificate>();
@@ -221,126 +217,66 @@ function mergeCertificateRows(rows: NewCertificate[]): NewCertificate[] {
   return [...byId.values()].sort((a, b) => Buffer.compare(a.identity as Buffer, b.identity as Buffer));
 }
 
+/** Counts per log and per (log, day) of what an upload added. */
+class UploadCounts {
+  readonly perLog = new Map<number, { sightings: number; certificates: number }>();
+  readonly perDay = new Map<string, DailyCounts>();
+
+  add(logId: number, day: string, sightings: number, certificates: number): void {
+    const l = this.perLog.get(logId) ?? { sightings: 0, certificates: 0 };
+    l.sightings += sightings;
+    l.certificates += certificates;
+    this.perLog.set(logId, l);
+    const k = `${logId}|${day}`;
+    const d = this.perDay.get(k) ?? { logId, day, sightings: 0, certificates: 0 };
+    d.sightings += sightings;
+    d.certificates += certificates;
+    this.perDay.set(k, d);
+  }
+}
+
 export async function ingestUpload(db: Db, store: LeafStore, items: UploadItem[], friendName: string | null): Promise<UploadResponse> {
-  const checked = await checkUpload(db, items, friendName);
+  const upload = await checkUpload(db, items, friendName);
+  const checked = upload.items;
   const unparsable = checked.filter((c) => c.identity === null).length;
   const logUrls = new Set(checked.map((c) => c.logUrl));
   await store.prepare(db, logUrls);
+  const logIdByName = new Map(checked.map((c) => [c.item.log_name, c.logId]));
+  const sorted = [...checked].sort((a, b) => a.logId - b.logId || a.item.index - b.item.index);
   const result = await inTransaction(db, async (trx) => {
-    await recordLeaseReports(trx, checked);
     const tag = randomBytes(16);
-    // 1. Distinct certificates.
+    const counts = new UploadCounts();
+    // 1. Distinct certificates; those stored with this upload's tag are new.
     const certRows = mergeCertificateRows(checked.filter((c) => c.identity !== null).map((c) => certificateRow(c, tag)));
-    const certIds = new Map<string, { id: number; isNew: boolean; logName: string; day: string }>();
-    for (const part of chunks(certRows, CHUNK)) {
-      await trx
-        .insertInto('certificates')
-        .values(part)
-        .onDuplicateKeyUpdate({
-          cert_sha256: sql`COALESCE(cert_sha256, VALUES(cert_sha256))`,
-          precert_tbs_sha256: sql`COALESCE(precert_tbs_sha256, VALUES(precert_tbs_sha256))`,
-          seen_precert: sql`GREATEST(seen_precert, VALUES(seen_precert))`,
-          seen_final: sql`GREATEST(seen_final, VALUES(seen_final))`,
-          // A final certificate arriving after its precertificate brings the SCTs the analysis reads.
-          fields: MERGE_FIELDS_SQL,
-          // The earliest CT timestamp of all sightings (logs see one issuance at different times).
-          leaf_timestamp: sql`LEAST(leaf_timestamp, VALUES(leaf_timestamp))`,
-        })
-        .execute();
-      const rows = await trx
-        .selectFrom('certificates')
-        .select(['id', 'identity', 'upload_tag', 'log_name', 'leaf_timestamp'])
-        .where(
-          'identity',
-          'in',
-          part.map((r) => r.identity as Buffer),
-        )
-        .execute();
-      for (const r of rows) certIds.set(r.identity.toString('hex'), { id: r.id, isNew: r.upload_tag.equals(tag), logName: r.log_name, day: utcDay(r.leaf_timestamp) });
+    const stored = await upsertCertificates(trx, certRows);
+    const certIdByIdentity = new Map(stored.map((r) => [r.identity.toString('hex'), r.id]));
+    const newIds = new Set<number>();
+    for (const r of stored) {
+      if (!r.upload_tag.equals(tag)) continue;
+      newIds.add(r.id);
+      counts.add(logIdByName.get(r.log_name)!, utcDay(r.leaf_timestamp), 0, 1);
     }
     // The DNS names of the certificates created here, for the domain look-up.
     await insertCertificateNames(
       trx,
       certRows.flatMap((r) => {
-        const cert = certIds.get((r.identity as Buffer).toString('hex'));
-        return cert?.isNew ? [{ id: cert.id, common_name: r.common_name ?? null, san_dns: r.san_dns }] : [];
+        const id = certIdByIdentity.get((r.identity as Buffer).toString('hex'))!;
+        return newIds.has(id) ? [{ id, common_name: r.common_name ?? null, san_dns: r.san_dns }] : [];
       }),
     );
-    // 2. Sightings, in (log, index) order.
-    const sorted = [...checked].sort((a, b) => a.logId - b.logId || a.item.index - b.item.index);
-    for (const part of chunks(sorted, CHUNK)) {
-      await trx
-        .insertInto('sightings')
-        .ignore()
-        .values(
-          part.map((c) => sightingRow(c, c.identity ? certIds.get(c.identity.toString('hex'))!.id : null, tag)),
-        )
-        .execute();
-    }
-    const newKeys = new Set<string>();
-    const byLog = new Map<number, CheckedItem[]>();
-    for (const c of sorted) {
-      const list = byLog.get(c.logId);
-      if (list) list.push(c);
-      else byLog.set(c.logId, [c]);
-    }
-    for (const [logId, list] of byLog) {
-      for (const part of chunks(list, CHUNK)) {
-        const rows = await trx
-          .selectFrom('sightings')
-          .select('leaf_index')
-          .where('log_id', '=', logId)
-          .where(
-            'leaf_index',
-            'in',
-            part.map((c) => c.item.index),
-          )
-          .where('upload_tag', '=', tag)
-          .execute();
-        for (const r of rows) newKeys.add(`${logId}:${r.leaf_index}`);
-      }
-    }
+    // 2. Sightings, in (log, index) order; those written now are new.
+    const written = await insertNewSightings(
+      trx,
+      sorted.map((c) => sightingRow(c, c.identity ? certIdByIdentity.get(c.identity.toString('hex'))! : null, tag)),
+    );
+    const newKeys = new Set(written.map((r) => `${r.log_id}:${r.leaf_index}`));
     const fresh = sorted.filter((c) => newKeys.has(`${c.logId}:${c.item.index}`));
-    // 3. Maintained counters.
-    const logIdByName = new Map(checked.map((c) => [c.item.log_name, c.logId]));
-    const perWorker = new Map<number, number>();
-    const perLog = new Map<number, { sightings: number; certificates: number }>();
-    const perDay = new Map<string, { logId: number; day: string; sightings: number; certificates: number }>();
-    const bump = (logId: number, day: string, s: number, cs: number): void => {
-      const l = perLog.get(logId) ?? { sightings: 0, certificates: 0 };
-      l.sightings += s;
-      l.certificates += cs;
-      perLog.set(logId, l);
-      const k = `${logId}|${day}`;
-      const d = perDay.get(k) ?? { logId, day, sightings: 0, certificates: 0 };
-      d.sightings += s;
-      d.certificates += cs;
-      perDay.set(k, d);
-    };
-    for (const c of fresh) {
-      perWorker.set(c.workerId, (perWorker.get(c.workerId) ?? 0) + 1);
-      bump(c.logId, c.day, 1, 0);
-    }
-    let newCertificates = 0;
-    for (const cert of certIds.values()) {
-      if (!cert.isNew) continue;
-      newCertificates++;
-      bump(logIdByName.get(cert.logName)!, cert.day, 0, 1);
-    }
-    for (const [workerId, n] of [...perWorker].sort((a, b) => a[0] - b[0])) {
-      await trx.updateTable('workers').set((eb) => ({ uploaded_items: eb('uploaded_items', '+', n) })).where('id', '=', workerId).execute();
-    }
-    await addLogCounts(trx, perLog);
-    const days = [...perDay.values()].sort((a, b) => a.logId - b.logId || a.day.localeCompare(b.day));
-    if (days.length > 0) {
-      await trx
-        .insertInto('daily_counts')
-        .values(days.map((d) => ({ log_id: d.logId, day: d.day, sightings: d.sightings, certificates: d.certificates })))
-        .onDuplicateKeyUpdate({ sightings: sql`sightings + VALUES(sightings)`, certificates: sql`certificates + VALUES(certificates)` })
-        .execute();
-    }
-    // 4. Raw leaf lines, last: written at the committed end of their files, which stay locked
-    // until the commit. If the transaction fails or runs again, what it wrote is cut or written over.
+    await recordLeaseReports(
+      trx,
+      sorted.filter((c) => upload.comparedLeases.has(c.item.lease_id)).map((c) => ({ lease_id: c.item.lease_id, leaf_index: c.item.index, leaf_hash: c.parsed.leafHash })),
+    );
+    // 3. Raw leaf lines: written at the committed end of their files, which stay locked until
+    // the commit. If the transaction fails or runs again, what it wrote is cut or written over.
     const byUrl = new Map<string, LeafLine[]>();
     for (const c of fresh) {
       const lines = byUrl.get(c.logUrl) ?? [];
@@ -348,8 +284,18 @@ export async function ingestUpload(db: Db, store: LeafStore, items: UploadItem[]
       byUrl.set(c.logUrl, lines);
     }
     await store.writeInTransaction(trx, byUrl);
+    // 4. Counter rows, last: workers (every worker of the upload, refused if flagged), then daily and log counts.
+    const perWorker = new Map([...upload.workerUids.keys()].map((id) => [id, 0]));
+    for (const c of fresh) {
+      perWorker.set(c.workerId, perWorker.get(c.workerId)! + 1);
+      counts.add(c.logId, c.day, 1, 0);
+    }
+    const refused = await addUploadedItems(trx, perWorker);
+    if (refused.length > 0) throw flaggedWorker(upload.workerUids.get(refused[0])!);
+    await addDailyCounts(trx, [...counts.perDay.values()]);
+    await addLogCounts(trx, counts.perLog);
     testFaultPoint('lines-written');
-    return { newSightings: fresh.length, newCertificates };
+    return { newSightings: fresh.length, newCertificates: newIds.size };
   }).catch(async (err: unknown) => {
     // Lines this upload wrote are past the committed end: cut them now rather than at the next
     // upload to the file or the next start (if this fails too, those still do it).
@@ -365,4 +311,3 @@ export async function ingestUpload(db: Db, store: LeafStore, items: UploadItem[]
     unparsable,
   };
 }
-

@@ -4,10 +4,11 @@
  * leaf_input exactly as uploaded.
  *
  * The files agree with the database after any crash. The database keeps each
- * file's committed length (leaf_files). An upload's transaction, as its last
- * step, reserves its lines' bytes at that length (the row stays locked until
- * the commit, so one upload per file writes at a time, across threads and
- * processes), writes them there and commits. The lines below the committed
+ * file's committed length (leaf_files). An upload's transaction, after its
+ * certificates and sightings (only its counters follow), reserves its lines'
+ * bytes at that length (the row stays locked until the commit, so one upload
+ * per file writes at a time, across threads and processes), writes them there
+ * and commits. The lines below the committed
  * length are therefore exactly those of committed sightings, each once; bytes
  * past it come from a transaction that did not commit (it failed, was retried,
  * or its process was killed, perhaps mid-write). Those are cut: by the
@@ -174,10 +175,9 @@ export class LeafStore {
   }
 
   /**
-   * In an upload's transaction, as its last step: write the new sightings' lines at the committed
-   * end of their files (prepare() must have run). Nothing in the transaction may fail after this
-   * but the commit itself; if it fails or the transaction runs again, the lines are cut or
-   * written over (see the top of this file).
+   * In an upload's transaction, after its rows and before its counters: write the new sightings'
+   * lines at the committed end of their files (prepare() must have run). If the transaction fails
+   * after this or runs again, the lines are cut or written over (see the top of this file).
    */
   async writeInTransaction(trx: Trx, linesByUrl: Map<string, LeafLine[]>): Promise<void> {
     const storeId = await this.storeId();

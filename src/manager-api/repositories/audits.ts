@@ -10,9 +10,8 @@ import { sql } from 'kysely';
 import type { Db } from '../../db/connect.js';
 import type { Trx } from '../../db/transaction.js';
 import type { AuditRow, LeaseRow, NewAuditRow } from '../../db/tables.js';
-import { ApiProblem } from '../errors.js';
-import type { CheckedItem } from '../ingest/ingest.js';
 import { LOG_COUNTER_SHARDS } from './counters.js';
+import { insertRows } from './multi-row-insert.js';
 
 const CHUNK = 500;
 /** Waiting audits looked at per claim: the first one the worker may take is taken. */
@@ -31,27 +30,22 @@ function chunks<T>(xs: readonly T[], n = CHUNK): T[][] {
 
 const utcDay = (ms: number): string => new Date(ms).toISOString().slice(0, 10);
 
+/** What a compared lease reported at one index. */
+export interface LeaseReport {
+  lease_id: number;
+  leaf_index: number;
+  leaf_hash: Buffer;
+}
+
 /**
- * Called inside the upload transaction: record what each compared lease reported, duplicates of
+ * Called inside the upload transaction with the items of compared leases (the upload knows
+ * which they are from its look-up of the leases): record what each lease reported, duplicates of
  * stored sightings included (sightings keep one row per (log, index), so a second scan's items
- * would otherwise leave no trace). Leases not compared (most of them) write nothing; a flagged
- * worker's uploads are refused, so nothing it sends after the flag escapes the quarantine.
+ * would otherwise leave no trace). Leases not compared (most of them) write nothing.
  */
-export async function recordLeaseReports(trx: Trx, checked: readonly CheckedItem[]): Promise<void> {
-  const ids = [...new Set(checked.map((c) => c.item.lease_id))];
-  if (ids.length === 0) return;
-  const leases = await trx
-    .selectFrom('leases')
-    .innerJoin('workers', 'workers.id', 'leases.worker_id')
-    .select(['leases.id', 'leases.compared', 'workers.worker_uid', 'workers.flagged_at'])
-    .where('leases.id', 'in', ids)
-    .execute();
-  const flagged = leases.find((l) => l.flagged_at !== null);
-  if (flagged) throw new ApiProblem(403, 'WORKER_FLAGGED', `worker ${flagged.worker_uid} is flagged by an audit: its uploads are refused until an operator clears it`);
-  const compared = new Set(leases.filter((l) => l.compared === 1).map((l) => l.id));
-  const rows = checked.filter((c) => compared.has(c.item.lease_id)).map((c) => ({ lease_id: c.item.lease_id, leaf_index: c.item.index, leaf_hash: c.parsed.leafHash }));
-  rows.sort((a, b) => a.lease_id - b.lease_id || a.leaf_index - b.leaf_index);
-  for (const part of chunks(rows)) await trx.insertInto('lease_reports').ignore().values(part).execute();
+export async function recordLeaseReports(trx: Trx, reports: readonly LeaseReport[]): Promise<void> {
+  const rows = [...reports].sort((a, b) => a.lease_id - b.lease_id || a.leaf_index - b.leaf_index);
+  await insertRows(trx, 'lease_reports', rows, { ignore: true, chunk: CHUNK });
 }
 
 /** What a lease reported: leaf hash (hex) by index. */

@@ -1,7 +1,10 @@
 /**
  * Per-log counters (scanned entries, distinct certificates, sightings),
  * sharded so that many concurrent pings and uploads do not serialise on one
- * row: each addition goes to a random shard; readers sum the shards.
+ * row: each addition goes to a random shard; readers sum the shards. And the
+ * counts per log and UTC day (daily_counts), one row each. A transaction
+ * updates them last, daily counts before log counters, so it holds them
+ * only for its commit.
  */
 import { sql } from 'kysely';
 import type { Db } from '../../db/connect.js';
@@ -31,6 +34,25 @@ export async function addLogCounts(trx: Trx, additions: Map<number, Partial<LogC
     .insertInto('log_counters')
     .values(rows.map((r) => ({ ...r, shard })))
     .onDuplicateKeyUpdate(Object.fromEntries(COUNTS.map((c) => [c, sql`${sql.ref(c)} + VALUES(${sql.ref(c)})`])))
+    .execute();
+}
+
+export interface DailyCounts {
+  logId: number;
+  /** UTC day of the leaf timestamps, YYYY-MM-DD. */
+  day: string;
+  sightings: number;
+  certificates: number;
+}
+
+/** Add to the counts of several (log, day) pairs, in that order. */
+export async function addDailyCounts(trx: Trx, days: readonly DailyCounts[]): Promise<void> {
+  const rows = days.filter((d) => d.sightings !== 0 || d.certificates !== 0).sort((a, b) => a.logId - b.logId || a.day.localeCompare(b.day));
+  if (rows.length === 0) return;
+  await trx
+    .insertInto('daily_counts')
+    .values(rows.map((d) => ({ log_id: d.logId, day: d.day, sightings: d.sightings, certificates: d.certificates })))
+    .onDuplicateKeyUpdate({ sightings: sql`sightings + VALUES(sightings)`, certificates: sql`certificates + VALUES(certificates)` })
     .execute();
 }
 
