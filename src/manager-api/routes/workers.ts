@@ -20,11 +20,9 @@ import {
   type RegisterRequest,
   type TerminateRequest,
 } from '../../share/api/index.js';
-import { inTransaction } from '../../db/transaction.js';
 import { forbidden } from '../errors.js';
 import { actingFriend } from '../plugins/auth.js';
-import { upsertAndLockWorker } from '../repositories/workers.js';
-import { complete, giveInstructions, ping, terminate } from '../services/work.js';
+import { complete, giveInstructions, ping, register, terminate } from '../services/work.js';
 
 const SMALL_BODY = 64 * 1024;
 const errors = { 400: { $ref: 'ctjp.Error#' }, 401: { $ref: 'ctjp.Error#' }, 403: { $ref: 'ctjp.Error#' }, 404: { $ref: 'ctjp.Error#' }, 422: { $ref: 'ctjp.Error#' } };
@@ -41,7 +39,7 @@ export default async function workerRoutes(app: FastifyInstance): Promise<void> 
     handler: async (request) => {
       const b = request.body;
       checkFriend(b.friend_name, actingFriend(request));
-      const w = await inTransaction(app.db, (trx) => upsertAndLockWorker(trx, { workerUid: b.worker_id, friendName: b.friend_name, version: b.version }, app.clock.now()));
+      const w = await register(app.work, { workerUid: b.worker_id, friendName: b.friend_name, version: b.version });
       return { worker_id: w.worker_uid, friend_name: w.friend_name, state: w.state, directives: await app.directives() };
     },
   });
