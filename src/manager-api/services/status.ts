@@ -41,7 +41,9 @@ export class StatusReports {
     this.forgetUnasked(now);
     const value = this.build(days);
     this.published.set(days, { builtAt: now, askedAt: now, value });
-    value.catch(() => this.published.delete(days));
+    value.catch(() => {
+      if (this.published.get(days)?.value === value) this.published.delete(days);
+    });
     return value;
   }
 
