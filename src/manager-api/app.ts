@@ -13,6 +13,7 @@ import type { ManagerConfig } from './config.js';
 import { ApiProblem } from './errors.js';
 import auth from './plugins/auth.js';
 import database from './plugins/database.js';
+import services from './plugins/services.js';
 import adminRoutes from './routes/admin.js';
 import analysisRoutes from './routes/analysis.js';
 import certificateRoutes from './routes/certificates.js';
@@ -53,7 +54,8 @@ export async function buildApp(config: ManagerConfig, options: BuildOptions = {}
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
-  await app.register(database, { config, clock: options.clock ?? systemClock, background: options.background ?? true, clientOptions: options.clientOptions });
+  await app.register(database, { config, clock: options.clock ?? systemClock });
+  await app.register(services, { background: options.background ?? true, clientOptions: options.clientOptions });
   await app.register(auth, { open: config.open });
 
   app.setErrorHandler((err, request, reply) => {

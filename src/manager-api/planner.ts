@@ -17,12 +17,10 @@ import type { Clock } from './clock.js';
 import { LOG_RETRY_FIRST_S, type ManagerConfig } from './config.js';
 import type { Db } from '../db/connect.js';
 import type { LogRow } from '../db/tables.js';
-import { catalogueLogs, logsDueForCheck, markUnavailable, recordTreeHead, setPageSize, setTarget, syncCatalogue, type ReadPlace } from './repositories/logs.js';
+import { GROWING_WINDOW_NOTE, catalogueLogs, logsDueForCheck, markUnavailable, recordTreeHead, setPageSize, setTarget, syncCatalogue, type ReadPlace } from './repositories/logs.js';
 
 /** Logs order entries only within the maximum merge delay: window searches widen by this on each side. */
 export const MERGE_DELAY_MS = 24 * 3600 * 1000;
-/** Part of a window target's note while the tree ends inside the window: the target grows with the tree. */
-export const GROWING_WINDOW_NOTE = 'tree ends inside the widened window';
 const PAGE_PROBE = 1024;
 const CHECK_CONCURRENCY = 8;
 

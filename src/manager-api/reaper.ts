@@ -13,10 +13,12 @@ import { BackgroundLoop } from './background.js';
 import type { Clock } from './clock.js';
 import type { Db } from '../db/connect.js';
 import { inTransaction } from '../db/transaction.js';
-import { releaseSupportedCertificates } from './repositories/audits.js';
+import { heldAuditIds } from './repositories/audits.js';
 import { addLogCounts } from './repositories/counters.js';
 import { endLease, lockActiveLeasesOfWorker } from './repositories/leases.js';
+import { releaseSupportedCertificates } from './repositories/quarantine.js';
 import { getSetting, setSetting } from './repositories/settings.js';
+import { lockSilentWorkers, updateWorker } from './repositories/workers.js';
 import { rejudgeHeld } from './services/audit.js';
 
 const HEARTBEAT = 'manager_heartbeat_at';
@@ -71,18 +73,9 @@ export class Reaper {
     let total = 0;
     for (;;) {
       const reaped = await inTransaction(this.o.db, async (trx) => {
-        const workers = await trx
-          .selectFrom('workers')
-          .select(['id', 'worker_uid', 'friend_name'])
-          .where('state', '=', 'alive')
-          .where('last_ping_at', '<', cutoff)
-          .orderBy('id')
-          .limit(BATCH)
-          .forUpdate()
-          .skipLocked()
-          .execute();
+        const workers = await lockSilentWorkers(trx, cutoff, BATCH);
         for (const w of workers) {
-          await trx.updateTable('workers').set({ state: 'dead' }).where('id', '=', w.id).execute();
+          await updateWorker(trx, w.id, { state: 'dead' });
           for (const lease of await lockActiveLeasesOfWorker(trx, w.id)) await endLease(trx, lease, 'expired', now);
         }
         return workers;
@@ -100,10 +93,9 @@ export class Reaper {
     const released = await inTransaction(this.o.db, (trx) => releaseSupportedCertificates(trx));
     if (released > 0) this.o.log.info({ released }, 'quarantined certificates confirmed by other sightings count again');
     // Audits held for a worker's spooled uploads are judged again: the uploads may have arrived.
-    const held = await this.o.db.selectFrom('audits').select('id').where('state', '=', 'held').orderBy('id').limit(BATCH).execute();
-    for (const h of held) {
+    for (const id of await heldAuditIds(this.o.db, BATCH)) {
       await inTransaction(this.o.db, async (trx) => {
-        const counts = await rejudgeHeld(trx, h.id, now);
+        const counts = await rejudgeHeld(trx, id, now);
         await addLogCounts(trx, counts);
       });
     }

@@ -7,7 +7,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { ApiProblem, forbidden } from '../errors.js';
-import { findToken, hashToken } from '../repositories/tokens.js';
+import { findToken, hashToken, touchToken } from '../repositories/tokens.js';
 
 export interface Principal {
   /** The friend the token was issued to; null in open mode (any friend). */
@@ -39,7 +39,7 @@ export default fp(
       if (hit && hit.until > Date.now()) return hit.principal;
       const row = await findToken(app.db, token);
       const principal = row ? { friendName: row.friend_name, isAdmin: row.is_admin === 1 } : null;
-      if (row) await app.db.updateTable('tokens').set({ last_used_at: new Date() }).where('id', '=', row.id).execute();
+      if (row) await touchToken(app.db, row.id, new Date());
       if (cache.size > 10_000) cache.clear();
       cache.set(key, { principal, until: Date.now() + CACHE_MS });
       return principal;

@@ -1,7 +1,8 @@
 /**
- * Audits, rescans, per-lease reports and quarantine (docs/manager-api.md, "Audits, rescans and
- * quarantine"): the rows only. What to audit, how two scans are judged and whom to flag is
- * services/audit.ts. Functions that change rows take a transaction.
+ * Audits, rescans and per-lease reports (docs/manager-api.md, "Audits, rescans and quarantine"):
+ * the rows only. What to audit, how two scans are judged and whom to flag is services/audit.ts;
+ * the quarantine's rows are quarantine.ts, the status figures audit-figures.ts. Functions that
+ * change rows take a transaction.
  *
  * Locking: an audit row is locked after the leases and ranges of its transaction (the order of
  * services/work.ts), sightings and certificates after it, the counter rows last.
@@ -10,10 +11,10 @@ import { sql } from 'kysely';
 import type { Db } from '../../db/connect.js';
 import type { Trx } from '../../db/transaction.js';
 import type { AuditRow, LeaseRow, NewAuditRow } from '../../db/tables.js';
-import { LOG_COUNTER_SHARDS } from './counters.js';
 import { insertRows } from './multi-row-insert.js';
 
-const CHUNK = 500;
+/** Rows per statement of the repositories that write or look up many rows at once. */
+export const CHUNK = 500;
 /** Waiting audits looked at per claim: the first one the worker may take is taken. */
 const CANDIDATES = 50;
 
@@ -22,13 +23,12 @@ export type AuditReason = 'selected' | 'failed' | 'unverified' | 'no_verdict' | 
 /** States an audit is still open in: a second scan is sought or running. */
 export const OPEN_AUDIT_STATES = ['waiting', 'leased'] as const;
 
-function chunks<T>(xs: readonly T[], n = CHUNK): T[][] {
+export function chunks<T>(xs: readonly T[], n = CHUNK): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < xs.length; i += n) out.push(xs.slice(i, i + n));
   return out;
 }
 
-const utcDay = (ms: number): string => new Date(ms).toISOString().slice(0, 10);
 
 /** What a compared lease reported at one index. */
 export interface LeaseReport {
@@ -129,6 +129,23 @@ export async function leasesWithProvenAudit(q: Db | Trx, leaseIds: readonly numb
   return out;
 }
 
+/** The leases whose results count for an audit: its original, and every second scan that completed verified, in lease order, with their workers. */
+export async function auditResultLeases(q: Db | Trx, audit: Pick<AuditRow, 'id' | 'lease_id'>) {
+  return q
+    .selectFrom('leases')
+    .innerJoin('workers', 'workers.id', 'leases.worker_id')
+    .select(['leases.id', 'leases.worker_id', 'leases.verification', 'leases.verified_tree_size', 'leases.verified_root_hash', 'workers.worker_uid', 'workers.friend_name'])
+    .where((eb) => eb.or([eb('leases.id', '=', audit.lease_id), eb.and([eb('leases.audit_id', '=', audit.id), eb('leases.state', '=', 'completed'), eb('leases.verification', '=', 'verified')])]))
+    .orderBy('leases.id')
+    .execute();
+}
+
+/** Audits held for a worker's spooled uploads, oldest first. */
+export async function heldAuditIds(db: Db, limit: number): Promise<number[]> {
+  const rows = await db.selectFrom('audits').select('id').where('state', '=', 'held').orderBy('id').limit(limit).execute();
+  return rows.map((r) => r.id);
+}
+
 /** The worker asking: who it is, for whom it may scan again. */
 export interface Claimant {
   id: number;
@@ -142,37 +159,36 @@ export interface Involved {
   friendName: string;
 }
 
-async function involvedIn(q: Db | Trx, audits: readonly Pick<AuditRow, 'id' | 'lease_id'>[]): Promise<Map<number, Involved[]>> {
+export async function involvedIn(q: Db | Trx, audits: readonly Pick<AuditRow, 'id' | 'lease_id'>[]): Promise<Map<number, Involved[]>> {
   const out = new Map<number, Involved[]>(audits.map((a) => [a.id, []]));
   if (audits.length === 0) return out;
-  const originals = await q
-    .selectFrom('leases')
-    .innerJoin('workers', 'workers.id', 'leases.worker_id')
-    .select(['leases.id', 'workers.id as worker_id', 'workers.friend_name'])
+  const withWorker = () => q.selectFrom('leases').innerJoin('workers', 'workers.id', 'leases.worker_id');
+  // The originals (second_of null) and the verified second scans, in one round trip.
+  const rows = await withWorker()
+    .select(['leases.id', sql<number | null>`NULL`.as('second_of'), 'workers.id as worker_id', 'workers.friend_name'])
     .where(
       'leases.id',
       'in',
       audits.map((a) => a.lease_id),
     )
+    .unionAll(
+      withWorker()
+        .select(['leases.id', 'leases.audit_id as second_of', 'workers.id as worker_id', 'workers.friend_name'])
+        .where(
+          'leases.audit_id',
+          'in',
+          audits.map((a) => a.id),
+        )
+        .where('leases.state', '=', 'completed')
+        .where('leases.verification', '=', 'verified'),
+    )
     .execute();
-  const byLease = new Map(originals.map((o) => [o.id, o]));
+  const originals = new Map(rows.filter((r) => r.second_of === null).map((o) => [o.id, o]));
   for (const a of audits) {
-    const o = byLease.get(a.lease_id);
+    const o = originals.get(a.lease_id);
     if (o) out.get(a.id)!.push({ auditId: a.id, workerId: o.worker_id, friendName: o.friend_name });
   }
-  const seconds = await q
-    .selectFrom('leases')
-    .innerJoin('workers', 'workers.id', 'leases.worker_id')
-    .select(['leases.audit_id', 'workers.id as worker_id', 'workers.friend_name'])
-    .where(
-      'leases.audit_id',
-      'in',
-      audits.map((a) => a.id),
-    )
-    .where('leases.state', '=', 'completed')
-    .where('leases.verification', '=', 'verified')
-    .execute();
-  for (const s of seconds) out.get(Number(s.audit_id))?.push({ auditId: Number(s.audit_id), workerId: s.worker_id, friendName: s.friend_name });
+  for (const s of rows) if (s.second_of !== null) out.get(Number(s.second_of))?.push({ auditId: Number(s.second_of), workerId: s.worker_id, friendName: s.friend_name });
   return out;
 }
 
@@ -275,391 +291,4 @@ export async function unproveWorkerCoverage(trx: Trx, workerId: number): Promise
 export async function reproveWorkerCoverage(trx: Trx, workerId: number): Promise<void> {
   await sql`UPDATE coverage c JOIN leases l ON l.id = c.lease_id SET c.proven = 1
     WHERE c.worker_id = ${workerId} AND l.state = 'completed' AND l.verification = 'verified'`.execute(trx);
-}
-
-// ---- Quarantine ----------------------------------------------------------------------------
-
-interface SightingRef {
-  id: number;
-  log_id: number;
-  leaf_index: number;
-  leaf_hash: Buffer;
-  leaf_timestamp: number;
-  certificate_id: number | null;
-}
-
-type Deltas = Map<string, { logId: number; day: string; sightings: number; certificates: number }>;
-
-function bump(d: Deltas, logId: number, day: string, sightings: number, certificates: number): void {
-  const k = `${logId}|${day}`;
-  const e = d.get(k) ?? { logId, day, sightings: 0, certificates: 0 };
-  e.sightings += sightings;
-  e.certificates += certificates;
-  d.set(k, e);
-}
-
-/**
- * Move the status counters (log_counters and daily_counts) by these amounts, negative to leave
- * quarantined rows out, positive to count them again. Counter rows last, in log (and day) order.
- */
-async function moveCounters(trx: Trx, deltas: Deltas): Promise<void> {
-  const days = [...deltas.values()].filter((d) => d.sightings !== 0 || d.certificates !== 0).sort((a, b) => a.logId - b.logId || a.day.localeCompare(b.day));
-  if (days.length === 0) return;
-  const perLog = new Map<number, { sightings: number; certificates: number }>();
-  for (const d of days) {
-    const l = perLog.get(d.logId) ?? { sightings: 0, certificates: 0 };
-    l.sightings += d.sightings;
-    l.certificates += d.certificates;
-    perLog.set(d.logId, l);
-  }
-  await trx
-    .insertInto('daily_counts')
-    .values(days.map((d) => ({ log_id: d.logId, day: d.day, sightings: d.sightings, certificates: d.certificates })))
-    .onDuplicateKeyUpdate({ sightings: sql`sightings + VALUES(sightings)`, certificates: sql`certificates + VALUES(certificates)` })
-    .execute();
-  const shard = Math.floor(Math.random() * LOG_COUNTER_SHARDS);
-  await trx
-    .insertInto('log_counters')
-    .values([...perLog].sort((a, b) => a[0] - b[0]).map(([logId, l]) => ({ log_id: logId, shard, sightings: l.sightings, certificates: l.certificates })))
-    .onDuplicateKeyUpdate({ sightings: sql`sightings + VALUES(sightings)`, certificates: sql`certificates + VALUES(certificates)` })
-    .execute();
-}
-
-async function logIdsByName(trx: Trx, names: readonly string[]): Promise<Map<string, number>> {
-  if (names.length === 0) return new Map();
-  const rows = await trx.selectFrom('logs').select(['id', 'name']).where('name', 'in', [...new Set(names)]).execute();
-  return new Map(rows.map((r) => [r.name, r.id]));
-}
-
-/** Certificates to quarantine (every sighting quarantined) or release (one not), among these ids; counted per log and day. */
-async function flipCertificates(trx: Trx, ids: readonly number[], to: 0 | 1, deltas: Deltas): Promise<number> {
-  let flipped = 0;
-  for (const part of chunks([...new Set(ids)].sort((a, b) => a - b))) {
-    const supported = sql<boolean>`EXISTS (SELECT 1 FROM sightings s WHERE s.certificate_id = certificates.id AND s.quarantined = 0)`;
-    const rows = await trx
-      .selectFrom('certificates')
-      .select(['id', 'log_name', 'leaf_timestamp'])
-      .where('id', 'in', part)
-      .where('quarantined', '=', to === 1 ? 0 : 1)
-      .where(to === 1 ? sql<boolean>`NOT ${supported}` : supported)
-      .forUpdate()
-      .execute();
-    if (rows.length === 0) continue;
-    await trx
-      .updateTable('certificates')
-      .set({ quarantined: to })
-      .where(
-        'id',
-        'in',
-        rows.map((r) => r.id),
-      )
-      .execute();
-    const logs = await logIdsByName(
-      trx,
-      rows.map((r) => r.log_name),
-    );
-    for (const r of rows) {
-      const logId = logs.get(r.log_name);
-      if (logId !== undefined) bump(deltas, logId, utcDay(Number(r.leaf_timestamp)), 0, to === 1 ? -1 : 1);
-    }
-    flipped += rows.length;
-  }
-  return flipped;
-}
-
-/** Set the quarantine mark of these sightings (all currently the other way), then of their certificates; counters follow. */
-async function flipSightings(trx: Trx, rows: readonly SightingRef[], to: 0 | 1): Promise<{ sightings: number; certificates: number }> {
-  if (rows.length === 0) return { sightings: 0, certificates: 0 };
-  const deltas: Deltas = new Map();
-  const sorted = [...rows].sort((a, b) => a.id - b.id);
-  for (const part of chunks(sorted)) {
-    await trx
-      .updateTable('sightings')
-      .set({ quarantined: to })
-      .where(
-        'id',
-        'in',
-        part.map((r) => r.id),
-      )
-      .execute();
-  }
-  for (const r of sorted) bump(deltas, r.log_id, utcDay(Number(r.leaf_timestamp)), to === 1 ? -1 : 1, 0);
-  const certificates = await flipCertificates(
-    trx,
-    sorted.flatMap((r) => (r.certificate_id === null ? [] : [r.certificate_id])),
-    to,
-    deltas,
-  );
-  await moveCounters(trx, deltas);
-  return { sightings: rows.length, certificates };
-}
-
-const SIGHTING_REF = ['id', 'log_id', 'leaf_index', 'leaf_hash', 'leaf_timestamp', 'certificate_id'] as const;
-
-/**
- * (index, leaf hash) pairs of this log that a worker in good standing of another friend than
- * `friend` reported (lease_reports), among these indexes: what confirms a flagged worker's sightings.
- */
-async function confirmedElsewhere(trx: Trx, logId: number, indexes: readonly number[], friend: string): Promise<Set<string>> {
-  const out = new Set<string>();
-  for (const part of chunks([...new Set(indexes)])) {
-    const rows = await trx
-      .selectFrom('lease_reports')
-      .innerJoin('leases', 'leases.id', 'lease_reports.lease_id')
-      .innerJoin('workers', 'workers.id', 'leases.worker_id')
-      .select(['lease_reports.leaf_index', 'lease_reports.leaf_hash'])
-      .where('lease_reports.leaf_index', 'in', part)
-      .where('leases.log_id', '=', logId)
-      .where('workers.friend_name', '!=', friend)
-      .where('workers.flagged_at', 'is', null)
-      .execute();
-    for (const r of rows) out.add(`${r.leaf_index}:${r.leaf_hash.toString('hex')}`);
-  }
-  return out;
-}
-
-/**
- * Quarantine what a flagged worker reported first and no worker of another friend confirmed: its
- * sightings (found through its leases, each a range of the (log, index) key) and the certificates
- * no other sighting supports. Idempotent. Returns the rows quarantined now.
- */
-export async function quarantineWorker(trx: Trx, worker: { id: number; friend_name: string }): Promise<{ sightings: number; certificates: number }> {
-  // Every kind: a second scan is the first to report what the scan before it missed (or made up).
-  const leases = await trx.selectFrom('leases').select(['id', 'log_id', 'start_index', 'end_index']).where('worker_id', '=', worker.id).orderBy('id').execute();
-  const quarantine: SightingRef[] = [];
-  for (const l of leases) {
-    const rows = await trx
-      .selectFrom('sightings')
-      .select([...SIGHTING_REF])
-      .where('log_id', '=', l.log_id)
-      .where('leaf_index', '>=', l.start_index)
-      .where('leaf_index', '<=', l.end_index)
-      .where('lease_id', '=', l.id)
-      .where('quarantined', '=', 0)
-      .forUpdate()
-      .execute();
-    if (rows.length === 0) continue;
-    const confirmed = await confirmedElsewhere(
-      trx,
-      l.log_id,
-      rows.map((r) => r.leaf_index),
-      worker.friend_name,
-    );
-    for (const r of rows) if (!confirmed.has(`${r.leaf_index}:${r.leaf_hash.toString('hex')}`)) quarantine.push(r);
-  }
-  return flipSightings(trx, quarantine, 1);
-}
-
-/** The highest index from `from` on where this lease's sightings are quarantined; null when there is none. */
-export async function lastQuarantinedIndex(trx: Trx, lease: Pick<LeaseRow, 'id' | 'log_id' | 'end_index'>, from: number): Promise<number | null> {
-  const row = await trx
-    .selectFrom('sightings')
-    .select(sql<number | null>`MAX(leaf_index)`.as('last'))
-    .where('log_id', '=', lease.log_id)
-    .where('leaf_index', '>=', from)
-    .where('leaf_index', '<=', lease.end_index)
-    .where('lease_id', '=', lease.id)
-    .where('quarantined', '=', 1)
-    .executeTakeFirst();
-  return row?.last === null || row?.last === undefined ? null : Number(row.last);
-}
-
-/** Quarantined sightings of the log in [start, end] that a lease reported identically leave quarantine. */
-export async function releaseConfirmedBy(trx: Trx, lease: Pick<LeaseRow, 'id' | 'log_id' | 'start_index' | 'end_index'>): Promise<{ sightings: number; certificates: number }> {
-  const rows = await trx
-    .selectFrom('sightings')
-    .select([...SIGHTING_REF])
-    .where('quarantined', '=', 1)
-    .where('log_id', '=', lease.log_id)
-    .where('leaf_index', '>=', lease.start_index)
-    .where('leaf_index', '<=', lease.end_index)
-    .forUpdate()
-    .execute();
-  if (rows.length === 0) return { sightings: 0, certificates: 0 };
-  const reported = await leaseReports(trx, lease.id);
-  return flipSightings(
-    trx,
-    rows.filter((r) => reported.get(r.leaf_index) === r.leaf_hash.toString('hex')),
-    0,
-  );
-}
-
-/** A worker's quarantined sightings (the quarantine index, then the worker). */
-async function quarantinedOf(trx: Trx, workerId: number): Promise<SightingRef[]> {
-  return trx.selectFrom('sightings').select([...SIGHTING_REF]).where('quarantined', '=', 1).where('worker_id', '=', workerId).orderBy('id').forUpdate().execute();
-}
-
-/** Cleared: its quarantined sightings, and the certificates they support, count again. */
-export async function releaseWorker(trx: Trx, workerId: number): Promise<{ sightings: number; certificates: number }> {
-  return flipSightings(trx, await quarantinedOf(trx, workerId), 0);
-}
-
-/**
- * Cleared with deletion: its quarantined sightings go, and the quarantined certificates left with
- * no sighting (with their names). Counters do not move: these rows were already left out. Returns
- * the deleted counts and the leases the deleted sightings came from (their indexes are empty now).
- */
-export async function deleteQuarantinedOfWorker(trx: Trx, workerId: number): Promise<{ sightings: number; certificates: number; leaseIds: number[] }> {
-  const rows = await trx.selectFrom('sightings').select(['id', 'certificate_id', 'lease_id']).where('quarantined', '=', 1).where('worker_id', '=', workerId).orderBy('id').forUpdate().execute();
-  for (const part of chunks(rows.map((r) => r.id)))
-    await trx.deleteFrom('sightings').where('id', 'in', part).execute();
-  let certificates = 0;
-  const certIds = [...new Set(rows.flatMap((r) => (r.certificate_id === null ? [] : [r.certificate_id])))].sort((a, b) => a - b);
-  for (const part of chunks(certIds)) {
-    const orphans = await trx
-      .selectFrom('certificates')
-      .select('id')
-      .where('id', 'in', part)
-      .where('quarantined', '=', 1)
-      .where(sql<boolean>`NOT EXISTS (SELECT 1 FROM sightings s WHERE s.certificate_id = certificates.id)`)
-      .forUpdate()
-      .execute();
-    if (orphans.length === 0) continue;
-    const ids = orphans.map((o) => o.id);
-    await trx.deleteFrom('certificate_names').where('certificate_id', 'in', ids).execute();
-    await trx.deleteFrom('certificates').where('id', 'in', ids).execute();
-    certificates += ids.length;
-  }
-  const leaseIds = [...new Set(rows.flatMap((r) => (r.lease_id === null ? [] : [r.lease_id])))];
-  return { sightings: rows.length, certificates, leaseIds };
-}
-
-/**
- * Quarantined certificates that a sighting in good standing supports now (the same certificate
- * uploaded again from another log or index) count again. Cheap when nothing is quarantined.
- */
-export async function releaseSupportedCertificates(trx: Trx): Promise<number> {
-  const rows = await trx
-    .selectFrom('certificates')
-    .select('id')
-    .where('quarantined', '=', 1)
-    .where(sql<boolean>`EXISTS (SELECT 1 FROM sightings s WHERE s.certificate_id = certificates.id AND s.quarantined = 0)`)
-    .limit(CHUNK)
-    .execute();
-  if (rows.length === 0) return 0;
-  const deltas: Deltas = new Map();
-  const n = await flipCertificates(
-    trx,
-    rows.map((r) => r.id),
-    0,
-    deltas,
-  );
-  await moveCounters(trx, deltas);
-  return n;
-}
-
-// ---- Status ---------------------------------------------------------------------------------
-
-export interface LogAuditFigures {
-  auditedEntries: number;
-  rescannedEntries: number;
-  pendingAudits: number;
-  waitingForFriend: number;
-  confirmedAudits: number;
-  disputes: number;
-  disputesSettled: number;
-  disputesUnresolved: number;
-  unprovenRanges: number;
-  unprovenEntries: number;
-  givenUp: { start: number; end: number; reason: string }[];
-  quarantinedCertificates: number;
-  quarantinedSightings: number;
-}
-
-export const NO_AUDIT_FIGURES: Readonly<LogAuditFigures> = {
-  auditedEntries: 0,
-  rescannedEntries: 0,
-  pendingAudits: 0,
-  waitingForFriend: 0,
-  confirmedAudits: 0,
-  disputes: 0,
-  disputesSettled: 0,
-  disputesUnresolved: 0,
-  unprovenRanges: 0,
-  unprovenEntries: 0,
-  givenUp: [],
-  quarantinedCertificates: 0,
-  quarantinedSightings: 0,
-};
-
-const GIVEN_UP_LISTED = 20;
-
-/** Per log id: second-scan costs, audits by state, unproven ranges and quarantine, from small indexed reads. */
-export async function auditFigures(db: Db): Promise<Map<number, LogAuditFigures>> {
-  const [twice, byState, unproven, waiting, givenUp, qSightings, qCertificates, alive] = await Promise.all([
-    db
-      .selectFrom('leases')
-      .select(['log_id', 'kind', sql<number>`SUM(end_index - start_index + 1)`.as('entries')])
-      .where('kind', 'in', ['audit', 'rescan'])
-      .where('state', '=', 'completed')
-      .groupBy(['log_id', 'kind'])
-      .execute(),
-    db
-      .selectFrom('audits')
-      .select(['log_id', 'kind', 'state', 'stage', sql<number>`COUNT(*)`.as('n')])
-      .groupBy(['log_id', 'kind', 'state', 'stage'])
-      .execute(),
-    db
-      .selectFrom('audits')
-      .select(['log_id', sql<number>`COUNT(*)`.as('n'), sql<number>`SUM(end_index - start_index + 1)`.as('entries')])
-      .where('proven', '=', 0)
-      .where('state', 'not in', ['confirmed', 'settled'])
-      .groupBy('log_id')
-      .execute(),
-    db.selectFrom('audits').selectAll().where('state', '=', 'waiting').orderBy('id').limit(5000).execute(),
-    db.selectFrom('audits').select(['log_id', 'start_index', 'end_index', 'note']).where('state', '=', 'given_up').orderBy('id', 'desc').limit(1000).execute(),
-    db.selectFrom('sightings').select(['log_id', sql<number>`COUNT(*)`.as('n')]).where('quarantined', '=', 1).groupBy('log_id').execute(),
-    db
-      .selectFrom('certificates')
-      .innerJoin('logs', 'logs.name', 'certificates.log_name')
-      .select(['logs.id as log_id', sql<number>`COUNT(*)`.as('n')])
-      .where('certificates.quarantined', '=', 1)
-      .groupBy('logs.id')
-      .execute(),
-    db.selectFrom('workers').select(['id', 'friend_name']).where('state', '=', 'alive').where('flagged_at', 'is', null).execute(),
-  ]);
-  const out = new Map<number, LogAuditFigures>();
-  const of = (logId: number): LogAuditFigures => {
-    let f = out.get(logId);
-    if (!f) out.set(logId, (f = { ...NO_AUDIT_FIGURES, givenUp: [] }));
-    return f;
-  };
-  for (const t of twice) {
-    if (t.kind === 'audit') of(t.log_id).auditedEntries += Number(t.entries);
-    else of(t.log_id).rescannedEntries += Number(t.entries);
-  }
-  for (const s of byState) {
-    const f = of(s.log_id);
-    const n = Number(s.n);
-    const open = s.state === 'waiting' || s.state === 'leased' || s.state === 'held';
-    if (s.kind === 'audit' && open && s.stage === 2) f.pendingAudits += n;
-    if (s.kind === 'audit' && open && s.stage === 3) f.disputes += n;
-    if (s.state === 'confirmed') f.confirmedAudits += n;
-    if (s.state === 'settled') f.disputesSettled += n;
-    if (s.state === 'unresolved') f.disputesUnresolved += n;
-  }
-  for (const u of unproven) {
-    of(u.log_id).unprovenRanges += Number(u.n);
-    of(u.log_id).unprovenEntries += Number(u.entries);
-  }
-  // Waiting second scans no alive worker may take: judged as a claim would judge them, for every alive worker.
-  const involved = await involvedIn(db, waiting);
-  const aliveSet = new Set(alive.map((a) => a.friend_name));
-  for (const a of waiting) {
-    const inv = involved.get(a.id) ?? [];
-    if (!alive.some((w) => mayTake(a.kind, inv, w, aliveSet))) of(a.log_id).waitingForFriend++;
-  }
-  for (const g of givenUp) {
-    const f = of(g.log_id);
-    if (f.givenUp.length < GIVEN_UP_LISTED) f.givenUp.push({ start: Number(g.start_index), end: Number(g.end_index), reason: g.note ?? 'given up' });
-  }
-  for (const q of qSightings) of(q.log_id).quarantinedSightings += Number(q.n);
-  for (const q of qCertificates) of(q.log_id).quarantinedCertificates += Number(q.n);
-  return out;
-}
-
-/** Quarantined sightings per worker id (of flagged workers; others have none). */
-export async function quarantinedByWorker(db: Db): Promise<Map<number, number>> {
-  const rows = await db.selectFrom('sightings').select(['worker_id', sql<number>`COUNT(*)`.as('n')]).where('quarantined', '=', 1).groupBy('worker_id').execute();
-  return new Map(rows.flatMap((r) => (r.worker_id === null ? [] : [[Number(r.worker_id), Number(r.n)] as const])));
 }

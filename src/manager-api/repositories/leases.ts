@@ -312,6 +312,48 @@ export async function lockLeases(trx: Trx, ids: number[]): Promise<LeaseRow[]> {
   return trx.selectFrom('leases').selectAll().where('id', 'in', ids).orderBy('id').forUpdate().execute();
 }
 
+/** A worker's active leases in a category (ids only, unlocked: lockLeases takes them). */
+export async function activeLeaseIdsInCategory(trx: Trx, workerId: number, category: string): Promise<number[]> {
+  const rows = await trx
+    .selectFrom('leases')
+    .innerJoin('logs', 'logs.id', 'leases.log_id')
+    .select('leases.id')
+    .where('leases.worker_id', '=', workerId)
+    .where('leases.state', '=', 'active')
+    .where('logs.category', '=', category)
+    .execute();
+  return rows.map((r) => r.id);
+}
+
+/** Those of these leases that belong to another worker, in id order (a lease's worker never changes: no lock). */
+export async function foreignLeaseIds(trx: Trx, ids: readonly number[], workerId: number): Promise<number[]> {
+  if (ids.length === 0) return [];
+  const rows = await trx
+    .selectFrom('leases')
+    .select('id')
+    .where('id', 'in', [...ids])
+    .where('worker_id', '!=', workerId)
+    .orderBy('id')
+    .execute();
+  return rows.map((r) => r.id);
+}
+
+/** Leases by id, in id order, unlocked. */
+export async function leasesByIds(q: Trx, ids: readonly number[]): Promise<LeaseRow[]> {
+  if (ids.length === 0) return [];
+  return q
+    .selectFrom('leases')
+    .selectAll()
+    .where('id', 'in', [...ids])
+    .orderBy('id')
+    .execute();
+}
+
+/** A worker's scan leases that ended (any way), in id order. */
+export async function endedScanLeasesOfWorker(trx: Trx, workerId: number): Promise<LeaseRow[]> {
+  return trx.selectFrom('leases').selectAll().where('worker_id', '=', workerId).where('kind', '=', 'scan').where('state', '!=', 'active').orderBy('id').execute();
+}
+
 export async function lockActiveLeasesOfWorker(trx: Trx, workerId: number): Promise<LeaseRow[]> {
   return trx.selectFrom('leases').selectAll().where('worker_id', '=', workerId).where('state', '=', 'active').orderBy('id').forUpdate().execute();
 }

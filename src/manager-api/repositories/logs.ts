@@ -1,6 +1,7 @@
 /** The logs table: catalogue sync, tree heads, availability and target ranges. */
 import { sql } from 'kysely';
 import type { Db } from '../../db/connect.js';
+import type { Trx } from '../../db/transaction.js';
 import type { LogRow } from '../../db/tables.js';
 import { checkpointOrigin, type Catalogue, type ReadFrom } from '../../share/logs/catalogue.js';
 
@@ -48,6 +49,9 @@ export async function syncCatalogue(db: Db, catalogue: Catalogue): Promise<void>
     )
     .execute();
 }
+
+/** Part of a window target's note while the tree ends inside the window: the target grows with the tree. */
+export const GROWING_WINDOW_NOTE = 'tree ends inside the widened window';
 
 export async function catalogueLogs(db: Db): Promise<LogRow[]> {
   return db.selectFrom('logs').selectAll().where('in_catalogue', '=', 1).orderBy('id').execute();
@@ -129,4 +133,39 @@ export async function setMinInterval(db: Db, name: string, minIntervalMs: number
   if (!row) return false;
   await db.updateTable('logs').set({ min_interval_ms: minIntervalMs }).where('id', '=', row.id).execute();
   return true;
+}
+
+/** The categories of the catalogue's logs, in order. */
+export async function catalogueCategories(db: Db): Promise<string[]> {
+  const rows = await db.selectFrom('logs').select('category').distinct().where('in_catalogue', '=', 1).orderBy('category').execute();
+  return rows.map((r) => r.category);
+}
+
+/**
+ * Is there a log in the catalogue that may yield work: fresh or resume-waiting ranges, an uncut part
+ * of its target, no target yet, or a window target its tree has not reached the end of? A log the
+ * catalogue marks shut down counts only while it answers.
+ */
+export async function someLogHasWorkToCome(db: Db): Promise<boolean> {
+  const log = await db
+    .selectFrom('logs')
+    .select('logs.id')
+    .where('logs.in_catalogue', '=', 1)
+    .where((eb) => eb.or([eb('logs.shut_down', '=', 0), eb('logs.available', '=', 1)]))
+    .where((eb) =>
+      eb.or([
+        eb('logs.target_end', 'is', null),
+        eb('logs.next_index', '<=', eb.ref('logs.target_end')),
+        eb('logs.target_note', 'like', `%${GROWING_WINDOW_NOTE}%`),
+        eb.exists(eb.selectFrom('ranges').select('ranges.id').where('ranges.state', 'in', ['resume_waiting', 'fresh']).whereRef('ranges.log_id', '=', 'logs.id')),
+      ]),
+    )
+    .limit(1)
+    .executeTakeFirst();
+  return log !== undefined;
+}
+
+/** A log's name and the tree head the manager holds for it. */
+export async function storedTreeHead(q: Db | Trx, id: number): Promise<Pick<LogRow, 'name' | 'tree_size' | 'root_hash'>> {
+  return q.selectFrom('logs').select(['name', 'tree_size', 'root_hash']).where('id', '=', id).executeTakeFirstOrThrow();
 }

@@ -8,7 +8,7 @@ import { sql } from 'kysely';
 import type { FlagEvidence, LogAudit, StalledLease, StatusResponse, WorkerFlag } from '../../share/api/index.js';
 import type { ManagerConfig } from '../config.js';
 import type { Db } from '../../db/connect.js';
-import { auditFigures, NO_AUDIT_FIGURES, quarantinedByWorker, type LogAuditFigures } from './audits.js';
+import { auditFigures, NO_AUDIT_FIGURES, quarantinedByWorker, type LogAuditFigures } from './audit-figures.js';
 import { NO_COUNTS, loadLogCounts } from './counters.js';
 import { confirmedRates, etaSeconds, RATE_HOUR_WINDOW_S, RATE_NOW_WINDOW_S } from './rates.js';
 

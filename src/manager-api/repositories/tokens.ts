@@ -18,6 +18,11 @@ export async function findToken(db: Db, token: string): Promise<TokenRow | undef
   return db.selectFrom('tokens').selectAll().where('token_sha256', '=', hashToken(token)).where('revoked_at', 'is', null).executeTakeFirst();
 }
 
+/** Note when a token was last used. */
+export async function touchToken(db: Db, id: number, now: Date): Promise<void> {
+  await db.updateTable('tokens').set({ last_used_at: now }).where('id', '=', id).execute();
+}
+
 export async function listTokens(db: Db): Promise<Pick<TokenRow, 'id' | 'friend_name' | 'is_admin' | 'created_at' | 'revoked_at' | 'last_used_at'>[]> {
   return db.selectFrom('tokens').select(['id', 'friend_name', 'is_admin', 'created_at', 'revoked_at', 'last_used_at']).orderBy('id').execute();
 }

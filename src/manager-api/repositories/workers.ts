@@ -1,8 +1,11 @@
-/** Workers: registration, liveness and their maintained counters. */
+/**
+ * Workers: registration, liveness, flags and their maintained counters. The rows only: who may act
+ * for a worker, and what a flag means, is decided in services/work.ts and services/audit.ts.
+ */
+import type { Updateable } from 'kysely';
 import type { Db } from '../../db/connect.js';
 import type { Trx } from '../../db/transaction.js';
-import type { LeaseRow, WorkerRow } from '../../db/tables.js';
-import { ApiProblem, forbidden, notFound } from '../errors.js';
+import type { LeaseRow, WorkersTable, WorkerRow } from '../../db/tables.js';
 
 export interface WorkerIdentity {
   workerUid: string;
@@ -11,45 +14,33 @@ export interface WorkerIdentity {
 }
 
 /**
- * Create or revive a worker and lock its row. A worker id belongs to the
- * friend who first used it; another friend using it is refused.
+ * Create or revive a worker and lock its row. Revived in the same statement that locks the row: the
+ * caller refuses another friend's worker, and the refusal rolls the revival back.
  */
 export async function upsertAndLockWorker(trx: Trx, w: WorkerIdentity, now: Date): Promise<WorkerRow> {
-  // Revived in the same statement that locks the row; another friend's worker
-  // is refused below, and the refusal rolls the revival back.
   await trx
     .insertInto('workers')
     .values({ worker_uid: w.workerUid, friend_name: w.friendName, version: w.version, state: 'alive', registered_at: now, last_ping_at: now })
     .onDuplicateKeyUpdate({ version: w.version, state: 'alive', last_ping_at: now })
     .execute();
-  const row = await trx.selectFrom('workers').selectAll().where('worker_uid', '=', w.workerUid).forUpdate().executeTakeFirstOrThrow();
-  if (row.friend_name !== w.friendName) throw forbidden(`worker_id ${w.workerUid} belongs to another friend`);
-  return row;
+  return trx.selectFrom('workers').selectAll().where('worker_uid', '=', w.workerUid).forUpdate().executeTakeFirstOrThrow();
 }
 
-/** A worker an audit found wrong gets no work until an operator clears it (403 WORKER_FLAGGED). */
-export function refuseFlagged<W extends Pick<WorkerRow, 'worker_uid' | 'flagged_at' | 'flag_reason'>>(w: W): W {
-  if (w.flagged_at !== null) {
-    throw new ApiProblem(403, 'WORKER_FLAGGED', `worker ${w.worker_uid} is flagged by an audit and gets no work until an operator clears it: ${w.flag_reason ?? 'see the dashboard'}`);
-  }
-  return w;
+export async function lockWorkerByUid(trx: Trx, workerUid: string): Promise<WorkerRow | undefined> {
+  return trx.selectFrom('workers').selectAll().where('worker_uid', '=', workerUid).forUpdate().executeTakeFirst();
 }
 
-/** Lock a known worker; 404 when it never registered, 403 when it is another friend's. */
-export async function lockWorker(trx: Trx, workerUid: string, friendName: string | null): Promise<WorkerRow> {
-  const row = await trx.selectFrom('workers').selectAll().where('worker_uid', '=', workerUid).forUpdate().executeTakeFirst();
-  if (!row) throw notFound('UNKNOWN_WORKER', `worker_id ${workerUid} is not registered: ask for instructions or register first`);
-  if (friendName !== null && row.friend_name !== friendName) throw forbidden(`worker_id ${workerUid} belongs to another friend`);
-  return row;
+export async function lockWorkerById(trx: Trx, id: number): Promise<WorkerRow> {
+  return trx.selectFrom('workers').selectAll().where('id', '=', id).forUpdate().executeTakeFirstOrThrow();
 }
 
 /**
- * Lock a known worker and some leases in one statement (the worker row first,
- * then the leases in id order: the order every transaction locks them in).
- * Unknown lease ids are simply absent from the answer.
+ * Lock a worker and some leases in one statement (the worker row first, then the leases in id
+ * order: the order every transaction locks them in). Unknown lease ids are simply absent from the
+ * answer; an unknown worker gives no worker.
  */
-export async function lockWorkerAndLeases(trx: Trx, workerUid: string, friendName: string | null, leaseIds: number[]): Promise<{ worker: Pick<WorkerRow, 'id' | 'friend_name'>; leases: LeaseRow[] }> {
-  if (leaseIds.length === 0) return { worker: await lockWorker(trx, workerUid, friendName), leases: [] };
+export async function lockWorkerAndLeases(trx: Trx, workerUid: string, leaseIds: number[]): Promise<{ worker: Pick<WorkerRow, 'id' | 'friend_name'> | undefined; leases: LeaseRow[] }> {
+  if (leaseIds.length === 0) return { worker: await lockWorkerByUid(trx, workerUid), leases: [] };
   const rows = await trx
     .selectFrom('workers')
     .leftJoin('leases', (join) => join.on('leases.id', 'in', leaseIds))
@@ -59,9 +50,8 @@ export async function lockWorkerAndLeases(trx: Trx, workerUid: string, friendNam
     .orderBy('leases.id')
     .forUpdate()
     .execute();
-  if (rows.length === 0) throw notFound('UNKNOWN_WORKER', `worker_id ${workerUid} is not registered: ask for instructions or register first`);
+  if (rows.length === 0) return { worker: undefined, leases: [] };
   const worker = { id: rows[0].worker_row_id, friend_name: rows[0].worker_friend_name };
-  if (friendName !== null && worker.friend_name !== friendName) throw forbidden(`worker_id ${workerUid} belongs to another friend`);
   const leases: LeaseRow[] = [];
   for (const { worker_row_id: _w, worker_friend_name: _f, ...lease } of rows) if (lease.id !== null) leases.push(lease as LeaseRow);
   return { worker, leases };
@@ -69,4 +59,29 @@ export async function lockWorkerAndLeases(trx: Trx, workerUid: string, friendNam
 
 export async function findWorker(db: Db | Trx, workerUid: string): Promise<WorkerRow | undefined> {
   return db.selectFrom('workers').selectAll().where('worker_uid', '=', workerUid).executeTakeFirst();
+}
+
+/** Columns a ping, completion, termination, reaper pass or flag sets on a worker's row. */
+export type WorkerChanges = Pick<Updateable<WorkersTable>, 'state' | 'last_ping_at' | 'version' | 'spool_backlog' | 'rate_limited' | 'collected' | 'flagged_at' | 'flag_reason' | 'flag_evidence'>;
+
+export async function updateWorker(trx: Trx, id: number, changes: WorkerChanges): Promise<void> {
+  await trx.updateTable('workers').set(changes).where('id', '=', id).execute();
+}
+
+/** Alive workers silent since before the cutoff that no other transaction holds, locked, in id order. */
+export async function lockSilentWorkers(trx: Trx, cutoff: Date, limit: number): Promise<Pick<WorkerRow, 'id' | 'worker_uid' | 'friend_name'>[]> {
+  return trx.selectFrom('workers').select(['id', 'worker_uid', 'friend_name']).where('state', '=', 'alive').where('last_ping_at', '<', cutoff).orderBy('id').limit(limit).forUpdate().skipLocked().execute();
+}
+
+/** The uids of those of these workers with uploads still in their spools, in id order. */
+export async function spoolingWorkerUids(trx: Trx, ids: readonly number[]): Promise<string[]> {
+  if (ids.length === 0) return [];
+  const rows = await trx
+    .selectFrom('workers')
+    .select('worker_uid')
+    .where('id', 'in', [...ids])
+    .where('spool_backlog', '>', 0)
+    .orderBy('id')
+    .execute();
+  return rows.map((r) => r.worker_uid);
 }

@@ -1,15 +1,12 @@
 /** Status for the dashboard and operators: maintained counters only. */
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import { API_ROUTES, STATUS_DAYS_DEFAULT, statusQuerySchema, statusResponseSchema, type StatusResponse } from '../../share/api/index.js';
-import { buildStatus } from '../repositories/status.js';
-
-/** Identical requests within this window share one database round. */
-const CACHE_MS = 1000;
 
 export default async function statusRoutes(fastify: FastifyInstance): Promise<void> {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
-  const cache = new Map<number, { at: number; value: Promise<StatusResponse> }>();
+  // A report (about 1 kB per worker) is serialized once, by the route's own serializer, for every request that gets it.
+  const bodies = new WeakMap<object, ReturnType<FastifyReply['serialize']>>();
   app.get(API_ROUTES.status, {
     schema: {
       tags: ['status'],
@@ -17,15 +14,12 @@ export default async function statusRoutes(fastify: FastifyInstance): Promise<vo
       querystring: statusQuerySchema,
       response: { 200: statusResponseSchema },
     },
-    handler: async (request) => {
-      const days = request.query.days ?? STATUS_DAYS_DEFAULT;
-      const now = Date.now();
-      const hit = cache.get(days);
-      if (hit && now - hit.at < CACHE_MS) return hit.value;
-      const value = buildStatus(app.db, app.config, app.clock.now(), days);
-      cache.set(days, { at: now, value });
-      value.catch(() => cache.delete(days));
-      return value;
+    handler: async (request, reply) => {
+      const report = await app.statusReport(request.query.days ?? STATUS_DAYS_DEFAULT);
+      let body = bodies.get(report);
+      if (body === undefined) bodies.set(report, (body = reply.serialize(report)));
+      // A string body with a JSON content type is sent as it is: the serialized report, not an object.
+      return reply.type('application/json; charset=utf-8').send(body as unknown as StatusResponse);
     },
   });
 }

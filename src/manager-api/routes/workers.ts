@@ -16,11 +16,9 @@ import {
   terminateRequestSchema,
   terminateResponseSchema,
 } from '../../share/api/index.js';
-import { inTransaction } from '../../db/transaction.js';
 import { errorReply, forbidden } from '../errors.js';
 import { actingFriend } from '../plugins/auth.js';
-import { upsertAndLockWorker } from '../repositories/workers.js';
-import { complete, giveInstructions, ping, terminate } from '../services/work.js';
+import { complete, giveInstructions, ping, register, terminate } from '../services/work.js';
 
 const SMALL_BODY = 64 * 1024;
 const errors = { 400: errorReply, 401: errorReply, 403: errorReply, 404: errorReply, 422: errorReply };
@@ -38,7 +36,7 @@ export default async function workerRoutes(fastify: FastifyInstance): Promise<vo
     handler: async (request) => {
       const b = request.body;
       checkFriend(b.friend_name, actingFriend(request));
-      const w = await inTransaction(app.db, (trx) => upsertAndLockWorker(trx, { workerUid: b.worker_id, friendName: b.friend_name, version: b.version }, app.clock.now()));
+      const w = await register(app.work, { workerUid: b.worker_id, friendName: b.friend_name, version: b.version });
       return { worker_id: w.worker_uid, friend_name: w.friend_name, state: w.state, directives: await app.directives() };
     },
   });

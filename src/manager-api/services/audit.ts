@@ -19,18 +19,14 @@ import { inTransaction, type Trx } from '../../db/transaction.js';
 import type { AuditRow, LeaseRow, WorkerRow } from '../../db/tables.js';
 import { notFound } from '../errors.js';
 import {
-  deleteQuarantinedOfWorker,
+  auditResultLeases,
   insertAudit,
   insertAudits,
   leaseReports,
   leasesWithAudit,
   leasesWithProvenAudit,
-  lastQuarantinedIndex,
   lockAudit,
   markRangeProven,
-  quarantineWorker,
-  releaseConfirmedBy,
-  releaseWorker,
   reproveWorkerCoverage,
   unproveWorkerCoverage,
   updateAudit,
@@ -38,7 +34,10 @@ import {
   type NewAudit,
 } from '../repositories/audits.js';
 import type { LogCounts } from '../repositories/counters.js';
-import { endLease, lockActiveLeasesOfWorker } from '../repositories/leases.js';
+import { endedScanLeasesOfWorker, endLease, leasesByIds, lockActiveLeasesOfWorker } from '../repositories/leases.js';
+import { storedTreeHead } from '../repositories/logs.js';
+import { deleteQuarantinedOfWorker, lastQuarantinedIndex, quarantineWorker, releaseConfirmedBy, releaseWorker } from '../repositories/quarantine.js';
+import { lockWorkerById, lockWorkerByUid, spoolingWorkerUids, updateWorker } from '../repositories/workers.js';
 
 /** Every lease of a worker registered less than this long ago is audited. */
 export const FIRST_HOUR_MS = 3_600_000;
@@ -132,19 +131,12 @@ async function proveRange(trx: Trx, audit: AuditRow, by: readonly number[], coun
 async function heldForSpool(trx: Trx, audit: AuditRow, parties: readonly Result[], now: Date): Promise<boolean> {
   const lacking = parties.filter((p) => parties.some((q) => q !== p && [...q.items.keys()].some((i) => !p.items.has(i))));
   if (lacking.length === 0) return false;
-  const spooling = await trx
-    .selectFrom('workers')
-    .select('worker_uid')
-    .where(
-      'id',
-      'in',
-      lacking.map((p) => p.lease.worker_id),
-    )
-    .where('spool_backlog', '>', 0)
-    .orderBy('id')
-    .execute();
+  const spooling = await spoolingWorkerUids(
+    trx,
+    lacking.map((p) => p.lease.worker_id),
+  );
   if (spooling.length === 0) return false;
-  const note = `held: ${spooling.map((w) => w.worker_uid).join(', ')} still ${spooling.length > 1 ? 'have' : 'has'} uploads in ${spooling.length > 1 ? 'their spools' : 'its spool'}; judged when they arrive`;
+  const note = `held: ${spooling.join(', ')} still ${spooling.length > 1 ? 'have' : 'has'} uploads in ${spooling.length > 1 ? 'their spools' : 'its spool'}; judged when they arrive`;
   await updateAudit(trx, audit.id, { state: 'held', current_lease_id: null, note: note.slice(0, 1000) }, now);
   return true;
 }
@@ -159,15 +151,8 @@ interface Result {
 
 /** The original and every second scan of the audit that completed verified, in lease order. */
 async function results(trx: Trx, audit: AuditRow): Promise<Result[]> {
-  const rows = await trx
-    .selectFrom('leases')
-    .innerJoin('workers', 'workers.id', 'leases.worker_id')
-    .select(['leases.id', 'leases.worker_id', 'leases.verification', 'leases.verified_tree_size', 'leases.verified_root_hash', 'workers.worker_uid', 'workers.friend_name'])
-    .where((eb) => eb.or([eb('leases.id', '=', audit.lease_id), eb.and([eb('leases.audit_id', '=', audit.id), eb('leases.state', '=', 'completed'), eb('leases.verification', '=', 'verified')])]))
-    .orderBy('leases.id')
-    .execute();
   const out: Result[] = [];
-  for (const r of rows) out.push({ lease: r, workerUid: r.worker_uid, friendName: r.friend_name, items: await leaseReports(trx, r.id) });
+  for (const r of await auditResultLeases(trx, audit)) out.push({ lease: r, workerUid: r.worker_uid, friendName: r.friend_name, items: await leaseReports(trx, r.id) });
   return out;
 }
 
@@ -204,7 +189,7 @@ function differing(a: Map<number, string>, b: Map<number, string>): number[] {
  * again (uploads spooled by a worker may have arrived since), and the majority decides.
  */
 async function judge(trx: Trx, audit: AuditRow, now: Date, counts: Counts): Promise<void> {
-  const log = await trx.selectFrom('logs').select(['name', 'tree_size', 'root_hash']).where('id', '=', audit.log_id).executeTakeFirstOrThrow();
+  const log = await storedTreeHead(trx, audit.log_id);
   const logHead: Head = { size: log.tree_size, root: log.root_hash };
   const all = await results(trx, audit);
   const original = all.find((r) => r.lease.id === audit.lease_id);
@@ -280,19 +265,15 @@ async function judge(trx: Trx, audit: AuditRow, now: Date, counts: Counts): Prom
  * and every range it completed that no audit covers yet is queued for a rescan by other friends.
  */
 export async function flagWorker(trx: Trx, workerId: number, reason: string, evidence: FlagEvidence, now: Date): Promise<void> {
-  const w = await trx.selectFrom('workers').selectAll().where('id', '=', workerId).forUpdate().executeTakeFirstOrThrow();
+  const w = await lockWorkerById(trx, workerId);
   const list = w.flag_evidence ? (JSON.parse(w.flag_evidence) as FlagEvidence[]) : [];
   list.push(evidence);
-  await trx
-    .updateTable('workers')
-    .set({ flagged_at: w.flagged_at ?? now, flag_reason: (w.flag_reason ?? reason).slice(0, 1000), flag_evidence: JSON.stringify(list) })
-    .where('id', '=', w.id)
-    .execute();
+  await updateWorker(trx, w.id, { flagged_at: w.flagged_at ?? now, flag_reason: (w.flag_reason ?? reason).slice(0, 1000), flag_evidence: JSON.stringify(list) });
   for (const lease of await lockActiveLeasesOfWorker(trx, w.id)) await endLease(trx, lease, 'released', now);
   await quarantineWorker(trx, w);
   await unproveWorkerCoverage(trx, w.id);
   // Its active leases just ended: they are among the ones to rescan.
-  await queueRescans(trx, await trx.selectFrom('leases').selectAll().where('worker_id', '=', w.id).where('kind', '=', 'scan').where('state', '!=', 'active').orderBy('id').execute(), now);
+  await queueRescans(trx, await endedScanLeasesOfWorker(trx, w.id), now);
 }
 
 /**
@@ -331,17 +312,17 @@ async function queueRescans(trx: Trx, leases: readonly LeaseRow[], now: Date): P
  */
 export async function clearWorker(db: Db, workerUid: string, remove: boolean, now: Date): Promise<ClearWorkerResponse> {
   return inTransaction(db, async (trx) => {
-    const w = await trx.selectFrom('workers').selectAll().where('worker_uid', '=', workerUid).forUpdate().executeTakeFirst();
+    const w = await lockWorkerByUid(trx, workerUid);
     if (!w) throw notFound('UNKNOWN_WORKER', `worker_id ${workerUid} is not registered`);
     const result: ClearWorkerResponse = { worker_id: w.worker_uid, friend_name: w.friend_name, was_flagged: w.flagged_at !== null, released_sightings: 0, released_certificates: 0, deleted_sightings: 0, deleted_certificates: 0 };
     if (w.flagged_at === null) return result;
-    await trx.updateTable('workers').set({ flagged_at: null, flag_reason: null, flag_evidence: null }).where('id', '=', w.id).execute();
+    await updateWorker(trx, w.id, { flagged_at: null, flag_reason: null, flag_evidence: null });
     if (remove) {
       const d = await deleteQuarantinedOfWorker(trx, w.id);
       result.deleted_sightings = d.sightings;
       result.deleted_certificates = d.certificates;
       if (d.leaseIds.length > 0) {
-        const leases = await trx.selectFrom('leases').selectAll().where('id', 'in', d.leaseIds).orderBy('id').execute();
+        const leases = await leasesByIds(trx, d.leaseIds);
         // The rescan finds what the deleted items' indexes hold; a range already proven (and counted) stays so.
         const proven = await leasesWithProvenAudit(trx, d.leaseIds);
         await insertAudits(

@@ -6,15 +6,15 @@
 import type { Assignment, CompleteRequest, Directives, InstructionsRequest, InstructionsResponse, PingRequest, StretchTimestamps, TerminateRequest } from '../../share/api/index.js';
 import type { Db } from '../../db/connect.js';
 import { inTransaction, type Trx } from '../../db/transaction.js';
-import type { LeaseRow } from '../../db/tables.js';
-import { ApiProblem, conflict, unprocessable } from '../errors.js';
-import { GROWING_WINDOW_NOTE } from '../planner.js';
+import type { LeaseRow, WorkerRow } from '../../db/tables.js';
+import { ApiProblem, conflict, forbidden, notFound, unprocessable } from '../errors.js';
 import { auditWorkMayAppear, eligibleAudits, type Claimant } from '../repositories/audits.js';
-import { claimAssignment, endLease, lockActiveLeasesOfWorker, lockLeases, recordProgress } from '../repositories/leases.js';
+import { activeLeaseIdsInCategory, claimAssignment, endLease, foreignLeaseIds, lockActiveLeasesOfWorker, lockLeases, recordProgress } from '../repositories/leases.js';
+import { catalogueCategories, someLogHasWorkToCome } from '../repositories/logs.js';
 import { addLogCounts, type LogCounts } from '../repositories/counters.js';
 import { insertCoverage, markLeaseProven, type ConfirmedStretch } from '../repositories/coverage.js';
 import { compareVersions } from '../../share/version.js';
-import { lockWorker, lockWorkerAndLeases, refuseFlagged, upsertAndLockWorker } from '../repositories/workers.js';
+import { lockWorkerAndLeases, lockWorkerByUid, updateWorker, upsertAndLockWorker, type WorkerIdentity } from '../repositories/workers.js';
 import { afterCompletion, selectForAudit, type AuditSelection } from './audit.js';
 
 export interface WorkContext extends AuditSelection {
@@ -30,67 +30,71 @@ function checkVersion(version: string, d: Directives): void {
   }
 }
 
-async function categories(db: Db): Promise<string[]> {
-  const rows = await db.selectFrom('logs').select('category').distinct().where('in_catalogue', '=', 1).orderBy('category').execute();
-  return rows.map((r) => r.category);
+/** A worker id belongs to the friend who first used it; another friend using it is refused. */
+function ownedBy<W extends Pick<WorkerRow, 'friend_name'>>(w: W, workerUid: string, friendName: string | null): W {
+  if (friendName !== null && w.friend_name !== friendName) throw forbidden(`worker_id ${workerUid} belongs to another friend`);
+  return w;
+}
+
+/** A worker that never registered cannot report (404). */
+function known<W>(w: W | undefined, workerUid: string): W {
+  if (!w) throw notFound('UNKNOWN_WORKER', `worker_id ${workerUid} is not registered: ask for instructions or register first`);
+  return w;
+}
+
+/** A worker an audit found wrong gets no work until an operator clears it (403 WORKER_FLAGGED). */
+function refuseFlagged<W extends Pick<WorkerRow, 'worker_uid' | 'flagged_at' | 'flag_reason'>>(w: W): W {
+  if (w.flagged_at !== null) {
+    throw new ApiProblem(403, 'WORKER_FLAGGED', `worker ${w.worker_uid} is flagged by an audit and gets no work until an operator clears it: ${w.flag_reason ?? 'see the dashboard'}`);
+  }
+  return w;
+}
+
+/** Create or revive a worker (locked); another friend's worker id is refused, which rolls the revival back. */
+async function upsertOwnWorker(trx: Trx, identity: WorkerIdentity, now: Date): Promise<WorkerRow> {
+  return ownedBy(await upsertAndLockWorker(trx, identity, now), identity.workerUid, identity.friendName);
+}
+
+/** Register a worker, or revive it. */
+export async function register(ctx: WorkContext, identity: WorkerIdentity): Promise<WorkerRow> {
+  return inTransaction(ctx.db, (trx) => upsertOwnWorker(trx, identity, ctx.now()));
+}
+
+/** Lock a known worker and some leases; 404 when it never registered, 403 when it is another friend's. */
+async function lockOwnWorkerAndLeases(trx: Trx, workerUid: string, friendName: string | null, leaseIds: number[]) {
+  const { worker, leases } = await lockWorkerAndLeases(trx, workerUid, leaseIds);
+  return { worker: ownedBy(known(worker, workerUid), workerUid, friendName), leases };
 }
 
 /**
  * May work still appear for a worker that got nothing now (docs/manager-api.md, "Idle")? A log in the
- * catalogue may yield work while it has fresh or resume-waiting ranges, an uncut part of its target,
- * no target yet (never answered, or an empty tree), or a window target its tree has not reached the
- * end of; whether it answers right now does not matter, except for a log the catalogue marks shut
- * down, which counts only while it answers. Leases held by other workers do not count: that work is
- * handed out, and comes back as resume-waiting ranges if its worker dies. Second scans do: one waiting
- * that this worker may take, or one that may appear for it (repositories/audits.ts, auditWorkMayAppear).
+ * catalogue may yield work (repositories/logs.ts, someLogHasWorkToCome); whether it answers right now
+ * does not matter, except for a log the catalogue marks shut down, which counts only while it answers.
+ * Leases held by other workers do not count: that work is handed out, and comes back as
+ * resume-waiting ranges if its worker dies. Second scans do: one waiting that this worker may take,
+ * or one that may appear for it (repositories/audits.ts, auditWorkMayAppear).
  */
 async function workRemains(db: Db, worker: Claimant): Promise<boolean> {
-  const log = await db
-    .selectFrom('logs')
-    .select('logs.id')
-    .where('logs.in_catalogue', '=', 1)
-    .where((eb) => eb.or([eb('logs.shut_down', '=', 0), eb('logs.available', '=', 1)]))
-    .where((eb) =>
-      eb.or([
-        eb('logs.target_end', 'is', null),
-        eb('logs.next_index', '<=', eb.ref('logs.target_end')),
-        eb('logs.target_note', 'like', `%${GROWING_WINDOW_NOTE}%`),
-        eb.exists(eb.selectFrom('ranges').select('ranges.id').where('ranges.state', 'in', ['resume_waiting', 'fresh']).whereRef('ranges.log_id', '=', 'logs.id')),
-      ]),
-    )
-    .limit(1)
-    .executeTakeFirst();
-  if (log !== undefined) return true;
+  if (await someLogHasWorkToCome(db)) return true;
   // A second scan this worker may take later (its log answers again), or one that may yet need it: not idle.
   return (await eligibleAudits(db, null, worker)).length > 0 || (await auditWorkMayAppear(db, worker));
 }
 
 export async function giveInstructions(ctx: WorkContext, req: InstructionsRequest): Promise<InstructionsResponse> {
-  const directives = await ctx.directives();
+  // Read together (both are plain reads); the version is still judged before the categories.
+  const [directives, categories] = await Promise.all([ctx.directives(), catalogueCategories(ctx.db)]);
   checkVersion(req.version, directives);
-  const known = await categories(ctx.db);
-  const wanted = req.categories ?? known;
-  for (const c of wanted) if (!known.includes(c)) throw unprocessable('UNKNOWN_CATEGORY', `categories: unknown category "${c}" (known: ${known.join(', ')})`);
+  const wanted = req.categories ?? categories;
+  for (const c of wanted) if (!categories.includes(c)) throw unprocessable('UNKNOWN_CATEGORY', `categories: unknown category "${c}" (known: ${categories.join(', ')})`);
   const identity = { workerUid: req.worker_id, friendName: req.friend_name, version: req.version };
   const assignments: Assignment[] = [];
-  const worker = await inTransaction(ctx.db, async (trx) => refuseFlagged(await upsertAndLockWorker(trx, identity, ctx.now())));
+  const worker = await inTransaction(ctx.db, async (trx) => refuseFlagged(await upsertOwnWorker(trx, identity, ctx.now())));
   if (directives.paused) return { assignments, idle: false, directives };
   for (const category of wanted) {
     const claimed = await inTransaction(ctx.db, async (trx) => {
       const now = ctx.now();
       // Asking again for a category ends the lease still held in it (a restarted worker).
-      const held = await trx
-        .selectFrom('leases')
-        .innerJoin('logs', 'logs.id', 'leases.log_id')
-        .select('leases.id')
-        .where('leases.worker_id', '=', worker.id)
-        .where('leases.state', '=', 'active')
-        .where('logs.category', '=', category)
-        .execute();
-      for (const lease of await lockLeases(
-        trx,
-        held.map((h) => h.id),
-      ))
+      for (const lease of await lockLeases(trx, await activeLeaseIdsInCategory(trx, worker.id, category)))
         if (lease.state === 'active') await endLease(trx, lease, 'released', now);
       return claimAssignment(trx, worker, category, ctx.assignmentSize, now, selectForAudit(worker, now, ctx));
     });
@@ -176,25 +180,21 @@ export async function ping(ctx: WorkContext, req: PingRequest, friendName: strin
   const timestamps = req.leases.map((r, i) => stretchTimestamps(r, `leases/${i}/`));
   await inTransaction(ctx.db, async (trx) => {
     const now = ctx.now();
-    const { worker, leases: locked } = await lockWorkerAndLeases(trx, req.worker_id, friendName, ids);
+    const { worker, leases: locked } = await lockOwnWorkerAndLeases(trx, req.worker_id, friendName, ids);
     const byId = checkLeases(req.leases, locked, worker.id);
     const scanned = await recordProgressAndCoverage(
       trx,
       req.leases.map((r, i) => ({ lease: byId.get(r.lease_id)!, confirmed: r.confirmed, timestamps: timestamps[i] })),
       now,
     );
-    await trx
-      .updateTable('workers')
-      .set({
-        state: 'alive',
-        last_ping_at: now,
-        version: req.version,
-        ...(req.spool_backlog !== undefined ? { spool_backlog: req.spool_backlog } : {}),
-        ...(req.rate_limited !== undefined ? { rate_limited: req.rate_limited } : {}),
-        ...(req.collected !== undefined ? { collected: req.collected } : {}),
-      })
-      .where('id', '=', worker.id)
-      .execute();
+    await updateWorker(trx, worker.id, {
+      state: 'alive',
+      last_ping_at: now,
+      version: req.version,
+      ...(req.spool_backlog !== undefined ? { spool_backlog: req.spool_backlog } : {}),
+      ...(req.rate_limited !== undefined ? { rate_limited: req.rate_limited } : {}),
+      ...(req.collected !== undefined ? { collected: req.collected } : {}),
+    });
     // Counter rows are shared with every other ping and upload: lock them last, just before commit.
     await addLogCounts(trx, scanned);
   });
@@ -208,7 +208,7 @@ export async function complete(ctx: WorkContext, req: CompleteRequest, friendNam
     const {
       worker,
       leases: [lease],
-    } = await lockWorkerAndLeases(trx, req.worker_id, friendName, [req.lease_id]);
+    } = await lockOwnWorkerAndLeases(trx, req.worker_id, friendName, [req.lease_id]);
     checkLeases([{ lease_id: req.lease_id, confirmed: lease?.end_index ?? 0 }], lease ? [lease] : [], worker.id);
     const counts: Map<number, Partial<LogCounts>> = await recordProgressAndCoverage(trx, [{ lease, confirmed: lease.end_index, timestamps }], now);
     const v = req.verification;
@@ -228,7 +228,7 @@ export async function complete(ctx: WorkContext, req: CompleteRequest, friendNam
       c.verified = (c.verified ?? 0) + (add.verified ?? 0);
       counts.set(logId, c);
     }
-    await trx.updateTable('workers').set({ state: 'alive', last_ping_at: now }).where('id', '=', worker.id).execute();
+    await updateWorker(trx, worker.id, { state: 'alive', last_ping_at: now });
     await addLogCounts(trx, counts);
   });
   return { ok: true };
@@ -240,10 +240,8 @@ export async function complete(ctx: WorkContext, req: CompleteRequest, friendNam
  * foreign one would hide that. A lease's worker never changes, so the rows need no lock.
  */
 async function refuseForeignLeases(trx: Trx, workerId: number, ids: number[]): Promise<void> {
-  if (ids.length === 0) return;
-  const foreign = await trx.selectFrom('leases').select('id').where('id', 'in', ids).where('worker_id', '!=', workerId).orderBy('id').execute();
-  if (foreign.length === 0) return;
-  const list = foreign.map((f) => f.id);
+  const list = await foreignLeaseIds(trx, ids, workerId);
+  if (list.length === 0) return;
   const many = list.length > 1;
   throw conflict('FOREIGN_LEASE', `lease${many ? 's' : ''} ${list.join(', ')} ${many ? 'belong' : 'belongs'} to another worker: a worker terminates only its own leases (nothing was changed)`, { foreign_leases: list });
 }
@@ -257,7 +255,7 @@ export async function terminate(ctx: WorkContext, req: TerminateRequest, friendN
   const timestamps = req.leases.map((r, i) => stretchTimestamps(r, `leases/${i}/`));
   return inTransaction(ctx.db, async (trx) => {
     const now = ctx.now();
-    const worker = await lockWorker(trx, req.worker_id, friendName);
+    const worker = ownedBy(known(await lockWorkerByUid(trx, req.worker_id), req.worker_id), req.worker_id, friendName);
     await refuseForeignLeases(
       trx,
       worker.id,
@@ -276,11 +274,7 @@ export async function terminate(ctx: WorkContext, req: TerminateRequest, friendN
     }
     const counts = await recordProgressAndCoverage(trx, reports, now);
     for (const lease of active) await endLease(trx, lease, 'terminated', now);
-    await trx
-      .updateTable('workers')
-      .set({ state: 'stopped', last_ping_at: now, ...(req.spool_backlog !== undefined ? { spool_backlog: req.spool_backlog } : {}) })
-      .where('id', '=', worker.id)
-      .execute();
+    await updateWorker(trx, worker.id, { state: 'stopped', last_ping_at: now, ...(req.spool_backlog !== undefined ? { spool_backlog: req.spool_backlog } : {}) });
     // Counter rows are shared: lock them last, as ping and complete do.
     await addLogCounts(trx, counts);
     return { released: active.length };
