@@ -7,7 +7,7 @@ import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { signTreeHead, sthToJson } from '../../src/share/ct/index.js';
-import { loadRealEntries } from '../../test/helpers/ct-real.js';
+import { loadRealEntries } from '../../tools/fixtures/ct-real.js';
 
 export async function startFakeLog(treeSize: number): Promise<{ url: string; key: string; close: () => Promise<void> }> {
   const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });

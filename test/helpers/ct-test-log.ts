@@ -8,7 +8,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { MerkleTree, decodeMerkleTreeLeaf, encodeMerkleTreeLeaf, signTreeHead, sthToJson } from '../../src/share/ct/index.js';
-import { loadRealEntries } from './ct-real.js';
+import { loadRealEntries } from '../../tools/fixtures/ct-real.js';
 
 export interface TestLog {
   name: string;

@@ -10,7 +10,7 @@ import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { MerkleTree, leafHash, signTreeHead, sthToJson } from '../../src/share/ct/index.js';
-import { loadRealEntries } from './ct-real.js';
+import { loadRealEntries } from '../../tools/fixtures/ct-real.js';
 
 export type Fault =
   | { kind: 'status'; status: number; retryAfter?: string }
