@@ -24,8 +24,8 @@ import { writeReport } from '../src/analysis/analyze-db.js';
 import { observedPeriods } from '../src/analysis/observed.js';
 import { connectDb } from '../src/db/read-connection.js';
 import { readCertificates } from '../src/analysis/reader.js';
-import { createTestDb } from '../test/helpers/analysis-db.js';
-import { generateLineages } from '../test/helpers/synthetic-lineages.js';
+import { createTestDb } from '../tools/fixtures/analysis-db.js';
+import { generateLineages } from '../tools/fixtures/synthetic-lineages.js';
 
 const { values } = parseArgs({
   options: {

@@ -14,8 +14,8 @@ import { AsnParser } from '@peculiar/asn1-schema';
 import { Certificate, TBSCertificate } from '@peculiar/asn1-x509';
 import { decodeMerkleTreeLeaf } from '../src/share/ct/index.js';
 import { mayCoverJp, parseCertificate, parseLeaf } from '../src/share/x509/index.js';
-import { loadRealEntries } from '../test/helpers/ct-real.js';
-import { referenceFields } from '../test/helpers/x509-reference.js';
+import { loadRealEntries } from '../tools/fixtures/ct-real.js';
+import { referenceFields } from '../tools/fixtures/x509-reference.js';
 
 const { values } = parseArgs({
   options: { seconds: { type: 'string', default: '2' }, 'jp-share': { type: 'string', default: '0.03' }, size: { type: 'string', default: '20000' } },

@@ -18,7 +18,7 @@ import { certificateIdentity, parseLeaf } from '../src/manager-api/ingest/leaf-p
 import type { Assignment, UploadItem } from '../src/share/api/index.js';
 import { startFakeLog } from './lib/fake-log.js';
 import { distinctLeaves } from './lib/leaves.js';
-import { startManagerProcess, waitForPlanning } from './lib/manager-process.js';
+import { startBenchManager, waitForPlanning } from './lib/bench-manager.js';
 
 const { values } = parseArgs({ options: { count: { type: 'string', default: '30000' }, batch: { type: 'string', default: '500' }, parallel: { type: 'string', default: '4' } } });
 const COUNT = Number(values.count);
@@ -29,7 +29,7 @@ const dir = mkdtempSync(join(tmpdir(), 'ctjp-bench-ingest-'));
 const dbUrl = `mysql://root@127.0.0.1:3306/ctjp_bench_${randomBytes(4).toString('hex')}`;
 const log = await startFakeLog(1_000_000_000);
 writeFileSync(join(dir, 'logs.json'), JSON.stringify({ logs: [{ category: 'google', name: 'bench1', url: log.url, key: log.key }] }));
-const manager = await startManagerProcess(['--db', dbUrl, '--logs', join(dir, 'logs.json'), '--data-dir', join(dir, 'data'), '--open', '--target-fraction', '1/1', '--assignment-size', String(COUNT + BATCH + 1024)]);
+const manager = await startBenchManager(['--db', dbUrl, '--logs', join(dir, 'logs.json'), '--data-dir', join(dir, 'data'), '--open', '--target-fraction', '1/1', '--assignment-size', String(COUNT + BATCH + 1024)]);
 try {
   await waitForPlanning(manager.url, 1);
   const post = async (path: string, body: unknown): Promise<Response> => {

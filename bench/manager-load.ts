@@ -17,7 +17,8 @@ import { dropDatabase } from '../src/db/connect.js';
 import type { Assignment, UploadItem } from '../src/share/api/index.js';
 import { startFakeLog } from './lib/fake-log.js';
 import { distinctLeaves } from './lib/leaves.js';
-import { percentile, startManagerProcess, waitForPlanning } from './lib/manager-process.js';
+import { startBenchManager, waitForPlanning } from './lib/bench-manager.js';
+import { percentile } from './lib/percentile.js';
 
 const { values } = parseArgs({ options: { workers: { type: 'string', default: '1000' }, seconds: { type: 'string', default: '30' }, speedup: { type: 'string', default: '1,10' }, uploaders: { type: 'string', default: '2' } } });
 const WORKERS = Number(values.workers);
@@ -33,7 +34,7 @@ const dbUrl = `mysql://root@127.0.0.1:3306/ctjp_bench_${randomBytes(4).toString(
 const categories = ['google', 'cloudflare', 'digicert', 'trustasia'];
 const logs = await Promise.all(categories.map(() => startFakeLog(2_000_000_000)));
 writeFileSync(join(dir, 'logs.json'), JSON.stringify({ logs: logs.map((l, i) => ({ category: categories[i], name: `${categories[i]}1`, url: l.url, key: l.key })) }));
-const manager = await startManagerProcess(['--db', dbUrl, '--logs', join(dir, 'logs.json'), '--data-dir', join(dir, 'data'), '--open', '--target-fraction', '1/1', '--db-connections', '30']);
+const manager = await startBenchManager(['--db', dbUrl, '--logs', join(dir, 'logs.json'), '--data-dir', join(dir, 'data'), '--open', '--target-fraction', '1/1', '--db-connections', '30']);
 const dispatcher = new Agent({ connections: 256, pipelining: 1 });
 const latencies = new Map<string, number[]>();
 let failures = 0;

@@ -25,7 +25,7 @@ import { leafCoversJp } from '../src/worker/jp-filter.js';
 import { buildArchiveZips } from '../tools/testlog/archive.js';
 import { sendBytesWithRanges } from '../tools/testlog/range.js';
 import { LeafListTileSource, TiledLogHandler, sendTileAnswer, type TileAnswer } from '../tools/testlog/tiles.js';
-import { loadRealEntries } from '../test/helpers/ct-real.js';
+import { loadRealEntries } from '../tools/fixtures/ct-real.js';
 
 const size = Number(process.argv[2] ?? 100_000);
 const real = loadRealEntries();

@@ -8,7 +8,7 @@
 import { randomFillSync } from 'node:crypto';
 import { decodeMerkleTreeLeaf, encodeMerkleTreeLeaf } from '../../src/share/ct/index.js';
 import { parseLeaf } from '../../src/share/x509/index.js';
-import { loadRealEntries } from '../../test/helpers/ct-real.js';
+import { loadRealEntries } from '../../tools/fixtures/ct-real.js';
 
 /** Offset and length of the serial INTEGER inside a TBSCertificate starting at pos. */
 function serialIn(der: Uint8Array, tbsPos: number): { at: number; len: number } {

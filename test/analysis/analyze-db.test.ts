@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import { checkSchema, connectDb } from '../../src/db/read-connection.js';
 import { writeReport } from '../../src/analysis/analyze-db.js';
 import { summarize } from '../../src/analysis/summary.js';
-import { createTestDb, insertCertificates } from '../helpers/analysis-db.js';
-import { generateLineages } from '../helpers/synthetic-lineages.js';
+import { createTestDb, insertCertificates } from '../../tools/fixtures/analysis-db.js';
+import { generateLineages } from '../../tools/fixtures/synthetic-lineages.js';
 
 test('the database path (batches, partitions) gives the same figures as the in-memory analysis', async () => {
   const db = await createTestDb();

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { summarize } from '../../src/analysis/summary.js';
 import { HOLDOUT_SET, TUNING_SET, VALIDATION_SET } from '../helpers/classifier-sets.js';
-import { type GenerateOptions, generateLineages } from '../helpers/synthetic-lineages.js';
+import { type GenerateOptions, generateLineages } from '../../tools/fixtures/synthetic-lineages.js';
 
 const LABELS = ['automated', 'manual', 'undetermined'] as const;
 

@@ -19,9 +19,9 @@ import {
 import { certificateRow, type CheckedItem } from '../../src/manager-api/ingest/ingest.js';
 import type { CoverageResponse } from '../../src/share/api/index.js';
 import { certificateIdentity, parseLeaf } from '../../src/share/x509/index.js';
-import { createTestDb } from '../helpers/analysis-db.js';
-import { loadRealEntries } from '../helpers/ct-real.js';
-import { mulberry32 } from '../helpers/synthetic-lineages.js';
+import { createTestDb } from '../../tools/fixtures/analysis-db.js';
+import { loadRealEntries } from '../../tools/fixtures/ct-real.js';
+import { mulberry32 } from '../../tools/fixtures/synthetic-lineages.js';
 
 const DAY = 86_400_000;
 const T0 = Date.UTC(2026, 0, 1);

@@ -15,8 +15,8 @@ import type { AnalysisCertificate } from '../../src/analysis/model.js';
 import { observedPeriods as asObservation } from '../../src/analysis/observed.js';
 import { summarize } from '../../src/analysis/summary.js';
 import { DEFAULT_MMD_MS, type TimeSpan, observedPeriods } from '../../src/share/coverage.js';
-import { createTestDb, insertCertificates } from '../helpers/analysis-db.js';
-import { generateLineages, type GroundTruth } from '../helpers/synthetic-lineages.js';
+import { createTestDb, insertCertificates } from '../../tools/fixtures/analysis-db.js';
+import { generateLineages, type GroundTruth } from '../../tools/fixtures/synthetic-lineages.js';
 
 const DAY = 86_400_000;
 const MARGIN = 30 * DAY;

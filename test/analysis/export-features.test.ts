@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 import { connectDb } from '../../src/db/read-connection.js';
 import { certificatesForDomain } from '../../src/analysis/features.js';
 import type { AnalysisCertificate } from '../../src/analysis/model.js';
-import { createTestDb, insertCertificates } from '../helpers/analysis-db.js';
+import { createTestDb, insertCertificates } from '../../tools/fixtures/analysis-db.js';
 
 const run = promisify(execFile);
 const DAY = 86_400_000;

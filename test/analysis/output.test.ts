@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { ReportWriter } from '../../src/analysis/output.js';
 import { runAnalysis } from '../../src/analysis/summary.js';
 import { groupBySanSet } from '../../src/analysis/lineage.js';
-import { generateLineages } from '../helpers/synthetic-lineages.js';
+import { generateLineages } from '../../tools/fixtures/synthetic-lineages.js';
 
 test('a report directory holds summary.json with every lineage, CSV tables and a self-contained HTML report', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'ctjp-report-'));

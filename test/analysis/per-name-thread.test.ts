@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Partitioner } from '../../src/analysis/partition.js';
 import { countPerNameFiles, countPerNameInThread } from '../../src/analysis/per-name-thread.js';
-import { generateLineages } from '../helpers/synthetic-lineages.js';
+import { generateLineages } from '../../tools/fixtures/synthetic-lineages.js';
 
 async function partitioned(dir: string, name: string): Promise<Partitioner> {
   const certs = generateLineages({ seed: 5, perBehaviour: { 'certbot-90': 15, 'manual-yearly': 15, 'manual-lapsed': 5, single: 5 } }).flatMap((l) => l.certs);

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import holidayJp from '@holiday-jp/holiday_jp';
 import { summarize } from '../../src/analysis/summary.js';
-import { generateLineages, type GroundTruth } from '../helpers/synthetic-lineages.js';
+import { generateLineages, type GroundTruth } from '../../tools/fixtures/synthetic-lineages.js';
 
 const truth = generateLineages({
   seed: 7,

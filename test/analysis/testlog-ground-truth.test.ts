@@ -15,7 +15,7 @@ import { writeReport } from '../../src/analysis/analyze-db.js';
 import { type AnalysisCertificate, type ValidationLevel, normaliseNames } from '../../src/analysis/model.js';
 import { jstTime } from '../../src/analysis/calendar.js';
 import { startTestLogs } from '../../tools/testlog/index.js';
-import { createTestDb, insertCertificates, type GivenSighting } from '../helpers/analysis-db.js';
+import { createTestDb, insertCertificates, type GivenSighting } from '../../tools/fixtures/analysis-db.js';
 
 interface Flags { weekend: boolean; holiday: boolean }
 

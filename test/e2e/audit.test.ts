@@ -33,7 +33,7 @@ import { catalogueEntry, testManagerEnv } from '../helpers/manager.js';
 import { runLyingWorker, type LiarRecord } from '../helpers/lying-worker.js';
 import { leaseCoverage, tempDir } from '../helpers/worker-env.js';
 import { exitWithin, isRunning, startWorkerProcess, type WorkerProcess } from '../helpers/worker-process.js';
-import { waitFor } from '../helpers/wait.js';
+import { waitFor } from '../../tools/fixtures/wait.js';
 
 const SIZE = 3000;
 const ROOT = join(import.meta.dirname, '..', '..');

@@ -18,7 +18,7 @@ import { CtLogCollector } from '../../src/worker/collector.js';
 import { catalogueEntry, testManagerEnv } from '../helpers/manager.js';
 import { runLyingWorker } from '../helpers/lying-worker.js';
 import { leaseCoverage } from '../helpers/worker-env.js';
-import { waitFor } from '../helpers/wait.js';
+import { waitFor } from '../../tools/fixtures/wait.js';
 
 /** Hex leaf hash of every entry of a served log, read through the worker's collector (every leaf kept). */
 async function servedLeafHashes(log: ServedLog, size: number): Promise<Map<number, string>> {

@@ -17,7 +17,7 @@ import { parseFraction } from '../../src/manager-api/config.js';
 import { catalogueEntry, testManagerEnv } from '../helpers/manager.js';
 import { leaseCoverage, storedIndexes, tempDir } from '../helpers/worker-env.js';
 import { exitWithin, isRunning, startWorkerProcess, type WorkerProcess } from '../helpers/worker-process.js';
-import { waitFor } from '../helpers/wait.js';
+import { waitFor } from '../../tools/fixtures/wait.js';
 
 type Proc = WorkerProcess;
 

@@ -4,7 +4,7 @@
  * period, other lifetimes, renewal points, working hours, weekend habits and lapse rates — checks
  * that they hold on lineages they were not tuned on (issue #15).
  */
-import type { GenerateOptions } from './synthetic-lineages.js';
+import type { GenerateOptions } from '../../tools/fixtures/synthetic-lineages.js';
 
 export const TUNING_SET: GenerateOptions = {
   seed: 7,

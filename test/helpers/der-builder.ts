@@ -1,37 +1,14 @@
 /**
- * A small DER encoder for test certificates: enough to build TBSCertificates
- * and (unsigned) certificates with chosen names, string types and
- * extensions, including out-of-spec ones a CA library would refuse to make.
+ * Test certificates written with the test log's DER writer (tools/testlog/der.ts): TBSCertificates
+ * and (unsigned) certificates with chosen names, string types and extensions, including
+ * out-of-spec ones a CA library would refuse to make, and the log leaves that carry them.
  */
 import { encodeMerkleTreeLeaf } from '../../src/share/ct/index.js';
+import { bool, ia5, octets, oid, printable, seq, set, time, tlv, utf8 } from '../../tools/testlog/der.js';
 
-export function tlv(tag: number, ...parts: Uint8Array[]): Uint8Array {
-  const body = Buffer.concat(parts);
-  const n = body.length;
-  let header: number[];
-  if (n < 0x80) header = [tag, n];
-  else if (n < 0x100) header = [tag, 0x81, n];
-  else if (n < 0x10000) header = [tag, 0x82, n >> 8, n & 0xff];
-  else header = [tag, 0x83, n >> 16, (n >> 8) & 0xff, n & 0xff];
-  return Buffer.concat([Uint8Array.from(header), body]);
-}
+export { oid, seq, tlv };
 
-export const seq = (...p: Uint8Array[]) => tlv(0x30, ...p);
-export const set = (...p: Uint8Array[]) => tlv(0x31, ...p);
-
-export function oid(dotted: string): Uint8Array {
-  const arcs = dotted.split('.').map(Number);
-  const out: number[] = [];
-  const push = (v: number) => {
-    const bytes = [v & 0x7f];
-    for (v = Math.floor(v / 128); v > 0; v = Math.floor(v / 128)) bytes.unshift((v & 0x7f) | 0x80);
-    out.push(...bytes);
-  };
-  push(arcs[0] * 40 + arcs[1]);
-  for (const a of arcs.slice(2)) push(a);
-  return tlv(0x06, Uint8Array.from(out));
-}
-
+/** An INTEGER of exactly these hex digits (a sign byte added when needed; leading zeros kept, so a test can write a non-minimal one). */
 export function integer(hexDigits: string): Uint8Array {
   let h = hexDigits.length % 2 ? '0' + hexDigits : hexDigits;
   if (parseInt(h[0], 16) >= 8) h = '00' + h;
@@ -43,11 +20,11 @@ export type StringType = 'utf8' | 'printable' | 'ia5' | 'bmp' | 'teletex';
 export function str(type: StringType, s: string): Uint8Array {
   switch (type) {
     case 'utf8':
-      return tlv(0x0c, Buffer.from(s, 'utf8'));
+      return utf8(s);
     case 'printable':
-      return tlv(0x13, Buffer.from(s, 'latin1'));
+      return printable(s);
     case 'ia5':
-      return tlv(0x16, Buffer.from(s, 'latin1'));
+      return ia5(s);
     case 'teletex':
       return tlv(0x14, Buffer.from(s, 'latin1'));
     case 'bmp': {
@@ -58,11 +35,6 @@ export function str(type: StringType, s: string): Uint8Array {
   }
 }
 
-function utcTime(d: Date): Uint8Array {
-  const iso = d.toISOString();
-  return tlv(0x17, Buffer.from(iso.slice(2, 4) + iso.slice(5, 7) + iso.slice(8, 10) + iso.slice(11, 13) + iso.slice(14, 16) + iso.slice(17, 19) + 'Z'));
-}
-
 /** [type OID, value, string type] in DER order; each attribute its own RDN. */
 export type NameSpec = [string, string, StringType?][];
 
@@ -71,7 +43,7 @@ export function name(spec: NameSpec): Uint8Array {
 }
 
 export function extension(extnOid: string, value: Uint8Array, critical = false): Uint8Array {
-  return seq(oid(extnOid), ...(critical ? [Uint8Array.of(0x01, 0x01, 0xff)] : []), tlv(0x04, value));
+  return seq(oid(extnOid), ...(critical ? [bool(true)] : []), octets(value));
 }
 
 export function sanExtension(dns: string[], extra: Uint8Array[] = []): Uint8Array {
@@ -103,7 +75,7 @@ export function buildTbs(s: TbsSpec = {}): Uint8Array {
     integer(s.serialHex ?? '0a1b2c3d'),
     seq(oid('1.2.840.10045.4.3.2')),
     name(s.issuer ?? [['2.5.4.6', 'US'], ['2.5.4.10', 'Test CA Inc.'], ['2.5.4.3', 'Test CA R1']]),
-    seq(utcTime(s.notBefore ?? new Date('2025-01-01T00:00:00Z')), utcTime(s.notAfter ?? new Date('2025-03-31T23:59:59Z'))),
+    seq(time(s.notBefore ?? new Date('2025-01-01T00:00:00Z')), time(s.notAfter ?? new Date('2025-03-31T23:59:59Z'))),
     name(s.subject ?? [['2.5.4.3', 'example.com']]),
     s.spki ?? EC_SPKI,
     ...(exts.length > 0 ? [tlv(0xa3, seq(...exts))] : []),

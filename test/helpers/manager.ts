@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { buildApp, type BuildOptions } from '../../src/manager-api/app.js';
 import { managerConfig, type ManagerConfig } from '../../src/manager-api/config.js';
-import { dropTestDatabase, testDatabaseUrl } from './database.js';
+import { dropTestDatabase, testDatabaseUrl } from '../../tools/fixtures/database.js';
 
 export interface CatalogueEntry {
   name: string;

@@ -7,7 +7,7 @@ import { parseFraction } from '../../src/manager-api/config.js';
 import { parseLeaf, type CertificateFields } from '../../src/share/x509/index.js';
 import { connectDb, summaryFromDatabase } from '../../src/analysis/index.js';
 import { createConnection } from 'mysql2/promise';
-import { insertCertificates } from '../helpers/analysis-db.js';
+import { insertCertificates } from '../../tools/fixtures/analysis-db.js';
 import { SummaryCache, type CachedSummary } from '../../src/manager-api/services/analysis.js';
 import type { AnalysisSummaryResponse, Assignment, DomainCertificatesResponse, UploadItem } from '../../src/share/api/index.js';
 

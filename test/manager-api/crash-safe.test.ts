@@ -13,10 +13,10 @@ import { parseLeaf } from '../../src/share/x509/index.js';
 import type { Assignment, UploadItem } from '../../src/share/api/index.js';
 import type { TestFault } from '../../src/manager-api/ingest/test-fault.js';
 import { startTestLog, type TestLog } from '../helpers/ct-test-log.js';
-import { dropTestDatabase, testDatabaseUrl } from '../helpers/database.js';
+import { dropTestDatabase, testDatabaseUrl } from '../../tools/fixtures/database.js';
 import { catalogueEntry } from '../helpers/manager.js';
-import { startManagerProcess, type ManagerProcess } from '../helpers/manager-process.js';
-import { waitFor } from '../helpers/wait.js';
+import { startManagerProcess, type ManagerProcess } from '../../tools/fixtures/manager-process.js';
+import { waitFor } from '../../tools/fixtures/wait.js';
 
 let g: TestLog;
 let dir: string;

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { sql } from 'kysely';
 import { migrateToLatest, openDatabase, parseDatabaseUrl } from '../../src/db/connect.js';
 import { inTransaction } from '../../src/db/transaction.js';
-import { dropTestDatabase, testDatabaseUrl } from '../helpers/database.js';
+import { dropTestDatabase, testDatabaseUrl } from '../../tools/fixtures/database.js';
 
 test('the database is created and migrated at start-up, and migrating again does nothing', async () => {
   const url = testDatabaseUrl();

@@ -7,7 +7,7 @@ import { Certificate, Extension, Extensions, TBSCertificate } from '@peculiar/as
 import type { FastifyInstance } from 'fastify';
 import { startTestLog, type TestLog } from '../helpers/ct-test-log.js';
 import { catalogueEntry, testManagerEnv, type TestManagerEnv } from '../helpers/manager.js';
-import { loadRealEntries } from '../helpers/ct-real.js';
+import { loadRealEntries } from '../../tools/fixtures/ct-real.js';
 import { parseFraction } from '../../src/manager-api/config.js';
 import { mergeFields } from '../../src/manager-api/ingest/ingest.js';
 import { decodeMerkleTreeLeaf, encodeMerkleTreeLeaf } from '../../src/share/ct/index.js';

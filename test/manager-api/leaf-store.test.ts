@@ -7,7 +7,7 @@ import { openDatabase, type Db } from '../../src/db/connect.js';
 import { inTransaction } from '../../src/db/transaction.js';
 import { LeafStore, STORE_ID_FILE, leafFileName, type LeafLine } from '../../src/manager-api/ingest/leaf-store.js';
 import { leafFilesOf } from '../../src/manager-api/repositories/leaf-files.js';
-import { dropTestDatabase, testDatabaseUrl } from '../helpers/database.js';
+import { dropTestDatabase, testDatabaseUrl } from '../../tools/fixtures/database.js';
 
 const URL_A = 'https://log.example/x/';
 

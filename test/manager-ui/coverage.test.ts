@@ -15,7 +15,7 @@ import { catalogueEntry, testManagerEnv, type TestManagerEnv } from '../helpers/
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { ARTIFACTS_DIR, launchChromium, openWatchedPage, pageWidths, type Browser } from '../helpers/browser.js';
-import { waitFor } from '../helpers/wait.js';
+import { waitFor } from '../../tools/fixtures/wait.js';
 
 let google: TestLog;
 let cloudflare: TestLog;

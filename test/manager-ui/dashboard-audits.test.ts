@@ -20,7 +20,7 @@ import { parseLeaf } from '../../src/share/x509/index.js';
 import { startTestLog, type TestLog } from '../helpers/ct-test-log.js';
 import { catalogueEntry, testManagerEnv, type TestManagerEnv } from '../helpers/manager.js';
 import { ARTIFACTS_DIR, launchChromium, openWatchedPage, pageWidths, type Browser } from '../helpers/browser.js';
-import { waitFor } from '../helpers/wait.js';
+import { waitFor } from '../../tools/fixtures/wait.js';
 
 const LONG_WAIT_MS = 120_000;
 const SIZE = 400;

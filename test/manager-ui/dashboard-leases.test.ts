@@ -11,7 +11,7 @@ import { API_PATHS, type Assignment, type InstructionsResponse, type StatusRespo
 import { startTestLog, type TestLog } from '../helpers/ct-test-log.js';
 import { catalogueEntry, testManagerEnv, type TestManagerEnv } from '../helpers/manager.js';
 import { launchChromium, openWatchedPage, type Browser } from '../helpers/browser.js';
-import { waitFor } from '../helpers/wait.js';
+import { waitFor } from '../../tools/fixtures/wait.js';
 
 const LONG_WAIT_MS = 120_000;
 

@@ -15,7 +15,7 @@ import { API_PATHS, type StatusResponse, type WorkerStatus } from '../../src/sha
 import { catalogueEntry, testManagerEnv, type TestManagerEnv } from '../helpers/manager.js';
 import { tempDir } from '../helpers/worker-env.js';
 import { exitWithin, isRunning, startWorkerProcess, type WorkerProcess } from '../helpers/worker-process.js';
-import { waitFor } from '../helpers/wait.js';
+import { waitFor } from '../../tools/fixtures/wait.js';
 import { ARTIFACTS_DIR, launchChromium, openWatchedPage, pageWidths, type Browser } from '../helpers/browser.js';
 
 const HOSTILE_FRIEND = '<img src=x onerror=alert(1)>';

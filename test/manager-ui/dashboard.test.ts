@@ -15,7 +15,7 @@ import { deadLogUrl, startTestLog, type TestLog } from '../helpers/ct-test-log.j
 import { catalogueEntry, testManagerEnv, type CatalogueEntry, type TestManagerEnv } from '../helpers/manager.js';
 import { startTestLogs, type TestLogs } from '../../tools/testlog/index.js';
 import { ARTIFACTS_DIR, launchChromium, openWatchedPage, pageWidths, type Browser } from '../helpers/browser.js';
-import { waitFor } from '../helpers/wait.js';
+import { waitFor } from '../../tools/fixtures/wait.js';
 
 const HOSTILE_FRIEND = '<img src=x onerror=alert(1)>';
 // Versions are refused by the manager unless they match [0-9A-Za-z.+_-]+; friend names are free text.

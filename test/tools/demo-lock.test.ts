@@ -9,8 +9,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { dropTestDatabase, testDatabaseUrl } from '../helpers/database.js';
-import { waitFor } from '../helpers/wait.js';
+import { dropTestDatabase, testDatabaseUrl } from '../../tools/fixtures/database.js';
+import { waitFor } from '../../tools/fixtures/wait.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 

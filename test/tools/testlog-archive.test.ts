@@ -17,7 +17,7 @@ import { ZipArchive, archiveZipOf } from '../../src/share/ct/zip-archive.js';
 import { buildArchiveZips, type ArchiveLog } from '../../tools/testlog/archive.js';
 import { parseSingleRange, sendBytesWithRanges } from '../../tools/testlog/range.js';
 import { LeafListTileSource, TiledLogHandler } from '../../tools/testlog/tiles.js';
-import { loadRealEntries } from '../helpers/ct-real.js';
+import { loadRealEntries } from '../../tools/fixtures/ct-real.js';
 
 const SIZE = 700;
 const real = loadRealEntries();

@@ -15,7 +15,7 @@ import type { CoverageResponse } from '../../src/share/api/index.js';
 import { catalogueEntry, testManagerEnv } from '../helpers/manager.js';
 import { tempDir } from '../helpers/worker-env.js';
 import { exitWithin, startWorkerProcess, type WorkerProcess } from '../helpers/worker-process.js';
-import { waitFor } from '../helpers/wait.js';
+import { waitFor } from '../../tools/fixtures/wait.js';
 
 const DAY = 86_400_000;
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { leafCoversJp } from '../../src/worker/jp-filter.js';
-import { loadRealEntries } from '../helpers/ct-real.js';
+import { loadRealEntries } from '../../tools/fixtures/ct-real.js';
 
 test('the .jp decision matches expected.json for every real leaf', () => {
   const wrong: string[] = [];

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Worker } from '../../src/worker/worker.js';
 import { startRealLeafLog } from '../helpers/real-leaf-log.js';
-import { waitFor } from '../helpers/wait.js';
+import { waitFor } from '../../tools/fixtures/wait.js';
 import { startManager, tempDir, workerConfig } from '../helpers/worker-env.js';
 
 const PROGRESS = '🌐 Req:';

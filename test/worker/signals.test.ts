@@ -3,7 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { startRealLeafLog } from '../helpers/real-leaf-log.js';
-import { waitFor } from '../helpers/wait.js';
+import { waitFor } from '../../tools/fixtures/wait.js';
 import { startManager, tempDir } from '../helpers/worker-env.js';
 
 const MAIN = join(import.meta.dirname, '..', '..', 'src', 'worker', 'main.ts');

@@ -14,7 +14,7 @@ import { RangeProofError, StaticCtSource, TILE_WIDTH, decodeExtraData, decodeMer
 import { CtLogCollector, CtLogUnavailableError, type CollectorEvent, type CollectorOptions, type ScannedChunk } from '../../src/worker/collector.js';
 import { leafCoversJp } from '../../src/worker/jp-filter.js';
 import { LeafListTileSource, TiledLogHandler, sendTileAnswer, serveLeavesAsTiles, type LeavesAsTiles } from '../../tools/testlog/tiles.js';
-import { loadRealEntries } from '../helpers/ct-real.js';
+import { loadRealEntries } from '../../tools/fixtures/ct-real.js';
 
 const FAST = { baseMs: 5, maxMs: 40 };
 const SIZE = 3000;

@@ -5,9 +5,9 @@ import type { StatusResponse } from '../../src/share/api/index.js';
 import { Worker } from '../../src/worker/worker.js';
 import { leafCoversJp } from '../../src/worker/jp-filter.js';
 import { serveLeavesAsTiles } from '../../tools/testlog/tiles.js';
-import { loadRealEntries } from '../helpers/ct-real.js';
+import { loadRealEntries } from '../../tools/fixtures/ct-real.js';
 import { startRealLeafLog, type Fault } from '../helpers/real-leaf-log.js';
-import { waitFor } from '../helpers/wait.js';
+import { waitFor } from '../../tools/fixtures/wait.js';
 import { leaseCoverage, startManager, storedIndexes, tempDir, workerConfig } from '../helpers/worker-env.js';
 
 const quiet = process.env.CTJP_TEST_VERBOSE ? { line: (t: string) => console.log(t), warn: (t: string) => console.log(t) } : { line: () => {}, warn: () => {} };

@@ -1,6 +1,6 @@
 /**
- * A minimal DER writer: just the ASN.1 types a TLS server certificate needs.
- * Writing DER directly (instead of going through an object model) keeps the
+ * A minimal DER writer: just the ASN.1 types a TLS server certificate needs,
+ * for the test log's corpus and the tests' own certificates. Writing DER directly (instead of going through an object model) keeps the
  * generation of tens of thousands of certificates down to milliseconds.
  */
 

@@ -4,7 +4,8 @@
  * connections, added latency, a growing tree, and stale tree heads; and on
  * the static-ct-api read path a badly signed checkpoint, data tiles that do
  * not match the hash tiles or carry a wrong leaf_index, a gzip bomb, and
- * partial tiles that are gone.
+ * partial tiles that are gone. A test can also script the fault of each
+ * request itself (RequestScript).
  */
 
 export interface RateLimit {
@@ -49,6 +50,32 @@ export interface FaultOptions {
   /** Faults of the static-ct-api read path. */
   tiles?: TileFaults;
 }
+
+/** A fault one request gets, decided by a test's script. */
+export type RequestFault =
+  | { kind: 'status'; status: number; retryAfter?: string }
+  | { kind: 'drop' }
+  /** get-entries answers one entry more than asked for. */
+  | { kind: 'more-than-asked' }
+  /** get-entries answers no entries. */
+  | { kind: 'empty' }
+  /** The first entry served is not a leaf at all. */
+  | { kind: 'garbage-leaf' }
+  /** The first entry served is a real, well-formed leaf, but not the one the tree holds there. */
+  | { kind: 'swapped-leaf' };
+
+/** A request as a log saw it: the path below the log's URL (`/ct/v1/get-entries`), get-entries' range, entries served. */
+export interface LogRequest {
+  path: string;
+  start: number | null;
+  end: number | null;
+  /** Entries served (0 for faults and everything but get-entries). */
+  served: number;
+  fault: RequestFault['kind'] | null;
+}
+
+/** Decides the fault of the n-th request to a log (0-based, every path counted). */
+export type RequestScript = (n: number, request: Pick<LogRequest, 'path' | 'start' | 'end'>) => RequestFault | null;
 
 const TILE_FAULT_KEYS: readonly (keyof TileFaults)[] = ['badCheckpointSignature', 'mismatchedDataTile', 'wrongLeafIndexTile', 'gzipBombTile', 'partialTilesGone'];
 

@@ -15,6 +15,7 @@ import { validateFaults, type FaultOptions } from './faults.js';
 import { rsaKeyPool, spkiOf } from './keys.js';
 import { LogState, TestLogServer } from './server.js';
 import { ShutDownLog } from './elsewhere.js';
+import { CorpusEntries } from './corpus-entries.js';
 import { corpusDir, loadCorpus, saveCorpus } from './store.js';
 
 export type { ExpectedData, ExpectedCertificate, ExpectedEntry, ExpectedLineage, ExpectedRenewal } from './expected.js';
@@ -196,7 +197,7 @@ export async function startTestLogs(opts: StartOptions = {}): Promise<TestLogs> 
 
   const t1 = Date.now();
   const states = specs.map((s, i) => {
-    const st = new LogState(s.category, s.name, { pageSize: s.pageSize, aligned: s.aligned }, logPrivateKey(seed, s.name), corpus, corpus.logs[i], seed);
+    const st = new LogState(s.category, s.name, { pageSize: s.pageSize, aligned: s.aligned }, logPrivateKey(seed, s.name), new CorpusEntries(corpus, corpus.logs[i], seed), seed);
     st.setFaults(s.faults ?? opts.faults ?? {});
     if (s.shutDown !== null) st.shutDown = new ShutDownLog(st);
     return st;

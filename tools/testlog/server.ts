@@ -1,17 +1,17 @@
 /**
- * The RFC 6962 read API over a generated corpus, for several logs on one
- * node:http server, each under `/<category>/<name>/ct/v1/`, with its
- * operator's get-entries quirks and the faults switched on for it. The same
- * prefix also serves each log as static-ct-api (checkpoint, tiles, issuers:
- * tiles.ts), over the same leaves and tree.
+ * The RFC 6962 read API over a log's entries (a generated corpus's, or a
+ * test's own list: leaf-list.ts), for several logs on one node:http server,
+ * each under `/<category>/<name>/ct/v1/`, with its operator's get-entries
+ * quirks and the faults switched on for it. The same prefix also serves each
+ * log as static-ct-api (checkpoint, tiles, issuers: tiles.ts), over the same
+ * leaves and tree.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { createHash, type KeyObject } from 'node:crypto';
 import { MerkleTree, signTreeHead, sthToJson, type SignedTreeHead } from '../../src/share/ct/index.js';
 import { originOf } from '../../src/share/ct/checkpoint.js';
-import { ENTRY_PRECERT, hashEntries, LEAF_SUFFIX_MAX, NO_OBJECT, writeLeafPrefix, writeLeafSuffix, type Corpus, type LogTable } from './corpus.js';
-import { TokenBucket, validateFaults, type FaultOptions } from './faults.js';
+import { TokenBucket, validateFaults, type FaultOptions, type LogRequest, type RequestFault, type RequestScript } from './faults.js';
 import { spkiOf } from './keys.js';
 import { Rng } from './rng.js';
 import { ELSEWHERE_PATH, MIRROR_KINDS, type ElsewhereKind, type ShutDownLog } from './elsewhere.js';
@@ -24,8 +24,6 @@ export interface Quirks {
   aligned: boolean;
 }
 
-const u24 = (n: number): Buffer => Buffer.of(n >> 16, (n >> 8) & 0xff, n & 0xff);
-
 class HttpError extends Error {
   constructor(
     readonly status: number,
@@ -35,11 +33,44 @@ class HttpError extends Error {
   }
 }
 
-/** One served log: its entries (growable), Merkle tree, key, tree heads and faults. */
+/** What a served log holds: its entries, as get-entries, the data tiles, the proofs and the archives read them. */
+export interface LogEntries {
+  readonly size: number;
+  /** The leaves carry the leaf_index extension (a static-ct-api log). */
+  readonly leafIndex: boolean;
+  /** get-roots: base64 DER. */
+  readonly roots: string[];
+  leafHash(i: number): Buffer;
+  leafInput(i: number): Buffer;
+  /** get-entries' extra_data, base64. */
+  extraData(i: number): string;
+  /** Entry i as a data tile holds it: the TimestampedEntry (leaf_input without its 2-byte header), the precertificate, the chain fingerprints. */
+  tileLeaf(i: number): Buffer;
+  issuer(hex: string): Buffer | undefined;
+  issuerNames(): string[];
+  entryTimestamp(i: number): number;
+  /** Append `count` entries now, as a growing log does; absent: the log cannot grow. */
+  append?(count: number): void;
+}
+
+/** Options of a log made for one test rather than served from a corpus. */
+export interface LogStateOptions {
+  /** Faults decided per request by the test, in the order requests come. */
+  script?: RequestScript;
+  /** Keep every request in `requests`. */
+  recordRequests?: boolean;
+  /** get-entries answers wait for this, so a test can change the world while a scan is under way. */
+  entriesGate?: Promise<void>;
+  /**
+   * Publish a tree head for this many entries over a made-up root, without a Merkle tree: a log
+   * a manager only plans against. get-entries serves the entries up to it; proofs are refused.
+   */
+  claimedSize?: number;
+}
+
+/** One served log: its entries, Merkle tree, key, tree heads and faults. */
 export class LogState implements TileSource {
   readonly tree = new MerkleTree();
-  private table: LogTable;
-  private capacity: number;
   private sth: SignedTreeHead | null = null;
   private readonly history: SignedTreeHead[] = [];
   private hashIndex: Map<number, number> | null = null;
@@ -49,15 +80,8 @@ export class LogState implements TileSource {
   private connectionBuckets = new WeakMap<Socket, TokenBucket>();
   private growthTimer: NodeJS.Timeout | null = null;
   private readonly rng: Rng;
-  private readonly chainLists: Buffer[];
-  private readonly x509Extra: string[];
-  private readonly growthRng: Rng;
-  /** get-roots: every root of the corpus, base64 DER. */
-  readonly roots: string[];
-  /** Per chain: the TileLeaf certificate_chain vector (uint16 length, SHA-256 of each certificate). */
-  private readonly chainFingerprints: Buffer[];
-  /** issuer/<hex>: every certificate of every chain, by SHA-256. */
-  private readonly issuers = new Map<string, Buffer>();
+  private published: number | null = null;
+  private readonly claimedRoot: Buffer | null;
   readonly spki: Buffer;
   /** Checkpoint origin: the log's prefix URL without scheme and trailing slash (set once the server listens). */
   origin: string;
@@ -65,35 +89,22 @@ export class LogState implements TileSource {
   readonly tiles: TiledLogHandler;
   /** A shut-down log: its own prefix answers 410 Gone; it is served only as mirrors and archives. */
   shutDown: ShutDownLog | null = null;
+  /** Every request (with recordRequests). */
+  readonly requests: LogRequest[] = [];
+  private requestCount = 0;
 
   constructor(
     readonly category: string,
     readonly name: string,
     readonly quirks: Quirks,
     readonly key: KeyObject,
-    private readonly corpus: Corpus,
-    table: LogTable,
+    readonly entries: LogEntries,
     seed: string,
+    readonly options: LogStateOptions = {},
   ) {
-    this.table = table;
-    this.capacity = table.size;
-    for (let i = 0; i < table.size; i++) this.tree.appendLeafHash(table.hashes.subarray(32 * i, 32 * i + 32));
+    this.claimedRoot = options.claimedSize === undefined ? null : createHash('sha256').update(`claimed ${seed} ${name}`).digest();
+    if (this.claimedRoot === null) for (let i = 0; i < entries.size; i++) this.tree.appendLeafHash(entries.leafHash(i));
     this.rng = new Rng(seed, `faults:${name}`);
-    this.growthRng = new Rng(seed, `growth:${name}`);
-    this.chainLists = corpus.chains.map((c) => {
-      const body = Buffer.concat(c.certs.flatMap((id) => [u24(corpus.objects[id].length), corpus.objects[id]]));
-      return Buffer.concat([u24(body.length), body]);
-    });
-    this.x509Extra = this.chainLists.map((b) => b.toString('base64'));
-    this.roots = corpus.roots.map((id) => corpus.objects[id].toString('base64'));
-    this.chainFingerprints = corpus.chains.map((c) => {
-      const fps = c.certs.map((id) => {
-        const fp = createHash('sha256').update(corpus.objects[id]).digest();
-        this.issuers.set(fp.toString('hex'), corpus.objects[id]);
-        return fp;
-      });
-      return Buffer.concat([Buffer.of((32 * fps.length) >> 8, (32 * fps.length) & 0xff), ...fps]);
-    });
     this.spki = spkiOf(key);
     this.origin = `ctjp.test${this.prefix}`.replace(/\/$/, '');
     this.tiles = new TiledLogHandler(this, () => this.faults.tiles ?? {});
@@ -101,19 +112,31 @@ export class LogState implements TileSource {
 
   /** The API the log advertises: its leaves carry the leaf_index extension (static-ct-api) or none (rfc6962). Every log serves both read paths. */
   get api(): 'rfc6962' | 'static-ct-api' {
-    return this.table.leafIndex ? 'static-ct-api' : 'rfc6962';
+    return this.entries.leafIndex ? 'static-ct-api' : 'rfc6962';
   }
 
   get prefix(): string {
     return `/${this.category}/${this.name}/`;
   }
 
+  /** Entries served (get-entries, proofs and tiles reach this far). */
   get size(): number {
-    return this.tree.size;
+    return this.options.claimedSize ?? this.tree.size;
+  }
+
+  get roots(): string[] {
+    return this.entries.roots;
+  }
+
+  /** Publish a tree head for fewer entries than are served (null: all of them), as a log whose front ends serve entries before its tree head covers them. */
+  setPublishedSize(n: number | null): void {
+    if (n !== null && !(Number.isSafeInteger(n) && n >= 0 && n <= this.size)) throw new RangeError(`published size ${n} outside 0..${this.size}`);
+    this.published = n;
   }
 
   setFaults(f: FaultOptions): void {
     validateFaults(f, `faults of ${this.name}`);
+    if ((f.growthPerSecond ?? 0) > 0 && this.entries.append === undefined) throw new RangeError(`${this.name} cannot grow`);
     this.faults = { ...f };
     this.bucket = f.rateLimit ? new TokenBucket(f.rateLimit) : null;
     if (this.growthTimer) clearInterval(this.growthTimer);
@@ -137,65 +160,28 @@ export class LogState implements TileSource {
     this.growthTimer = null;
   }
 
-  /** Append `count` filler entries now (timestamps from the clock), as a growing log does. */
+  /** Append `count` entries now (timestamps from the clock), as a growing log does. */
   append(count: number): void {
     if (!Number.isSafeInteger(count) || count < 0) throw new RangeError(`append: count must be a non-negative integer, got ${count}`);
-    const from = this.table.size;
-    const to = from + count;
-    if (to > this.capacity) this.grow(Math.max(to, Math.ceil(this.capacity * 1.5) + 1024));
-    const t = this.table;
-    const pool = this.corpus.pool;
-    const recent = Math.max(1, Math.floor(pool.length / 10));
-    let ts = Math.max(Date.now(), from > 0 ? t.ts[from - 1] + 1 : 0);
-    for (let i = from; i < to; i++) {
-      const item = pool[pool.length - 1 - this.growthRng.int(recent)];
-      const precert = this.growthRng.chance(0.7);
-      t.ts[i] = ts++;
-      t.type[i] = precert ? ENTRY_PRECERT : 0;
-      t.obj[i] = precert ? item.tbs : item.final;
-      t.pre[i] = precert ? item.precert : NO_OBJECT;
-      t.chain[i] = item.chain;
-    }
-    t.size = to;
-    hashEntries(t, from, to, this.corpus.objects, this.corpus.chains);
-    for (let i = from; i < to; i++) {
-      const h = t.hashes.subarray(32 * i, 32 * i + 32);
+    if (this.entries.append === undefined || this.claimedRoot !== null) throw new RangeError(`${this.name} cannot grow`);
+    const from = this.entries.size;
+    this.entries.append(count);
+    for (let i = from; i < this.entries.size; i++) {
+      const h = this.entries.leafHash(i);
       this.tree.appendLeafHash(h);
       this.hashIndex?.set(h.readUIntBE(0, 6), i);
     }
   }
 
-  private grow(capacity: number): void {
-    const t = this.table;
-    const copy = <T extends Float64Array | Uint8Array | Uint32Array | Uint16Array>(a: T, make: (n: number) => T): T => {
-      const b = make(capacity);
-      b.set(a.subarray(0, t.size) as never);
-      return b;
-    };
-    const hashes = Buffer.alloc(32 * capacity);
-    t.hashes.copy(hashes, 0, 0, 32 * t.size);
-    this.table = {
-      name: t.name,
-      size: t.size,
-      ts: copy(t.ts, (n) => new Float64Array(n)),
-      type: copy(t.type, (n) => new Uint8Array(n)),
-      obj: copy(t.obj, (n) => new Uint32Array(n)),
-      pre: copy(t.pre, (n) => new Uint32Array(n)),
-      chain: copy(t.chain, (n) => new Uint16Array(n)),
-      hashes,
-      leafIndex: t.leafIndex,
-    };
-    this.capacity = capacity;
-  }
-
-  /** The latest signed tree head; re-signed when the tree has grown. */
+  /** The latest signed tree head; re-signed when the published tree has changed. */
   currentSth(): SignedTreeHead {
-    if (!this.sth || this.sth.treeSize !== this.size) {
+    const size = this.published ?? this.size;
+    if (!this.sth || this.sth.treeSize !== size) {
       const last = this.sth?.timestamp ?? 0;
-      const newestLeaf = this.size > 0 ? this.table.ts[this.size - 1] : 0;
+      const newestLeaf = size > 0 && this.claimedRoot === null ? this.entries.entryTimestamp(size - 1) : 0;
       const timestamp = Math.max(Date.now(), last + 1, newestLeaf + 1);
       if (this.sth) this.history.push(this.sth);
-      this.sth = signTreeHead(this.key, timestamp, this.size, this.tree.root(this.size));
+      this.sth = signTreeHead(this.key, timestamp, size, this.claimedRoot ?? this.tree.root(size));
     }
     return this.sth;
   }
@@ -210,70 +196,48 @@ export class LogState implements TileSource {
     const current = this.currentSth();
     const older = this.history.filter((h) => h.treeSize < current.treeSize);
     if (older.length > 0) return older[older.length - 1];
-    if (current.treeSize === 0) return current;
+    if (current.treeSize === 0 || this.claimedRoot !== null) return current;
     const size = Math.max(0, current.treeSize - Math.max(1, Math.ceil(current.treeSize / 100)));
     const stale = signTreeHead(this.key, current.timestamp - 60_000, size, this.tree.root(size));
     this.history.push(stale);
     return stale;
   }
 
-  leafInput(i: number): Buffer {
-    const t = this.table;
-    const body = this.corpus.objects[t.obj[i]];
-    const buf = Buffer.allocUnsafe(12 + 32 + 3 + body.length + LEAF_SUFFIX_MAX);
-    const p = writeLeafPrefix(buf, 0, t, i, body.length, this.corpus.chains);
-    body.copy(buf, p);
-    return buf.subarray(0, writeLeafSuffix(buf, p + body.length, t, i));
+  /** A log that only claims its tree has no proofs to give. */
+  get provable(): boolean {
+    return this.claimedRoot === null;
   }
 
-  /** Entry i as a data tile holds it: the TimestampedEntry (leaf_input without its 2-byte header), the precertificate, the chain fingerprints. */
+  leafInput(i: number): Buffer {
+    return this.entries.leafInput(i);
+  }
+
   tileLeaf(i: number): Buffer {
-    const t = this.table;
-    const body = this.corpus.objects[t.obj[i]];
-    const pre = t.pre[i] === NO_OBJECT ? null : this.corpus.objects[t.pre[i]];
-    const fps = this.chainFingerprints[t.chain[i]];
-    const buf = Buffer.allocUnsafe(12 + 32 + 3 + body.length + LEAF_SUFFIX_MAX + (pre ? 3 + pre.length : 0) + fps.length);
-    let p = writeLeafPrefix(buf, 0, t, i, body.length, this.corpus.chains);
-    body.copy(buf, p);
-    p = writeLeafSuffix(buf, p + body.length, t, i);
-    if (pre) {
-      buf.writeUIntBE(pre.length, p, 3);
-      pre.copy(buf, p + 3);
-      p += 3 + pre.length;
-    }
-    fps.copy(buf, p);
-    return buf.subarray(2, p + fps.length);
+    return this.entries.tileLeaf(i);
   }
 
   issuer(hex: string): Buffer | undefined {
-    return this.issuers.get(hex);
+    return this.entries.issuer(hex);
   }
 
   issuerNames(): string[] {
-    return [...this.issuers.keys()];
+    return this.entries.issuerNames();
   }
 
   extraData(i: number): string {
-    const t = this.table;
-    if (t.pre[i] === NO_OBJECT) return this.x509Extra[t.chain[i]];
-    const pre = this.corpus.objects[t.pre[i]];
-    return Buffer.concat([u24(pre.length), pre, this.chainLists[t.chain[i]]]).toString('base64');
+    return this.entries.extraData(i);
   }
 
+  /** The first index of a leaf hash (a leaf logged twice is found at its first index), or -1. */
   indexOfHash(hash: Buffer): number {
     if (!this.hashIndex) {
       const m = new Map<number, number>();
-      const h = this.table.hashes;
-      for (let i = this.size - 1; i >= 0; i--) m.set(h.readUIntBE(32 * i, 6), i);
+      for (let i = this.tree.size - 1; i >= 0; i--) m.set(this.entries.leafHash(i).readUIntBE(0, 6), i);
       this.hashIndex = m;
     }
     const i = this.hashIndex.get(hash.readUIntBE(0, 6));
-    if (i === undefined || !this.table.hashes.subarray(32 * i, 32 * i + 32).equals(hash)) return -1;
+    if (i === undefined || !this.entries.leafHash(i).equals(hash)) return -1;
     return i;
-  }
-
-  entryTimestamp(i: number): number {
-    return this.table.ts[i];
   }
 
   /** Fault decisions for one request, drawn from the log's seeded stream. */
@@ -313,6 +277,18 @@ export class LogState implements TileSource {
     return this.faults.rateLimit?.retryAfter !== false;
   }
 
+  /** The request as the test's script and record see it; null when the test asked for neither. */
+  scripted(path: string, q: URLSearchParams): { request: LogRequest; fault: RequestFault | null } | null {
+    const { script, recordRequests } = this.options;
+    if (!script && !recordRequests) return null;
+    const num = (k: string): number | null => (q.has(k) ? Number(q.get(k)) : null);
+    const request: LogRequest = { path: path.slice(this.prefix.length - 1), start: num('start'), end: num('end'), served: 0, fault: null };
+    const fault = script?.(this.requestCount++, { path: request.path, start: request.start, end: request.end }) ?? null;
+    request.fault = fault?.kind ?? null;
+    if (recordRequests) this.requests.push(request);
+    return { request, fault };
+  }
+
   wantsStaleSth(): boolean {
     return (this.faults.staleSthRate ?? 0) > 0 && this.rng.chance(this.faults.staleSthRate!);
   }
@@ -327,8 +303,9 @@ function intParam(q: URLSearchParams, name: string): number {
 
 const b64 = (b: Buffer): string => b.toString('base64');
 
-function handleEndpoint(log: LogState, endpoint: string, q: URLSearchParams): string {
+function handleEndpoint(log: LogState, endpoint: string, q: URLSearchParams, scripted: { request: LogRequest; fault: RequestFault | null } | null = null): string {
   const size = log.size;
+  if (!log.provable && endpoint !== 'get-sth' && endpoint !== 'get-entries' && endpoint !== 'get-roots') throw new HttpError(400, `${log.name} only claims its tree: no proofs`);
   switch (endpoint) {
     case 'get-sth':
       return JSON.stringify(sthToJson(log.wantsStaleSth() ? log.staleSth() : log.currentSth()));
@@ -340,8 +317,14 @@ function handleEndpoint(log: LogState, endpoint: string, q: URLSearchParams): st
       const { pageSize, aligned } = log.quirks;
       let last = Math.min(end, size - 1, start + pageSize - 1);
       if (aligned) last = Math.min(last, start - (start % pageSize) + pageSize - 1);
+      const fault = scripted?.fault?.kind;
+      if (fault === 'more-than-asked') last = Math.min(size - 1, end + 1);
+      if (fault === 'empty') last = start - 1;
       const parts: string[] = [];
       for (let i = start; i <= last; i++) parts.push(`{"leaf_input":"${b64(log.leafInput(i))}","extra_data":"${log.extraData(i)}"}`);
+      if (parts.length > 0 && fault === 'garbage-leaf') parts[0] = `{"leaf_input":"${b64(Buffer.from('not a leaf'))}","extra_data":""}`;
+      if (parts.length > 0 && fault === 'swapped-leaf') parts[0] = swappedEntry(log, start);
+      if (scripted) scripted.request.served = parts.length;
       return `{"entries":[${parts.join(',')}]}`;
     }
     case 'get-roots':
@@ -374,6 +357,16 @@ function handleEndpoint(log: LogState, endpoint: string, q: URLSearchParams): st
     default:
       throw new HttpError(404, `unknown endpoint ${endpoint}`);
   }
+}
+
+/** A real, well-formed entry of the log that is not entry `at`. */
+function swappedEntry(log: LogState, at: number): string {
+  const own = log.leafInput(at);
+  for (let j = 0; j < log.size; j++) {
+    const other = log.leafInput(j);
+    if (!other.equals(own)) return `{"leaf_input":"${b64(other)}","extra_data":"${log.extraData(j)}"}`;
+  }
+  throw new Error(`no other entry to put in place of entry ${at}`);
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -439,6 +432,16 @@ export class TestLogServer {
   }
 
   private async answer(req: IncomingMessage, res: ServerResponse, log: LogState, url: URL, m: RegExpExecArray, tiled: boolean): Promise<void> {
+    const scripted = log.scripted(url.pathname, url.searchParams);
+    if (scripted?.fault?.kind === 'drop') {
+      req.socket.destroy();
+      return;
+    }
+    if (scripted?.fault?.kind === 'status') {
+      const { status, retryAfter } = scripted.fault;
+      return send(res, status, JSON.stringify({ error: `fault ${status}` }), retryAfter === undefined ? {} : { 'retry-after': retryAfter });
+    }
+    if (m[2] === 'get-entries' && log.options.entriesGate) await log.options.entriesGate;
     const f = log.drawFaults();
     if (f.delayMs > 0) await sleep(f.delayMs);
     if (f.drop) {
@@ -451,7 +454,7 @@ export class TestLogServer {
     if (f.error) return sendError(res, f.error);
     if (tiled) return sendTileAnswer(res, log.tiles.answer(m[3])!);
     try {
-      send(res, 200, handleEndpoint(log, m[2], url.searchParams));
+      send(res, 200, handleEndpoint(log, m[2], url.searchParams, scripted));
     } catch (err) {
       if (err instanceof HttpError) return send(res, err.status, JSON.stringify({ error: err.message }));
       throw err;

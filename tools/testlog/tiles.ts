@@ -264,6 +264,18 @@ export interface LeafListOptions {
   origin?: string;
 }
 
+/**
+ * A MerkleTreeLeaf as a data tile holds it, with its chain's fingerprints. Without extra data the
+ * chain is empty and a precert entry's pre_certificate is its TBSCertificate (a stand-in:
+ * well-formed, but not a precertificate).
+ */
+export function tileLeafOf(leafInput: Uint8Array, extra: ExtraData | null | undefined): Buffer {
+  const l = decodeMerkleTreeLeaf(leafInput);
+  const chain = (extra?.chain ?? []).map(sha256);
+  const preCertificate = l.entryType === 'precert_entry' ? (extra?.precertificate ?? l.signedEntry) : null;
+  return encodeTileLeaf({ ...l, preCertificate, chain });
+}
+
 /** A plain list of MerkleTreeLeaf inputs as a TileSource. */
 export class LeafListTileSource implements TileSource {
   readonly tree = new MerkleTree();
@@ -310,11 +322,7 @@ export class LeafListTileSource implements TileSource {
   }
 
   tileLeaf(i: number): Buffer {
-    const l = decodeMerkleTreeLeaf(this.leafInput(i));
-    const x = this.extra[i];
-    const chain = (x?.chain ?? []).map(sha256);
-    const preCertificate = l.entryType === 'precert_entry' ? (x?.precertificate ?? l.signedEntry) : null;
-    return encodeTileLeaf({ ...l, preCertificate, chain });
+    return tileLeafOf(this.leafInput(i), this.extra[i]);
   }
 
   issuer(hex: string): Buffer | undefined {

@@ -19,7 +19,7 @@ import { startTestLogs } from '../../../tools/testlog/index.js';
 import { buildArchiveZips } from '../../../tools/testlog/archive.js';
 import { sendBytesWithRanges } from '../../../tools/testlog/range.js';
 import { LeafListTileSource, TiledLogHandler } from '../../../tools/testlog/tiles.js';
-import { loadRealEntries } from '../../helpers/ct-real.js';
+import { loadRealEntries } from '../../../tools/fixtures/ct-real.js';
 
 const SIZE = 1500;
 const real = loadRealEntries();

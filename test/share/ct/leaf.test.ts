@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { CtDecodeError, decodeExtraData, decodeMerkleTreeLeaf, encodeExtraData, encodeMerkleTreeLeaf, leafHash } from '../../../src/share/ct/index.js';
-import { loadRealEntries } from '../../helpers/ct-real.js';
+import { loadRealEntries } from '../../../tools/fixtures/ct-real.js';
 
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 const entries = loadRealEntries();

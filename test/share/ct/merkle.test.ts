@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import {
   EMPTY_ROOT, MerkleTree, hashChildren, leafHash, logId, parseSth, signTreeHead, verifyConsistency, verifyInclusion, verifySthSignature,
 } from '../../../src/share/ct/index.js';
-import { CT_REAL_DIR, loadExpected } from '../../helpers/ct-real.js';
+import { CT_REAL_DIR, loadExpected } from '../../../tools/fixtures/ct-real.js';
 
 const readJson = (f: string) => JSON.parse(readFileSync(join(CT_REAL_DIR, f), 'utf8'));
 const b64 = (s: string) => Buffer.from(s, 'base64');

@@ -1,7 +1,7 @@
 // Every expected field of the real CT test data (test/data/ct-real/expected.json), item by item.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { loadRealCertificates, loadRealEntries, type ExpectedItem } from '../../helpers/ct-real.js';
+import { loadRealCertificates, loadRealEntries, type ExpectedItem } from '../../../tools/fixtures/ct-real.js';
 import { jpNamesOf, parseCertificate, parseLeaf, type CertificateFields } from '../../../src/share/x509/index.js';
 
 const iso = (d: Date) => d.toISOString().replace('.000Z', 'Z');

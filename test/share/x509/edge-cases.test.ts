@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { decodeExtraData } from '../../../src/share/ct/index.js';
 import { certificateIdentity, jpNamesOf, mayCoverJp, parseCertificate, parseLeaf } from '../../../src/share/x509/index.js';
-import { loadRealCertificates, loadRealEntries, type RealEntry } from '../../helpers/ct-real.js';
+import { loadRealCertificates, loadRealEntries, type RealEntry } from '../../../tools/fixtures/ct-real.js';
 import { EC_SPKI, buildCertificate, buildTbs, extension, oid, precertLeaf, sanExtension, seq, tlv, x509Leaf } from '../../helpers/der-builder.js';
 
 const entries = loadRealEntries();

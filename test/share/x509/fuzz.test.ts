@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import { CtDecodeError, decodeMerkleTreeLeaf } from '../../../src/share/ct/index.js';
 import { mayCoverJp, parseCertificate, parseLeaf } from '../../../src/share/x509/index.js';
-import { loadRealCertificates, loadRealEntries } from '../../helpers/ct-real.js';
+import { loadRealCertificates, loadRealEntries } from '../../../tools/fixtures/ct-real.js';
 import { tlv } from '../../helpers/der-builder.js';
 
 const leaves = loadRealEntries().map((x) => x.leafInput);

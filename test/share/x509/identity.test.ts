@@ -4,7 +4,7 @@ import { generateKeyPairSync, sign } from 'node:crypto';
 import { test } from 'node:test';
 import { decodeExtraData } from '../../../src/share/ct/index.js';
 import { certificateIdentity, parseCertificate, parseLeaf } from '../../../src/share/x509/index.js';
-import { loadRealEntries } from '../../helpers/ct-real.js';
+import { loadRealEntries } from '../../../tools/fixtures/ct-real.js';
 import { buildTbs, extension, oid, precertLeaf, sanExtension, seq, tlv, x509Leaf, type NameSpec } from '../../helpers/der-builder.js';
 
 // Built with ctjp's test DER builder and signed with a real CA key (node:crypto). @peculiar/x509 would

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { isJpDnsName, jpNamesOf, mayCoverJp, parseLeaf } from '../../../src/share/x509/index.js';
-import { loadRealCertificates, loadRealEntries } from '../../helpers/ct-real.js';
+import { loadRealCertificates, loadRealEntries } from '../../../tools/fixtures/ct-real.js';
 import { buildCertificate, buildTbs, extension, precertLeaf, sanExtension, seq, tlv, x509Leaf, type StringType } from '../../helpers/der-builder.js';
 
 test('isJpDnsName accepts .jp DNS names in every spelling', () => {

@@ -4,8 +4,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { decodeMerkleTreeLeaf } from '../../../src/share/ct/index.js';
 import { parseCertificate } from '../../../src/share/x509/index.js';
-import { loadRealCertificates, loadRealEntries } from '../../helpers/ct-real.js';
-import { referenceFields } from '../../helpers/x509-reference.js';
+import { loadRealCertificates, loadRealEntries } from '../../../tools/fixtures/ct-real.js';
+import { referenceFields } from '../../../tools/fixtures/x509-reference.js';
 
 const KEY_OIDS: Record<string, string> = { RSA: '1.2.840.113549.1.1.1', EC: '1.2.840.10045.2.1' };
 

@@ -10,7 +10,7 @@ import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
 import { Certificate } from '@peculiar/asn1-x509';
 import { CtDecodeError, decodeMerkleTreeLeaf } from '../../../src/share/ct/index.js';
 import { decodeSctList, parseCertificate, parseLeaf } from '../../../src/share/x509/index.js';
-import { loadRealCertificates, loadRealEntries } from '../../helpers/ct-real.js';
+import { loadRealCertificates, loadRealEntries } from '../../../tools/fixtures/ct-real.js';
 import { buildCertificate, buildTbs, extension, sanExtension, tlv } from '../../helpers/der-builder.js';
 
 const OID_SCTS = '1.3.6.1.4.1.11129.2.4.2';
