@@ -3,7 +3,7 @@
  * win over defaults (docs/design.md, "Configuration"). Everything is parsed and
  * checked here, once; the rest of the manager receives a ManagerConfig.
  */
-import { parseDatabaseUrl } from '../db/url.js';
+import { DEFAULT_DB_URL, parseDatabaseUrl } from '../db/url.js';
 import { ConfigError, boolean, checkedBy, contact, integer, oneOf, parseFraction, parseShare, readSettings, settingsHelp, text, type Fraction, type SettingTable } from '../share/config.js';
 import { DEFAULT_LOG_LIST_STATES, LOG_LIST_STATES, type LogListState } from '../share/logs/log-list.js';
 
@@ -61,7 +61,7 @@ export interface ManagerConfig {
 }
 
 export const DEFAULTS = {
-  dbUrl: 'mysql://root@127.0.0.1:3306/ct',
+  dbUrl: DEFAULT_DB_URL,
   host: '127.0.0.1',
   port: 8080,
   dataDir: './data',
