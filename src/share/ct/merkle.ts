@@ -197,24 +197,10 @@ export class MerkleTree {
   inclusionProof(index: number, treeSize: number): Buffer[] {
     this.checkSize(treeSize);
     if (!isSafeIndex(index) || index >= treeSize) throw new RangeError(`leaf ${index} outside tree of ${treeSize}`);
-    const path: Buffer[] = [];
-    let start = 0;
-    let end = treeSize;
-    let m = index;
+    const walk = { start: 0, end: treeSize, m: index };
     const suffix: Buffer[] = [];
-    while (end - start > 1) {
-      const k = splitPoint(end - start);
-      if (m < k) {
-        suffix.push(this.mth(start + k, end));
-        end = start + k;
-      } else {
-        suffix.push(this.mth(start, start + k));
-        start += k;
-        m -= k;
-      }
-    }
-    for (let i = suffix.length - 1; i >= 0; i--) path.push(Buffer.from(suffix[i]));
-    return path;
+    while (walk.end - walk.start > 1) this.splitStep(walk, (m, k) => m < k, suffix);
+    return suffix.reverse().map((b) => Buffer.from(b));
   }
 
   /** RFC 6962 §2.1.2 PROOF(m, D[n]). */
@@ -222,24 +208,33 @@ export class MerkleTree {
     this.checkSize(second);
     if (!isSafeIndex(first) || first > second) throw new RangeError(`bad consistency sizes ${first}, ${second}`);
     if (first === 0 || first === second) return [];
+    const walk = { start: 0, end: second, m: first };
     const suffix: Buffer[] = [];
-    let start = 0;
-    let end = second;
-    let m = first;
+    // SUBPROOF's flag: true until the walk first goes right.
     let complete = true;
-    while (m !== end - start) {
-      const k = splitPoint(end - start);
-      if (m <= k) {
-        suffix.push(this.mth(start + k, end));
-        end = start + k;
-      } else {
-        suffix.push(this.mth(start, start + k));
-        start += k;
-        m -= k;
-        complete = false;
-      }
+    while (walk.m !== walk.end - walk.start) {
+      if (!this.splitStep(walk, (m, k) => m <= k, suffix)) complete = false;
     }
+    const { start, end } = walk;
     if (!complete) suffix.push(this.mth(start, end));
     return suffix.reverse().map((b) => Buffer.from(b));
+  }
+
+  /**
+   * One step of RFC 6962 §2.1.1/§2.1.2's descent: [start, end) splits at k; the walk goes into the
+   * left half when goLeft(m, k), else into the right one, and the other half's hash joins the proof.
+   * True when it went left.
+   */
+  private splitStep(walk: { start: number; end: number; m: number }, goLeft: (m: number, k: number) => boolean, suffix: Buffer[]): boolean {
+    const k = splitPoint(walk.end - walk.start);
+    if (goLeft(walk.m, k)) {
+      suffix.push(this.mth(walk.start + k, walk.end));
+      walk.end = walk.start + k;
+      return true;
+    }
+    suffix.push(this.mth(walk.start, walk.start + k));
+    walk.start += k;
+    walk.m -= k;
+    return false;
   }
 }
