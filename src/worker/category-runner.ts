@@ -18,6 +18,7 @@ import type { WorkerConfig } from './config.js';
 import { knownLogKey } from './log-keys.js';
 import { politenessFor } from './politeness.js';
 import { RateMeter } from './progress.js';
+import { sharedAbortController } from './shared-abort.js';
 
 /** Upload the `.jp` entries found so far at least this often. */
 const FLUSH_EVERY_MS = 15_000;
@@ -96,7 +97,7 @@ export class CategoryRunner {
     this.acknowledged = a.start - 1;
     this.chunkTimes = [];
     this.stopReason = null;
-    this.controller = new AbortController();
+    this.controller = sharedAbortController();
     this.task = this.scanLease(a, this.controller.signal).catch((err: unknown) => {
       this.worker.warn(`scan-${this.category}`, `${this.category}: scanning ${a.log_name} failed: ${(err as Error).message}`);
     });

@@ -22,6 +22,7 @@ import { ManagerClient, ManagerError } from './manager-client.js';
 import { SmoothedRate, WarningThrottle, formatProgressLine } from './progress.js';
 import { categoryShares, logRemaining, noWorkReason, type CategoryShare } from './share-status.js';
 import { Spool, lockSpoolDir } from './spool.js';
+import { sharedAbortController } from './shared-abort.js';
 import { Uploader } from './uploader.js';
 import { WORKER_VERSION, userAgent } from './version.js';
 
@@ -57,7 +58,7 @@ export class Worker implements RunnerHost {
   /** A wake-up that came while the finder was asking (a lease released meanwhile): it asks again at once. */
   private finderWoken = false;
   private pauseWaiters: (() => void)[] = [];
-  private readonly stopController = new AbortController();
+  private readonly stopController = sharedAbortController();
   private unlock: (() => Promise<void>) | null = null;
   private statusTimer: NodeJS.Timeout | null = null;
   private idleAnswered = false;
