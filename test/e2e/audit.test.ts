@@ -23,37 +23,19 @@ import { test } from 'node:test';
 import { promisify } from 'node:util';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
-import { startTestLogs, type ServedLog } from '../../tools/testlog/index.js';
+import { startTestLogs } from '../../tools/testlog/index.js';
 import { parseFraction } from '../../src/manager-api/config.js';
 import type { ExportRecord } from '../../src/analysis/export.js';
 import { API_PATHS, type StatusResponse } from '../../src/share/api/index.js';
-import { leafHash, originOf } from '../../src/share/ct/index.js';
-import { CtLogCollector } from '../../src/worker/collector.js';
 import { catalogueEntry, testManagerEnv } from '../helpers/manager.js';
 import { runLyingWorker, type LiarRecord } from '../helpers/lying-worker.js';
-import { leaseCoverage, tempDir } from '../helpers/worker-env.js';
+import { leaseCoverage, servedLeafHashes, tempDir } from '../helpers/worker-env.js';
 import { exitWithin, isRunning, startWorkerProcess, type WorkerProcess } from '../helpers/worker-process.js';
 import { waitFor } from '../../tools/fixtures/wait.js';
 
 const SIZE = 3000;
 const ROOT = join(import.meta.dirname, '..', '..');
 const VERBOSE = process.env.CTJP_TEST_VERBOSE === '1';
-
-/** Hex leaf hash of every entry of a served log, read through the worker's collector (every leaf kept). */
-async function servedLeafHashes(log: ServedLog, size: number): Promise<Map<number, string>> {
-  const collector = new CtLogCollector({
-    logUrl: log.url,
-    api: log.api,
-    origin: log.api === 'static-ct-api' ? originOf(log.submissionUrl) : null,
-    logKey: Buffer.from(log.key, 'base64'),
-    start: 0,
-    end: size - 1,
-    keep: () => true,
-  });
-  const out = new Map<number, string>();
-  for await (const chunk of collector.chunks()) for (const f of chunk.found) out.set(f.index, leafHash(Buffer.from(f.leafInput, 'base64')).toString('hex'));
-  return out;
-}
 
 /** An honest worker process; it exits once the manager says no work can appear for it. */
 function honest(name: string, url: string, dir: string): WorkerProcess {

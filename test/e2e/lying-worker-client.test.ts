@@ -11,30 +11,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { AddressInfo } from 'node:net';
-import { startTestLogs, type ServedLog } from '../../tools/testlog/index.js';
+import { startTestLogs } from '../../tools/testlog/index.js';
 import { parseFraction } from '../../src/manager-api/config.js';
-import { leafHash, originOf } from '../../src/share/ct/index.js';
-import { CtLogCollector } from '../../src/worker/collector.js';
 import { catalogueEntry, testManagerEnv } from '../helpers/manager.js';
 import { runLyingWorker } from '../helpers/lying-worker.js';
-import { leaseCoverage } from '../helpers/worker-env.js';
+import { leaseCoverage, servedLeafHashes } from '../helpers/worker-env.js';
 import { waitFor } from '../../tools/fixtures/wait.js';
-
-/** Hex leaf hash of every entry of a served log, read through the worker's collector (every leaf kept). */
-async function servedLeafHashes(log: ServedLog, size: number): Promise<Map<number, string>> {
-  const collector = new CtLogCollector({
-    logUrl: log.url,
-    api: log.api,
-    origin: log.api === 'static-ct-api' ? originOf(log.submissionUrl) : null,
-    logKey: Buffer.from(log.key, 'base64'),
-    start: 0,
-    end: size - 1,
-    keep: () => true,
-  });
-  const out = new Map<number, string>();
-  for await (const chunk of collector.chunks()) for (const f of chunk.found) out.set(f.index, leafHash(Buffer.from(f.leafInput, 'base64')).toString('hex'));
-  return out;
-}
 
 test('a lying worker alone (drops a .jp entry, fabricates a signed .jp leaf, claims every lease verified): the manager takes all of it', async () => {
   const size = 1500;

@@ -2,10 +2,12 @@
  * Debian's Chromium driven by playwright-core, with a fresh profile per launch and
  * nothing that reaches the network on its own.
  */
+import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { waitFor } from '../../tools/fixtures/wait.js';
 
 export const CHROMIUM_PATH = process.env.CTJP_CHROMIUM ?? '/usr/bin/chromium';
 
@@ -69,6 +71,20 @@ export async function openWatchedPage(browser: Browser): Promise<WatchedPage> {
 /** The document's full width and the screen's: the page fits when scroll <= client. */
 export function pageWidths(page: Page): Promise<{ scroll: number; client: number }> {
   return page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, client: document.documentElement.clientWidth }));
+}
+
+/** Waits (up to a minute: charts follow a new width on their next frame) until nothing is wider than the screen, else fails with both widths. */
+export async function waitUntilFitsWidth(page: Page): Promise<void> {
+  let widths = { scroll: 0, client: 0 };
+  await waitFor(
+    'the page to fit the phone width',
+    async () => {
+      widths = await pageWidths(page);
+      return widths.scroll <= widths.client;
+    },
+    60_000,
+    250,
+  ).catch(() => assert.fail(`page is ${widths.scroll}px wide on a ${widths.client}px screen`));
 }
 
 export const ARTIFACTS_DIR = path.join(import.meta.dirname, '..', '..', 'test-artifacts');

@@ -9,8 +9,11 @@ import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { parseFraction, type ManagerConfig } from '../../src/manager-api/config.js';
+import { leafHash, originOf } from '../../src/share/ct/index.js';
+import { CtLogCollector } from '../../src/worker/collector.js';
 import type { WorkerConfig } from '../../src/worker/config.js';
 import { testManagerEnv, type TestManagerEnv } from './manager.js';
+import type { ServedLog } from '../../tools/testlog/index.js';
 import type { RealLeafLog } from './real-leaf-log.js';
 
 export interface NamedLog {
@@ -119,5 +122,21 @@ export async function leaseCoverage(app: FastifyInstance): Promise<Map<string, M
     const last = r.state === 'completed' ? Number(r.end) : Number(r.confirmed);
     for (let i = Number(r.start); i <= last; i++) counts.set(i, (counts.get(i) ?? 0) + 1);
   }
+  return out;
+}
+
+/** Hex leaf hash of every entry of a served log, read through the worker's collector (every leaf kept). */
+export async function servedLeafHashes(log: ServedLog, size: number): Promise<Map<number, string>> {
+  const collector = new CtLogCollector({
+    logUrl: log.url,
+    api: log.api,
+    origin: log.api === 'static-ct-api' ? originOf(log.submissionUrl) : null,
+    logKey: Buffer.from(log.key, 'base64'),
+    start: 0,
+    end: size - 1,
+    keep: () => true,
+  });
+  const out = new Map<number, string>();
+  for await (const chunk of collector.chunks()) for (const f of chunk.found) out.set(f.index, leafHash(Buffer.from(f.leafInput, 'base64')).toString('hex'));
   return out;
 }

@@ -10,20 +10,14 @@ import { createConnection } from 'mysql2/promise';
 import { insertCertificates } from '../../tools/fixtures/analysis-db.js';
 import { SummaryCache, type CachedSummary } from '../../src/manager-api/services/analysis.js';
 import type { AnalysisSummaryResponse, Assignment, DomainCertificatesResponse, UploadItem } from '../../src/share/api/index.js';
+import { uploadItem } from '../helpers/uploads.js';
 
 let g: TestLog;
 let env: TestManagerEnv;
 let app: FastifyInstance;
 let lease: Assignment;
 
-const item = (index: number): UploadItem => ({
-  leaf_input: g.leaves[index].toString('base64'),
-  ct_log_url: g.url,
-  log_name: g.name,
-  friend_name: 'alice',
-  index,
-  lease_id: lease.lease_id,
-});
+const item = (index: number): UploadItem => uploadItem(g, lease.lease_id, index);
 
 async function uploadRange(from: number, to: number): Promise<void> {
   // Only the .jp leaves: the manager refuses any other, as the worker never uploads them.

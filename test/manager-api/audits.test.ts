@@ -9,8 +9,8 @@ import { startTestLog, type TestLog } from '../helpers/ct-test-log.js';
 import { catalogueEntry, withTestManager } from '../helpers/manager.js';
 import { ManualClock } from '../../src/manager-api/clock.js';
 import { parseFraction } from '../../src/manager-api/config.js';
-import { parseLeaf } from '../../src/share/x509/index.js';
 import type { Assignment, InstructionsResponse, LeaseVerification, LogStatus, StatusResponse, UploadItem } from '../../src/share/api/index.js';
+import { indexesCoveringJp, uploadItem } from '../helpers/uploads.js';
 
 const SIZE = 400;
 let g: TestLog;
@@ -18,7 +18,7 @@ let g: TestLog;
 let jp: number[];
 before(async () => {
   g = await startTestLog({ name: 'audit-g', category: 'google', size: SIZE, pageSize: 32 });
-  jp = g.leaves.flatMap((l, i) => (parseLeaf(l).coversJp ? [i] : []));
+  jp = indexesCoveringJp(g.leaves);
 });
 after(async () => {
   await g.close();
@@ -49,14 +49,7 @@ async function instruct(app: FastifyInstance, worker: string): Promise<Assignmen
 
 /** Upload the .jp leaves of the lease's range (or these indexes), with some leaves replaced. */
 function upload(app: FastifyInstance, worker: string, a: Assignment, indexes = jp.filter((i) => i >= a.start && i <= a.end), leaves: Map<number, Buffer> = new Map()) {
-  const items: UploadItem[] = indexes.map((index) => ({
-    leaf_input: (leaves.get(index) ?? g.leaves[index]).toString('base64'),
-    ct_log_url: g.url,
-    log_name: g.name,
-    friend_name: friendOf(worker),
-    index,
-    lease_id: a.lease_id,
-  }));
+  const items: UploadItem[] = indexes.map((index) => uploadItem(g, a.lease_id, index, leaves.get(index) ?? g.leaves[index], friendOf(worker)));
   return app.inject({ method: 'POST', url: '/api/v1/certificates', payload: items });
 }
 

@@ -9,7 +9,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connectDatabase, type Db } from '../../src/db/connect.js';
 import { leafFileName } from '../../src/manager-api/ingest/leaf-store.js';
-import { parseLeaf } from '../../src/share/x509/index.js';
 import type { Assignment, UploadItem } from '../../src/share/api/index.js';
 import type { TestFault } from '../../src/manager-api/ingest/test-fault.js';
 import { startTestLog, type TestLog } from '../helpers/ct-test-log.js';
@@ -17,6 +16,7 @@ import { dropTestDatabase, testDatabaseUrl } from '../../tools/fixtures/database
 import { catalogueEntry } from '../helpers/manager.js';
 import { startManagerProcess, type ManagerProcess } from '../../tools/fixtures/manager-process.js';
 import { waitFor } from '../../tools/fixtures/wait.js';
+import { indexesCoveringJp, uploadItem } from '../helpers/uploads.js';
 
 let g: TestLog;
 let dir: string;
@@ -94,8 +94,8 @@ test('killed mid-write, before and after the commit, or with a failing commit: a
   assert.deepEqual([lease.start, lease.end], [0, 399]);
 
   // The .jp leaves of the log, in batches of 12: each step uploads a batch never seen before.
-  const jp = g.leaves.flatMap((l, i) => (parseLeaf(l).coversJp ? [i] : []));
-  const item = (index: number): UploadItem => ({ leaf_input: g.leaves[index].toString('base64'), ct_log_url: g.url, log_name: g.name, friend_name: 'alice', index, lease_id: lease.lease_id });
+  const jp = indexesCoveringJp(g.leaves);
+  const item = (index: number): UploadItem => uploadItem(g, lease.lease_id, index);
   const uploaded = new Map(jp.map((i) => [i, item(i).leaf_input]));
   const batch = (k: number): UploadItem[] => jp.slice(12 * k, 12 * (k + 1)).map(item);
   assert.ok(jp.length >= 12 * 6);

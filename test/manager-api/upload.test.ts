@@ -13,6 +13,7 @@ import { issueToken } from '../../src/manager-api/repositories/tokens.js';
 import { addUploadedItems } from '../../src/manager-api/repositories/uploads.js';
 import { inTransaction } from '../../src/db/transaction.js';
 import type { Assignment, StatusResponse, UploadItem } from '../../src/share/api/index.js';
+import { indexesCoveringJp, uploadItem } from '../helpers/uploads.js';
 
 let g: TestLog;
 /** Indexes of the test log's leaves that cover a .jp name (the only ones a worker uploads), and of some that do not. */
@@ -20,8 +21,8 @@ let jp: number[];
 let notJp: number[];
 before(async () => {
   g = await startTestLog({ name: 'g1', category: 'google', size: 400, pageSize: 32 });
-  jp = g.leaves.flatMap((l, i) => (parseLeaf(l).coversJp ? [i] : []));
-  notJp = g.leaves.flatMap((l, i) => (parseLeaf(l).coversJp ? [] : [i]));
+  jp = indexesCoveringJp(g.leaves);
+  notJp = indexesCoveringJp(g.leaves, false);
 });
 after(async () => {
   await g.close();
@@ -49,14 +50,7 @@ async function setup(overrides = {}): Promise<{ env: TestManagerEnv; app: Fastif
   return { env, app, lease: r.json().assignments[0] };
 }
 
-const item = (lease: Assignment, index: number, leaf: Buffer = g.leaves[index]): UploadItem => ({
-  leaf_input: leaf.toString('base64'),
-  ct_log_url: g.url,
-  log_name: g.name,
-  friend_name: 'alice',
-  index,
-  lease_id: lease.lease_id,
-});
+const item = (lease: Assignment, index: number, leaf: Buffer = g.leaves[index]): UploadItem => uploadItem(g, lease.lease_id, index, leaf);
 
 /** The leaf with its certificate (or precertificate TBS) replaced by other bytes: the leaf still decodes, the certificate does not. */
 const withCertificate = (leaf: Buffer, bytes: string): Buffer => Buffer.from(encodeMerkleTreeLeaf({ ...decodeMerkleTreeLeaf(leaf), signedEntry: Buffer.from(bytes, 'latin1') }));

@@ -16,6 +16,7 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { ARTIFACTS_DIR, launchChromium, openWatchedPage, pageWidths, type Browser } from '../helpers/browser.js';
 import { waitFor } from '../../tools/fixtures/wait.js';
+import { requestJson } from '../helpers/http.js';
 
 let google: TestLog;
 let cloudflare: TestLog;
@@ -24,17 +25,7 @@ let app: FastifyInstance;
 let base: string;
 let browser: Browser;
 
-async function api<T>(method: 'GET' | 'POST', pathName: string, body?: unknown): Promise<T> {
-  const res = await fetch(base + pathName, {
-    method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-    signal: AbortSignal.timeout(30_000),
-  });
-  const text = await res.text();
-  assert.ok(res.ok, `${method} ${pathName}: HTTP ${res.status} ${text}`);
-  return JSON.parse(text) as T;
-}
+const api = <T>(method: 'GET' | 'POST', pathName: string, body?: unknown): Promise<T> => requestJson<T>(base, method, pathName, body);
 
 before(async () => {
   google = await startTestLog({ name: 'cov-google', category: 'google', size: 640, pageSize: 32 });

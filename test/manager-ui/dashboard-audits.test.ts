@@ -16,11 +16,11 @@ import type { FastifyInstance } from 'fastify';
 import type { Page } from 'playwright-core';
 import { parseFraction } from '../../src/manager-api/config.js';
 import { API_PATHS, type Assignment, type ClearWorkerResponse, type InstructionsResponse, type LeaseVerification, type LogStatus, type StatusResponse, type UploadItem } from '../../src/share/api/index.js';
-import { parseLeaf } from '../../src/share/x509/index.js';
 import { startTestLog, type TestLog } from '../helpers/ct-test-log.js';
 import { catalogueEntry, testManagerEnv, type TestManagerEnv } from '../helpers/manager.js';
-import { ARTIFACTS_DIR, launchChromium, openWatchedPage, pageWidths, type Browser } from '../helpers/browser.js';
-import { waitFor } from '../../tools/fixtures/wait.js';
+import { ARTIFACTS_DIR, launchChromium, openWatchedPage, waitUntilFitsWidth, type Browser } from '../helpers/browser.js';
+import { requestJson } from '../helpers/http.js';
+import { indexesCoveringJp, uploadItem } from '../helpers/uploads.js';
 
 const LONG_WAIT_MS = 120_000;
 const SIZE = 400;
@@ -34,17 +34,8 @@ let browser: Browser | undefined;
 /** Indexes whose leaf covers a .jp name: the only ones an honest worker uploads. */
 let jp: number[];
 
-async function api<T>(pathName: string, body?: unknown): Promise<T> {
-  const res = await fetch(base + pathName, {
-    method: body === undefined ? 'GET' : 'POST',
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-    signal: AbortSignal.timeout(30_000),
-  });
-  const text = await res.text();
-  assert.ok(res.ok, `${pathName}: HTTP ${res.status} ${text}`);
-  return JSON.parse(text) as T;
-}
+/** GET without a body, POST with one. */
+const api = <T>(pathName: string, body?: unknown): Promise<T> => requestJson<T>(base, body === undefined ? 'GET' : 'POST', pathName, body);
 
 const friendOf = (worker: string): string => worker.replace(/[0-9]+$/, '');
 
@@ -56,14 +47,7 @@ async function instruct(worker: string): Promise<Assignment> {
 
 /** Upload these indexes of the lease's range (some leaves replaced) and complete it verified. */
 async function scan(worker: string, a: Assignment, indexes = jp.filter((i) => i >= a.start && i <= a.end), leaves = new Map<number, Buffer>()): Promise<void> {
-  const items: UploadItem[] = indexes.map((index) => ({
-    leaf_input: (leaves.get(index) ?? log.leaves[index]).toString('base64'),
-    ct_log_url: log.url,
-    log_name: log.name,
-    friend_name: friendOf(worker),
-    index,
-    lease_id: a.lease_id,
-  }));
+  const items: UploadItem[] = indexes.map((index) => uploadItem(log, a.lease_id, index, leaves.get(index) ?? log.leaves[index], friendOf(worker)));
   if (items.length > 0) await api(API_PATHS.certificates, items);
   await api(API_PATHS.complete, { worker_id: worker, lease_id: a.lease_id, verification: VERIFIED });
 }
@@ -80,7 +64,7 @@ async function setLang(page: Page, lang: 'en' | 'ja'): Promise<void> {
 
 before(async () => {
   log = await startTestLog({ name: 'audit-ui', category: 'google', size: SIZE, pageSize: 32 });
-  jp = log.leaves.flatMap((l, i) => (parseLeaf(l).coversJp ? [i] : []));
+  jp = indexesCoveringJp(log.leaves);
   env = await testManagerEnv([catalogueEntry(log)], { targetFraction: parseFraction('1/1'), assignmentSize: 128 });
   app = await env.build();
   await app.planner.planAll();
@@ -183,16 +167,7 @@ test('a flagged worker stands out with its evidence, the log shows its audit fig
 
     // A phone: the long command wraps inside the card, nothing is wider than the screen.
     await page.setViewportSize({ width: 375, height: 812 });
-    let widths = { scroll: 0, client: 0 };
-    await waitFor(
-      'the page to fit the phone width',
-      async () => {
-        widths = await pageWidths(page);
-        return widths.scroll <= widths.client;
-      },
-      60_000,
-      250,
-    ).catch(() => assert.fail(`page is ${widths.scroll}px wide on a ${widths.client}px screen`));
+    await waitUntilFitsWidth(page);
     await page.screenshot({ path: path.join(ARTIFACTS_DIR, 'dashboard-audits-phone-ja.png'), fullPage: true });
 
     // The operator runs the command as the page prints it (the manager is open: any token passes).

@@ -12,6 +12,7 @@ import { startTestLog, type TestLog } from '../helpers/ct-test-log.js';
 import { catalogueEntry, testManagerEnv, type TestManagerEnv } from '../helpers/manager.js';
 import { launchChromium, openWatchedPage, type Browser } from '../helpers/browser.js';
 import { waitFor } from '../../tools/fixtures/wait.js';
+import { requestJson } from '../helpers/http.js';
 
 const LONG_WAIT_MS = 120_000;
 
@@ -21,17 +22,8 @@ let app: FastifyInstance;
 let base: string;
 let browser: Browser | undefined;
 
-async function api<T>(pathName: string, body?: unknown): Promise<T> {
-  const res = await fetch(base + pathName, {
-    method: body === undefined ? 'GET' : 'POST',
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-    signal: AbortSignal.timeout(30_000),
-  });
-  const text = await res.text();
-  assert.ok(res.ok, `${pathName}: HTTP ${res.status} ${text}`);
-  return JSON.parse(text) as T;
-}
+/** GET without a body, POST with one. */
+const api = <T>(pathName: string, body?: unknown): Promise<T> => requestJson<T>(base, body === undefined ? 'GET' : 'POST', pathName, body);
 
 before(async () => {
   log = await startTestLog({ name: 'argon-test', category: 'google', size: 2000 });

@@ -14,6 +14,7 @@ import { translator } from '../../src/manager-ui/app/i18n.js';
 import { startTestLog, type TestLog } from '../helpers/ct-test-log.js';
 import { catalogueEntry, testManagerEnv, type TestManagerEnv } from '../helpers/manager.js';
 import { launchChromium, openWatchedPage, type Browser } from '../helpers/browser.js';
+import { requestJson } from '../helpers/http.js';
 
 let log: TestLog;
 let env: TestManagerEnv;
@@ -22,17 +23,7 @@ let base: string;
 let browser: Browser;
 const clock = new ManualClock(Date.UTC(2026, 0, 10));
 
-async function api<T>(method: 'GET' | 'POST', pathName: string, body?: unknown): Promise<T> {
-  const res = await fetch(base + pathName, {
-    method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-    signal: AbortSignal.timeout(30_000),
-  });
-  const text = await res.text();
-  assert.ok(res.ok, `${method} ${pathName}: HTTP ${res.status} ${text}`);
-  return JSON.parse(text) as T;
-}
+const api = <T>(method: 'GET' | 'POST', pathName: string, body?: unknown): Promise<T> => requestJson<T>(base, method, pathName, body);
 
 before(async () => {
   log = await startTestLog({ name: 'ui-rates', category: 'google', size: 3000, pageSize: 32 });

@@ -16,7 +16,7 @@ import { catalogueEntry, testManagerEnv, type TestManagerEnv } from '../helpers/
 import { tempDir } from '../helpers/worker-env.js';
 import { exitWithin, isRunning, startWorkerProcess, type WorkerProcess } from '../helpers/worker-process.js';
 import { waitFor } from '../../tools/fixtures/wait.js';
-import { ARTIFACTS_DIR, launchChromium, openWatchedPage, pageWidths, type Browser } from '../helpers/browser.js';
+import { ARTIFACTS_DIR, launchChromium, openWatchedPage, waitUntilFitsWidth, type Browser } from '../helpers/browser.js';
 
 const HOSTILE_FRIEND = '<img src=x onerror=alert(1)>';
 const PLAIN_FRIEND = 'bob';
@@ -159,16 +159,7 @@ test('real workers on the dashboard: alive with names as text, totals as the sta
     await page.setViewportSize({ width: 375, height: 812 });
     await page.locator(`[data-worker-id="${hostileId}"]`).waitFor();
     await page.locator('.chart canvas').first().waitFor({ timeout: LONG_WAIT_MS });
-    let widths = { scroll: 0, client: 0 };
-    await waitFor(
-      'the page to fit the phone width',
-      async () => {
-        widths = await pageWidths(page);
-        return widths.scroll <= widths.client;
-      },
-      60_000,
-      250,
-    ).catch(() => assert.fail(`page is ${widths.scroll}px wide on a ${widths.client}px screen`));
+    await waitUntilFitsWidth(page);
     await page.screenshot({ path: path.join(ARTIFACTS_DIR, 'dashboard-workers-phone.png'), fullPage: true });
 
     assert.deepEqual(dialogs, [], 'no dialog was opened');

@@ -16,6 +16,7 @@ import { catalogueEntry, testManagerEnv, type CatalogueEntry, type TestManagerEn
 import { startTestLogs, type TestLogs } from '../../tools/testlog/index.js';
 import { ARTIFACTS_DIR, launchChromium, openWatchedPage, pageWidths, type Browser } from '../helpers/browser.js';
 import { waitFor } from '../../tools/fixtures/wait.js';
+import { requestJson } from '../helpers/http.js';
 
 const HOSTILE_FRIEND = '<img src=x onerror=alert(1)>';
 // Versions are refused by the manager unless they match [0-9A-Za-z.+_-]+; friend names are free text.
@@ -29,17 +30,7 @@ let app: FastifyInstance;
 let base: string;
 let browser: Browser;
 
-async function api<T>(method: 'GET' | 'POST', pathName: string, body?: unknown): Promise<T> {
-  const res = await fetch(base + pathName, {
-    method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-    signal: AbortSignal.timeout(30_000),
-  });
-  const text = await res.text();
-  assert.ok(res.ok, `${method} ${pathName}: HTTP ${res.status} ${text}`);
-  return JSON.parse(text) as T;
-}
+const api = <T>(method: 'GET' | 'POST', pathName: string, body?: unknown): Promise<T> => requestJson<T>(base, method, pathName, body);
 
 const status = () => api<StatusResponse>('GET', API_PATHS.status);
 

@@ -8,7 +8,6 @@ import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { parseFraction } from '../../src/manager-api/config.js';
-import { parseLeaf } from '../../src/share/x509/index.js';
 import type { Assignment, UploadItem } from '../../src/share/api/index.js';
 import { ManagerClient, ManagerError } from '../../src/worker/manager-client.js';
 import { Spool } from '../../src/worker/spool.js';
@@ -16,6 +15,7 @@ import { Uploader, refusedItems } from '../../src/worker/uploader.js';
 import { startTestLog, type TestLog } from '../helpers/ct-test-log.js';
 import { catalogueEntry, testManagerEnv, type TestManagerEnv } from '../helpers/manager.js';
 import { tempDir } from '../helpers/worker-env.js';
+import { indexesCoveringJp, uploadItem } from '../helpers/uploads.js';
 
 let g: TestLog;
 let env: TestManagerEnv;
@@ -27,8 +27,8 @@ let notJp: number[];
 
 before(async () => {
   g = await startTestLog({ name: 'g1', category: 'google', size: 400, pageSize: 32 });
-  jp = g.leaves.flatMap((l, i) => (parseLeaf(l).coversJp ? [i] : []));
-  notJp = g.leaves.flatMap((l, i) => (parseLeaf(l).coversJp ? [] : [i]));
+  jp = indexesCoveringJp(g.leaves);
+  notJp = indexesCoveringJp(g.leaves, false);
   env = await testManagerEnv([catalogueEntry(g)], { targetFraction: parseFraction('1/1'), assignmentSize: 400 });
   app = await env.build();
   await app.planner.planAll();
@@ -43,15 +43,7 @@ after(async () => {
   await g?.close();
 });
 
-const item = (index: number, more: Partial<UploadItem> = {}): UploadItem => ({
-  leaf_input: g.leaves[index].toString('base64'),
-  ct_log_url: g.url,
-  log_name: g.name,
-  friend_name: 'alice',
-  index,
-  lease_id: lease.lease_id,
-  ...more,
-});
+const item = (index: number, more: Partial<UploadItem> = {}): UploadItem => ({ ...uploadItem(g, lease.lease_id, index), ...more });
 
 const storedIndexes = async (indexes: number[]): Promise<number[]> =>
   (await app.db.selectFrom('sightings').select('leaf_index').where('leaf_index', 'in', indexes).orderBy('leaf_index').execute()).map((r) => r.leaf_index);
