@@ -33,7 +33,7 @@ const manager = await startBenchManager(['--db', dbUrl, '--logs', join(dir, 'log
 try {
   await waitForPlanning(manager.url, 1);
   const post = async (path: string, body: unknown): Promise<Response> => {
-    const r = await fetch(`${manager.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const r = await fetch(`${manager.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: typeof body === 'string' ? body : JSON.stringify(body) });
     if (!r.ok) throw new Error(`${path}: HTTP ${r.status} ${await r.text()}`);
     return r;
   };
@@ -42,8 +42,9 @@ try {
   const items: UploadItem[] = leaves.map((l, i) => ({ leaf_input: l.toString('base64'), ct_log_url: log.url, log_name: 'bench1', friend_name: 'bench', index: lease.start + i, lease_id: lease.lease_id }));
   // Warm-up batch (connections, JIT), not counted.
   await post('/api/v1/certificates', items.slice(COUNT));
-  const batches: UploadItem[][] = [];
-  for (let i = 0; i < COUNT; i += BATCH) batches.push(items.slice(i, i + BATCH));
+  // The bodies are written before the clock starts, as the ceiling's rows are: this process shares the machine's cores with the manager.
+  const batches: string[] = [];
+  for (let i = 0; i < COUNT; i += BATCH) batches.push(JSON.stringify(items.slice(i, i + BATCH)));
   let next = 0;
   let inserted = 0;
   const t0 = performance.now();

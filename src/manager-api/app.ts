@@ -20,7 +20,7 @@ import certificateRoutes from './routes/certificates.js';
 import coverageRoutes from './routes/coverage.js';
 import statusRoutes from './routes/status.js';
 import workerRoutes from './routes/workers.js';
-import { requestValidatorCompiler } from './validation.js';
+import { formatSchemaError, requestValidatorCompiler } from './validation.js';
 import { managerUiPlugin } from '../manager-ui/plugin.js';
 
 export interface BuildOptions {
@@ -38,11 +38,7 @@ export async function buildApp(config: ManagerConfig, options: BuildOptions = {}
     bodyLimit: 1024 * 1024,
     // Path parameters carry DNS names (up to 253 characters) in /domains/{name}/certificates.
     routerOptions: { maxParamLength: 300 },
-    schemaErrorFormatter: (errors, dataVar) => {
-      const e = errors[0];
-      const extra = (e.params as { additionalProperty?: string }).additionalProperty;
-      return new Error(`${dataVar}${e.instancePath} ${e.message ?? 'is invalid'}${extra ? `: "${extra}"` : ''}`);
-    },
+    schemaErrorFormatter: formatSchemaError,
   }).withTypeProvider<TypeBoxTypeProvider>();
   app.setValidatorCompiler(requestValidatorCompiler());
   app.addSchema(errorSchema);

@@ -4,7 +4,7 @@
  * are coerced to the types their schemas name (`?days=7` becomes the integer 7) before the handler
  * sees them. Unknown fields are refused everywhere, not removed.
  */
-import { Ajv, type Options } from 'ajv';
+import { Ajv, type ErrorObject, type Options, type ValidateFunction } from 'ajv';
 import ajvFormats from 'ajv-formats';
 import type { FastifySchemaCompiler } from 'fastify';
 
@@ -15,6 +15,18 @@ function ajv(options: Options): Ajv {
   // The package is CommonJS: under Node's ESM its function is also reachable as `.default`, which is what the types describe.
   ajvFormats.default(instance);
   return instance;
+}
+
+/** How a refused input is named in the 400's message: `body/1/index must be integer`, with the unknown field when there is one. */
+export function formatSchemaError(errors: readonly ErrorObject[], dataVar: string): Error {
+  const e = errors[0];
+  const extra = (e.params as { additionalProperty?: string }).additionalProperty;
+  return new Error(`${dataVar}${e.instancePath} ${e.message ?? 'is invalid'}${extra ? `: "${extra}"` : ''}`);
+}
+
+/** A body validator outside a route (the upload's body is checked in its ingest thread), with the routes' options. */
+export function bodyValidator<T>(schema: object): ValidateFunction<T> {
+  return ajv({ coerceTypes: false }).compile<T>(schema);
 }
 
 export function requestValidatorCompiler(): FastifySchemaCompiler<object> {

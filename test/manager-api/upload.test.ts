@@ -245,6 +245,19 @@ test('each bad upload gets a 4xx naming the problem and leaves every table uncha
     }
     const notJson = await app.inject({ method: 'POST', url: '/api/v1/certificates', payload: '[{"leaf_input":', headers: { 'content-type': 'application/json' } });
     assert.equal(notJson.statusCode, 400);
+    // The upload's body is read in the ingest thread: bodies that are not JSON get the very answer the other routes give.
+    const proto = JSON.stringify([{ ...item(lease, 2) }]).replace('{', '{"__proto__":{"x":1},');
+    for (const [what, payload, code] of [
+      ['not JSON', '[{"leaf_input":', 'FST_ERR_CTP_INVALID_JSON_BODY'],
+      ['empty', '', 'FST_ERR_CTP_EMPTY_JSON_BODY'],
+      ['__proto__ key', proto, 'FST_ERR_CTP_INVALID_JSON_BODY'],
+    ] as const) {
+      const send = (url: string) => app.inject({ method: 'POST', url, payload, headers: { 'content-type': 'application/json; charset=utf-8' } });
+      const [upload, other] = await Promise.all([send('/api/v1/certificates'), send('/api/v1/ping')]);
+      assert.equal(upload.statusCode, 400, what);
+      assert.equal(upload.json().code, code, what);
+      assert.deepEqual(upload.json(), other.json(), `${what}: the upload and ping refuse it alike`);
+    }
     const huge = await app.inject({ method: 'POST', url: '/api/v1/certificates', payload: `[{"leaf_input":"${'A'.repeat(33 * 1024 * 1024)}"}]`, headers: { 'content-type': 'application/json' } });
     assert.equal(huge.statusCode, 413);
     assert.deepEqual(await snapshot(app), before);

@@ -1,19 +1,20 @@
 /**
  * Uploads are ingested in worker threads, so that the main thread's event
  * loop stays free for pings, completions, instructions and status. An upload
- * of a few hundred leaves is tens of milliseconds of CPU (base64, leaf and
- * certificate parsing, building and escaping multi-row INSERTs, writing them
- * to the database socket); on the main thread every other request queued
+ * of a few hundred leaves is tens of milliseconds of CPU (JSON, base64, leaf
+ * and certificate parsing, building and escaping multi-row INSERTs, writing
+ * them to the database socket); on the main thread every other request queued
  * behind that work. Each thread runs the same ingestUpload over its own small
  * connection pool and its own leaf file handles, several uploads at a time;
- * the main thread only receives the checked JSON and hands it over. A thread
+ * the main thread only receives the body's bytes and hands them over: the
+ * thread parses and checks them (upload-body.ts). A thread
  * that dies fails the uploads it held (the client retries them: uploads are
  * idempotent) and is replaced on the next upload.
  */
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import type { UploadItem, UploadResponse } from '../../share/api/index.js';
+import type { UploadResponse } from '../../share/api/index.js';
 import { ApiProblem } from '../errors.js';
 import type { FromThread, IngestThreadData, ToThread } from './ingest-protocol.js';
 
@@ -100,15 +101,15 @@ export class IngestPool {
     return slot;
   }
 
-  /** Ingest one upload (checked by the route's schema) in the least busy thread. */
-  run(items: UploadItem[], friendName: string | null): Promise<UploadResponse> {
+  /** Ingest one upload, its JSON body as received (the thread parses and checks it), in the least busy thread. */
+  run(body: Uint8Array, friendName: string | null): Promise<UploadResponse> {
     if (this.closed) return Promise.reject(new ApiProblem(503, 'SHUTTING_DOWN', 'the manager is shutting down: retry later'));
     this.start();
     const slot = this.slots.reduce((a, b) => (b.pending.size < a.pending.size ? b : a));
     const id = this.nextId++;
     return new Promise<UploadResponse>((resolve, reject) => {
       slot.pending.set(id, { resolve, reject });
-      slot.worker.postMessage({ type: 'ingest', id, items, friendName } satisfies ToThread);
+      slot.worker.postMessage({ type: 'ingest', id, body, friendName } satisfies ToThread);
     });
   }
 

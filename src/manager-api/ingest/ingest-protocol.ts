@@ -1,5 +1,5 @@
 /** Messages between the manager's main thread and its ingest threads. */
-import type { UploadItem, UploadResponse } from '../../share/api/index.js';
+import type { UploadResponse } from '../../share/api/index.js';
 
 export interface IngestThreadData {
   dbUrl: string;
@@ -8,7 +8,8 @@ export interface IngestThreadData {
   connections: number;
 }
 
-export type ToThread = { type: 'ingest'; id: number; items: UploadItem[]; friendName: string | null } | { type: 'close' };
+/** `body`: the request's JSON bytes as received; the thread parses and checks them (upload-body.ts). */
+export type ToThread = { type: 'ingest'; id: number; body: Uint8Array; friendName: string | null } | { type: 'close' };
 
 export type FromThread =
   | { id: number; result: UploadResponse }

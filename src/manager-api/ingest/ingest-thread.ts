@@ -1,12 +1,13 @@
 /**
- * Entry point of an ingest thread (see ingest-pool.ts): runs ingestUpload for
- * the uploads the main thread hands over, with its own small connection pool
+ * Entry point of an ingest thread (see ingest-pool.ts): reads the upload bodies
+ * the main thread hands over and runs ingestUpload for them, with its own small connection pool
  * and its own leaf files, and answers with the result or the refusal.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { connectDatabase } from '../../db/connect.js';
 import { ApiProblem } from '../errors.js';
 import { ingestUpload } from './ingest.js';
+import { readUploadBody } from './upload-body.js';
 import { LeafStore } from './leaf-store.js';
 import type { FromThread, IngestThreadData, ToThread } from './ingest-protocol.js';
 
@@ -20,7 +21,7 @@ const running = new Set<Promise<void>>();
 async function ingest(m: Extract<ToThread, { type: 'ingest' }>): Promise<void> {
   let answer: FromThread;
   try {
-    answer = { id: m.id, result: await ingestUpload(db, store, m.items, m.friendName) };
+    answer = { id: m.id, result: await ingestUpload(db, store, readUploadBody(m.body), m.friendName) };
   } catch (err) {
     answer =
       err instanceof ApiProblem
