@@ -7,6 +7,7 @@ import { createPool, type PoolOptions } from 'mysql2';
 import { createConnection as createPromiseConnection } from 'mysql2/promise';
 import type { Database } from './tables.js';
 import { migrationProvider } from './migrations.js';
+import { poolWithPreparedStatements } from './prepared.js';
 import { parseDatabaseUrl as parseSharedDatabaseUrl } from './url.js';
 
 export type Db = Kysely<Database>;
@@ -34,6 +35,8 @@ function poolOptions(target: DatabaseTarget, connectionLimit: number): PoolOptio
     timezone: 'Z',
     charset: 'utf8mb4',
     connectTimeout: 10_000,
+    // Prepared statements (prepared.ts) stay open per connection: the ingest's few shapes, with room to spare.
+    maxPreparedStatements: 64,
   };
 }
 
@@ -67,7 +70,7 @@ export function connectDatabase(url: string, connectionLimit = 20): Db {
     conn.query("SET time_zone = '+00:00'");
     conn.query('SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED');
   });
-  return new Kysely<Database>({ dialect: new MysqlDialect({ pool }) });
+  return new Kysely<Database>({ dialect: new MysqlDialect({ pool: poolWithPreparedStatements(pool) }) });
 }
 
 export async function migrateToLatest(db: Db): Promise<string[]> {

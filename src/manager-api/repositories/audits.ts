@@ -45,7 +45,7 @@ export interface LeaseReport {
  */
 export async function recordLeaseReports(trx: Trx, reports: readonly LeaseReport[]): Promise<void> {
   const rows = [...reports].sort((a, b) => a.lease_id - b.lease_id || a.leaf_index - b.leaf_index);
-  await insertRows(trx, 'lease_reports', rows, { ignore: true, chunk: CHUNK });
+  await insertRows(trx, 'lease_reports', rows, { ignore: true, chunk: 512 });
 }
 
 /** What a lease reported: leaf hash (hex) by index. */

@@ -6,8 +6,8 @@ import { coveredDnsNamesOfRow } from '../../share/x509/index.js';
 import type { Trx } from '../../db/transaction.js';
 import { insertRows } from './multi-row-insert.js';
 
-/** Rows per INSERT: two short columns each, so an upload's names (about ten per certificate) take a statement or two. */
-const CHUNK = 5000;
+/** Most rows per INSERT: two short columns each, so an upload's names (about ten per certificate) take a few statements. */
+const CHUNK = 4096;
 
 /** A certificate row as just inserted: its id and the stored name columns. */
 export interface InsertedCertificate {
