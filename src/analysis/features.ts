@@ -62,6 +62,9 @@ function subjectHasOrganisation(dn: string): boolean {
 
 const MATCHES: readonly DomainMatch[] = ['exact', 'wildcard', 'subdomain'];
 
+/** As the database's REVERSE() on the ASCII name column: character by character. */
+const reversed = (name: string): string => [...name].reverse().join('');
+
 /**
  * Certificates covering `name`, newest first, at most `limit`, found through certificate_names:
  * those listing the name itself (`exact`); with `wildcard`, those listing the wildcard over it
@@ -77,13 +80,14 @@ export async function certificatesForDomain(
   const n = checkDomainName(name);
   const limit = Math.min(Math.max(1, opts.limit ?? 500), 5000);
   const named = (kind: number) => readQueries.selectFrom('certificate_names').select(['certificate_id', sql.lit(kind).as('kind')]);
-  let matches = named(0).where('name', '=', n);
+  // Every look-up reads the one index, on name_rev: a name is equal exactly when its reversal is.
+  let matches = named(0).where('name_rev', '=', reversed(n));
   const parent = opts.wildcard ? wildcardParentOf(n) : null;
-  if (parent) matches = matches.unionAll(named(1).where('name', '=', parent));
+  if (parent) matches = matches.unionAll(named(1).where('name_rev', '=', reversed(parent)));
   if (opts.includeSubdomains) {
     // Names under n are those whose reversal starts with the reversal of ".n": a range on the
     // name_rev index, from that prefix up to the same prefix with its final "." raised to "/".
-    const prefix = [...`.${n}`].reverse().join('');
+    const prefix = reversed(`.${n}`);
     matches = matches.unionAll(named(2).where('name_rev', '>=', prefix).where('name_rev', '<', `${prefix.slice(0, -1)}/`));
   }
   // The page is chosen first (derived table), so first_seen is looked up for the returned rows only.
