@@ -24,9 +24,15 @@ export function formatSchemaError(errors: readonly ErrorObject[], dataVar: strin
   return new Error(`${dataVar}${e.instancePath} ${e.message ?? 'is invalid'}${extra ? `: "${extra}"` : ''}`);
 }
 
-/** A body validator outside a route (the upload's body is checked in its ingest thread), with the routes' options. */
-export function bodyValidator<T>(schema: object): ValidateFunction<T> {
-  return ajv({ coerceTypes: false }).compile<T>(schema);
+/**
+ * A body validator outside a route (the upload's body is checked in its ingest thread), with the
+ * routes' options. `lengthIsCharacters`: string lengths are taken as `.length` rather than counted
+ * in characters, which is the same answer only for strings without surrogate pairs: the caller
+ * makes sure of that.
+ */
+export function bodyValidator<T>(schema: object, o: { lengthIsCharacters?: boolean } = {}): ValidateFunction<T> {
+  // The option is deprecated because counting characters is the right default; it is what the caller needs here.
+  return ajv({ coerceTypes: false, ...(o.lengthIsCharacters ? { unicode: false, logger: false } : {}) }).compile<T>(schema);
 }
 
 export function requestValidatorCompiler(): FastifySchemaCompiler<object> {
