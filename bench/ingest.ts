@@ -19,6 +19,7 @@ import type { Assignment, UploadItem } from '../src/share/api/index.js';
 import { startFakeLog } from './lib/fake-log.js';
 import { distinctLeaves } from './lib/leaves.js';
 import { startBenchManager, waitForPlanning } from './lib/bench-manager.js';
+import { cpuMeter, localDatabasePid } from './lib/process-cpu.js';
 
 const { values } = parseArgs({ options: { count: { type: 'string', default: '30000' }, batch: { type: 'string', default: '500' }, parallel: { type: 'string', default: '4' } } });
 const COUNT = Number(values.count);
@@ -47,6 +48,8 @@ try {
   for (let i = 0; i < COUNT; i += BATCH) batches.push(JSON.stringify(items.slice(i, i + BATCH)));
   let next = 0;
   let inserted = 0;
+  const databasePid = localDatabasePid();
+  const uploadCpu = cpuMeter({ manager: manager.child.pid, database: databasePid, bench: process.pid });
   const t0 = performance.now();
   await Promise.all(
     Array.from({ length: PARALLEL }, async () => {
@@ -58,6 +61,7 @@ try {
     }),
   );
   const uploadSeconds = (performance.now() - t0) / 1000;
+  const uploadCpuSeconds = uploadCpu();
   if (inserted !== COUNT) throw new Error(`expected ${COUNT} new certificates, got ${inserted}`);
 
   // Ceiling: the same rows, prepared beforehand, loaded by multi-row INSERTs into empty copies of the tables.
@@ -73,16 +77,25 @@ try {
     const certRows = checked.map((c) => certificateRow(c, tag));
     const sightRows = checked.map((c, i) => sightingRow(c, i + 1, tag));
     const chunk = 1000;
+    const ceilingCpu = cpuMeter({ database: databasePid, bench: process.pid });
     const c0 = performance.now();
     for (let i = 0; i < certRows.length; i += chunk) await db.insertInto('certificates_ceiling' as 'certificates').values(certRows.slice(i, i + chunk)).execute();
     for (let i = 0; i < sightRows.length; i += chunk) await db.insertInto('sightings_ceiling' as 'sightings').values(sightRows.slice(i, i + chunk)).execute();
     const ceilingSeconds = (performance.now() - c0) / 1000;
+    const ceilingCpuSeconds = ceilingCpu();
     const uploadRate = COUNT / uploadSeconds;
     const ceilingRate = COUNT / ceilingSeconds;
     console.log(`ingest: ${COUNT} distinct certificates, batches of ${BATCH}, ${PARALLEL} uploads in parallel, manager in its own process`);
     console.log(`upload endpoint:        ${uploadRate.toFixed(0)} certificates/s (${uploadSeconds.toFixed(2)} s)`);
     console.log(`multi-row INSERT ceiling: ${ceilingRate.toFixed(0)} certificates/s (${ceilingSeconds.toFixed(2)} s, same certificate and sighting rows, 1000 per INSERT)`);
     console.log(`ratio upload / ceiling: ${((100 * uploadRate) / ceilingRate).toFixed(1)} %`);
+    // Who paid, in CPU seconds per 1000 certificates (from /proc; "?" where it cannot tell, e.g. a database on another machine).
+    const per1000 = (cpu: Record<string, number | null>): string =>
+      Object.entries(cpu)
+        .map(([k, v]) => `${k} ${v === null ? '?' : ((1000 * v) / COUNT).toFixed(3)} s`)
+        .join(', ');
+    console.log(`CPU per 1000 certificates, upload:  ${per1000(uploadCpuSeconds)}`);
+    console.log(`CPU per 1000 certificates, ceiling: ${per1000(ceilingCpuSeconds)}`);
   } finally {
     await db.destroy();
   }
