@@ -3,17 +3,21 @@
  * test/data/ct-real, re-stamped or not), repeated to the size it asks for,
  * served by the same server, faults and tiles as the generated logs: for
  * tests that need a small log of known leaves, requests they can script and
- * see, a tree head that lags the entries, or a log that only claims a tree.
+ * see, a tree head that lags the entries, or a log that only claims a tree;
+ * and, with leaf_index, for the worker benchmark's log.
  */
 import { createHash, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { decodeExtraData, decodeMerkleTreeLeaf, leafHash, type ExtraData } from '../../src/share/ct/index.js';
 import type { FaultOptions, LogRequest } from './faults.js';
 import { LogState, TestLogServer, type LogEntries, type LogStateOptions } from './server.js';
-import { tileLeafOf } from './tiles.js';
+import { tileLeafOf, withLeafIndex } from './tiles.js';
 
-/** Leaves (and their extra data) repeated to a size: entry i is leaf i mod the list's length. */
+/**
+ * Leaves (and their extra data) repeated to a size: entry i is leaf i mod the list's length, with
+ * (leafIndex) the leaf_index extension i in place of the leaf's own extensions, as a tiled log's
+ * entries carry it.
+ */
 export class LeafListEntries implements LogEntries {
-  readonly leafIndex = false;
   readonly roots: string[] = [];
   private readonly hashes: Buffer[];
   private readonly extraBase64: string[];
@@ -24,6 +28,7 @@ export class LeafListEntries implements LogEntries {
     private readonly leaves: readonly Buffer[],
     readonly size: number,
     extraData: readonly Buffer[] = [],
+    readonly leafIndex = false,
   ) {
     if (leaves.length === 0) throw new RangeError('a leaf list needs at least one leaf');
     this.hashes = leaves.map((l) => leafHash(l));
@@ -33,11 +38,12 @@ export class LeafListEntries implements LogEntries {
   }
 
   leafHash(i: number): Buffer {
-    return this.hashes[i % this.hashes.length];
+    return this.leafIndex ? leafHash(this.leafInput(i)) : this.hashes[i % this.hashes.length];
   }
 
   leafInput(i: number): Buffer {
-    return this.leaves[i % this.leaves.length];
+    const leaf = this.leaves[i % this.leaves.length];
+    return this.leafIndex ? withLeafIndex(leaf, i) : leaf;
   }
 
   extraData(i: number): string {

@@ -4,7 +4,8 @@
  * each under `/<category>/<name>/ct/v1/`, with its operator's get-entries
  * quirks and the faults switched on for it. The same prefix also serves each
  * log as static-ct-api (checkpoint, tiles, issuers: tiles.ts), over the same
- * leaves and tree.
+ * leaves and tree. serveLog() answers for one log under any prefix, with other
+ * get-entries quirks if asked: one tree behind several front ends.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
@@ -66,6 +67,8 @@ export interface LogStateOptions {
    * a manager only plans against. get-entries serves the entries up to it; proofs are refused.
    */
   claimedSize?: number;
+  /** Bytes of compressed data tiles kept (default: tiles.ts's); a benchmark compresses every tile before its clock starts. */
+  tileCacheBytes?: number;
 }
 
 /** One served log: its entries, Merkle tree, key, tree heads and faults. */
@@ -107,7 +110,7 @@ export class LogState implements TileSource {
     this.rng = new Rng(seed, `faults:${name}`);
     this.spki = spkiOf(key);
     this.origin = `ctjp.test${this.prefix}`.replace(/\/$/, '');
-    this.tiles = new TiledLogHandler(this, () => this.faults.tiles ?? {});
+    this.tiles = new TiledLogHandler(this, () => this.faults.tiles ?? {}, { cacheBytes: options.tileCacheBytes });
   }
 
   /** The API the log advertises: its leaves carry the leaf_index extension (static-ct-api) or none (rfc6962). Every log serves both read paths. */
@@ -232,11 +235,12 @@ export class LogState implements TileSource {
   indexOfHash(hash: Buffer): number {
     if (!this.hashIndex) {
       const m = new Map<number, number>();
-      for (let i = this.tree.size - 1; i >= 0; i--) m.set(this.entries.leafHash(i).readUIntBE(0, 6), i);
+      // The tree's own hashes: entries whose hash depends on their index (leaf_index) would be hashed again.
+      for (let i = this.tree.size - 1; i >= 0; i--) m.set(this.tree.leafHashAt(i).readUIntBE(0, 6), i);
       this.hashIndex = m;
     }
     const i = this.hashIndex.get(hash.readUIntBE(0, 6));
-    if (i === undefined || !this.entries.leafHash(i).equals(hash)) return -1;
+    if (i === undefined || !this.tree.leafHashAt(i).equals(hash)) return -1;
     return i;
   }
 
@@ -277,12 +281,12 @@ export class LogState implements TileSource {
     return this.faults.rateLimit?.retryAfter !== false;
   }
 
-  /** The request as the test's script and record see it; null when the test asked for neither. */
+  /** The request (`path` relative to the prefix it came under) as the test's script and record see it; null when the test asked for neither. */
   scripted(path: string, q: URLSearchParams): { request: LogRequest; fault: RequestFault | null } | null {
     const { script, recordRequests } = this.options;
     if (!script && !recordRequests) return null;
     const num = (k: string): number | null => (q.has(k) ? Number(q.get(k)) : null);
-    const request: LogRequest = { path: path.slice(this.prefix.length - 1), start: num('start'), end: num('end'), served: 0, fault: null };
+    const request: LogRequest = { path: `/${path}`, start: num('start'), end: num('end'), served: 0, fault: null };
     const fault = script?.(this.requestCount++, { path: request.path, start: request.start, end: request.end }) ?? null;
     request.fault = fault?.kind ?? null;
     if (recordRequests) this.requests.push(request);
@@ -303,7 +307,7 @@ function intParam(q: URLSearchParams, name: string): number {
 
 const b64 = (b: Buffer): string => b.toString('base64');
 
-function handleEndpoint(log: LogState, endpoint: string, q: URLSearchParams, scripted: { request: LogRequest; fault: RequestFault | null } | null = null): string {
+function handleEndpoint(log: LogState, quirks: Quirks, endpoint: string, q: URLSearchParams, scripted: { request: LogRequest; fault: RequestFault | null } | null = null): string {
   const size = log.size;
   if (!log.provable && endpoint !== 'get-sth' && endpoint !== 'get-entries' && endpoint !== 'get-roots') throw new HttpError(400, `${log.name} only claims its tree: no proofs`);
   switch (endpoint) {
@@ -314,7 +318,7 @@ function handleEndpoint(log: LogState, endpoint: string, q: URLSearchParams, scr
       const end = intParam(q, 'end');
       if (start > end) throw new HttpError(400, `start ${start} is after end ${end}`);
       if (start >= size) throw new HttpError(400, `start ${start} is beyond the tree size ${size}`);
-      const { pageSize, aligned } = log.quirks;
+      const { pageSize, aligned } = quirks;
       let last = Math.min(end, size - 1, start + pageSize - 1);
       if (aligned) last = Math.min(last, start - (start % pageSize) + pageSize - 1);
       const fault = scripted?.fault?.kind;
@@ -387,6 +391,59 @@ function sendError(res: ServerResponse, status: number): void {
   send(res, status, JSON.stringify({ error: status === 503 ? 'service unavailable' : 'internal error' }));
 }
 
+/**
+ * Answer a request for `path` (relative to the prefix `log` is served under): the RFC 6962 read
+ * API with these get-entries quirks, or a static-ct-api path, with the log's faults. Several
+ * prefixes may serve one log with different quirks, over its one tree and tree head. Never
+ * rejects: a failure answers 500, or drops the connection once the answer has begun.
+ */
+export async function serveLog(req: IncomingMessage, res: ServerResponse, url: URL, log: LogState, path: string, quirks: Quirks = log.quirks): Promise<void> {
+  const endpoint = /^ct\/v1\/([a-z-]+)$/.exec(path)?.[1];
+  if (endpoint === undefined && !isTiledPath(path)) return send(res, 404, JSON.stringify({ error: `no log endpoint at ${url.pathname}` }));
+  if (log.shutDown) return send(res, 410, JSON.stringify({ error: `${log.name} is shut down` }));
+  if (req.method !== 'GET') return send(res, 405, JSON.stringify({ error: 'only GET is served' }), { allow: 'GET' });
+  if (!log.admit(req.socket)) return send(res, 429, JSON.stringify({ error: 'too many requests' }));
+  try {
+    await answer(req, res, url, log, path, endpoint, quirks);
+  } catch (err) {
+    if (!res.headersSent) send(res, 500, JSON.stringify({ error: String(err) }));
+    else res.destroy();
+  } finally {
+    log.release();
+  }
+}
+
+/** `endpoint`: the RFC 6962 one asked for; undefined: the static-ct-api `path`. */
+async function answer(req: IncomingMessage, res: ServerResponse, url: URL, log: LogState, path: string, endpoint: string | undefined, quirks: Quirks): Promise<void> {
+  const scripted = log.scripted(path, url.searchParams);
+  if (scripted?.fault?.kind === 'drop') {
+    req.socket.destroy();
+    return;
+  }
+  if (scripted?.fault?.kind === 'status') {
+    const { status, retryAfter } = scripted.fault;
+    return send(res, status, JSON.stringify({ error: `fault ${status}` }), retryAfter === undefined ? {} : { 'retry-after': retryAfter });
+  }
+  if (endpoint === 'get-entries' && log.options.entriesGate) await log.options.entriesGate;
+  const f = log.drawFaults();
+  if (f.delayMs > 0) await sleep(f.delayMs);
+  if (f.drop) {
+    req.socket.destroy();
+    return;
+  }
+  if (f.retryAfter > 0) {
+    return send(res, 429, JSON.stringify({ error: 'rate limited' }), log.sendsRetryAfter() ? { 'retry-after': String(f.retryAfter) } : {});
+  }
+  if (f.error) return sendError(res, f.error);
+  if (endpoint === undefined) return sendTileAnswer(res, log.tiles.answer(path)!);
+  try {
+    send(res, 200, handleEndpoint(log, quirks, endpoint, url.searchParams, scripted));
+  } catch (err) {
+    if (err instanceof HttpError) return send(res, err.status, JSON.stringify({ error: err.message }));
+    throw err;
+  }
+}
+
 export class TestLogServer {
   private server: Server | null = null;
   private readonly byPrefix = new Map<string, LogState>();
@@ -406,7 +463,7 @@ export class TestLogServer {
     const endpoint = /^ct\/v1\/([a-z-]+)$/.exec(e[3])?.[1];
     if (endpoint === undefined) return send(res, 404, JSON.stringify({ error: `a mirror serves only the RFC 6962 read API, not ${e[3]}` }));
     try {
-      send(res, 200, endpoint === 'get-sth' ? frozen.getSth(kind) : handleEndpoint(log, endpoint, url.searchParams));
+      send(res, 200, endpoint === 'get-sth' ? frozen.getSth(kind) : handleEndpoint(log, log.quirks, endpoint, url.searchParams));
     } catch (err) {
       if (err instanceof HttpError) return send(res, err.status, JSON.stringify({ error: err.message }));
       throw err;
@@ -417,48 +474,10 @@ export class TestLogServer {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const e = ELSEWHERE_PATH.exec(url.pathname);
     if (e) return this.elsewhere(req, res, url, e);
-    const m = /^(\/[^/]+\/[^/]+\/)(?:ct\/v1\/([a-z-]+)|(.+))$/.exec(url.pathname);
+    const m = /^(\/[^/]+\/[^/]+\/)(.*)$/.exec(url.pathname);
     const log = m ? this.byPrefix.get(m[1]) : undefined;
-    const tiled = m?.[3] !== undefined && isTiledPath(m[3]);
-    if (!m || !log || (m[2] === undefined && !tiled)) return send(res, 404, JSON.stringify({ error: `no log endpoint at ${url.pathname}` }));
-    if (log.shutDown) return send(res, 410, JSON.stringify({ error: `${log.name} is shut down` }));
-    if (req.method !== 'GET') return send(res, 405, JSON.stringify({ error: 'only GET is served' }), { allow: 'GET' });
-    if (!log.admit(req.socket)) return send(res, 429, JSON.stringify({ error: 'too many requests' }));
-    try {
-      await this.answer(req, res, log, url, m, tiled);
-    } finally {
-      log.release();
-    }
-  }
-
-  private async answer(req: IncomingMessage, res: ServerResponse, log: LogState, url: URL, m: RegExpExecArray, tiled: boolean): Promise<void> {
-    const scripted = log.scripted(url.pathname, url.searchParams);
-    if (scripted?.fault?.kind === 'drop') {
-      req.socket.destroy();
-      return;
-    }
-    if (scripted?.fault?.kind === 'status') {
-      const { status, retryAfter } = scripted.fault;
-      return send(res, status, JSON.stringify({ error: `fault ${status}` }), retryAfter === undefined ? {} : { 'retry-after': retryAfter });
-    }
-    if (m[2] === 'get-entries' && log.options.entriesGate) await log.options.entriesGate;
-    const f = log.drawFaults();
-    if (f.delayMs > 0) await sleep(f.delayMs);
-    if (f.drop) {
-      req.socket.destroy();
-      return;
-    }
-    if (f.retryAfter > 0) {
-      return send(res, 429, JSON.stringify({ error: 'rate limited' }), log.sendsRetryAfter() ? { 'retry-after': String(f.retryAfter) } : {});
-    }
-    if (f.error) return sendError(res, f.error);
-    if (tiled) return sendTileAnswer(res, log.tiles.answer(m[3])!);
-    try {
-      send(res, 200, handleEndpoint(log, m[2], url.searchParams, scripted));
-    } catch (err) {
-      if (err instanceof HttpError) return send(res, err.status, JSON.stringify({ error: err.message }));
-      throw err;
-    }
+    if (!m || !log) return send(res, 404, JSON.stringify({ error: `no log endpoint at ${url.pathname}` }));
+    return serveLog(req, res, url, log, m[2]);
   }
 
   async listen(host: string, port: number): Promise<string> {

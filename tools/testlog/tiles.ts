@@ -276,6 +276,13 @@ export function tileLeafOf(leafInput: Uint8Array, extra: ExtraData | null | unde
   return encodeTileLeaf({ ...l, preCertificate, chain });
 }
 
+/** A MerkleTreeLeaf with the leaf_index extension of `index` in place of its own extensions, as a static-ct-api log logs it. */
+export function withLeafIndex(leaf: Uint8Array, index: number): Buffer {
+  const ext = leafIndexExtensionBytes(index);
+  const body = leaf.subarray(0, leaf.length - 2 - decodeMerkleTreeLeaf(leaf).extensions.length);
+  return Buffer.concat([body, u16(ext.length), ext]);
+}
+
 /** A plain list of MerkleTreeLeaf inputs as a TileSource. */
 export class LeafListTileSource implements TileSource {
   readonly tree = new MerkleTree();
@@ -314,11 +321,7 @@ export class LeafListTileSource implements TileSource {
 
   /** Entry i's MerkleTreeLeaf as served (with its leaf_index extension unless leafIndex is false). */
   leafInput(i: number, leaf: Uint8Array = this.leaves[i]): Buffer {
-    if (!this.withIndex) return Buffer.from(leaf);
-    const l = decodeMerkleTreeLeaf(leaf);
-    const ext = leafIndexExtensionBytes(i);
-    const body = leaf.subarray(0, leaf.length - 2 - l.extensions.length);
-    return Buffer.concat([body, u16(ext.length), ext]);
+    return this.withIndex ? withLeafIndex(leaf, i) : Buffer.from(leaf);
   }
 
   tileLeaf(i: number): Buffer {
