@@ -157,6 +157,7 @@ test('the dashboard shows the manager totals, every worker, a dead one marked, h
   uploaded += aliceFound;
   const alicePing = () => alice.ping([{ lease_id: ag.lease_id, confirmed: ag.start + 9 }], { collected: aliceFound, spool_backlog: 2, rate_limited: 5 });
   await alicePing();
+  const afterAlicePing = Date.now();
   // alice keeps pinging; the hostile friend goes silent and must turn dead.
   const keepAlive = setInterval(() => void alicePing().catch(() => {}), 500);
 
@@ -167,11 +168,18 @@ test('the dashboard shows the manager totals, every worker, a dead one marked, h
     await page.locator('[data-stat="certificates"]').waitFor();
 
     // Totals: what the page shows is what the manager counted, and that is what was uploaded.
-    // (The status answer is cached for a second, so the uploads may take that long to show.)
-    await waitFor('the uploads in the status', async () => (await status()).totals.sightings === uploaded);
+    // (The status answer is rebuilt in the background about once a second: wait for one built after
+    // alice's ping, so that it holds her progress as well as every upload.)
+    await waitFor('the uploads and pings in the status', async () => {
+      const r = await status();
+      return r.totals.sightings === uploaded && Date.parse(r.generated_at) >= afterAlicePing;
+    });
     const s = await status();
     assert.ok(s.totals.certificates > 0, 'real .jp leaves were uploaded and stored');
     assert.equal(s.totals.sightings, uploaded);
+    // The page polls on its own: give it the time of one poll to show that report.
+    const shows = async () => (await statText(page, 'certificates')) === s.totals.certificates.toLocaleString('en-US') && (await statText(page, 'scanned')) === s.totals.scanned_entries.toLocaleString('en-US');
+    await waitFor('the page showing those totals', shows, 15_000).catch(() => undefined);
     assert.equal(await statText(page, 'certificates'), s.totals.certificates.toLocaleString('en-US'));
     assert.equal(await statText(page, 'scanned'), s.totals.scanned_entries.toLocaleString('en-US'));
     const gLog = page.locator(`[data-log="${google.name}"]`);
