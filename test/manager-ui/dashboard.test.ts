@@ -177,11 +177,13 @@ test('the dashboard shows the manager totals, every worker, a dead one marked, h
     const s = await status();
     assert.ok(s.totals.certificates > 0, 'real .jp leaves were uploaded and stored');
     assert.equal(s.totals.sightings, uploaded);
+    const certificatesText = s.totals.certificates.toLocaleString('en-US');
+    const scannedText = s.totals.scanned_entries.toLocaleString('en-US');
     // The page polls on its own: give it the time of one poll to show that report.
-    const shows = async () => (await statText(page, 'certificates')) === s.totals.certificates.toLocaleString('en-US') && (await statText(page, 'scanned')) === s.totals.scanned_entries.toLocaleString('en-US');
+    const shows = async () => (await statText(page, 'certificates')) === certificatesText && (await statText(page, 'scanned')) === scannedText;
     await waitFor('the page showing those totals', shows, 15_000).catch(() => undefined);
-    assert.equal(await statText(page, 'certificates'), s.totals.certificates.toLocaleString('en-US'));
-    assert.equal(await statText(page, 'scanned'), s.totals.scanned_entries.toLocaleString('en-US'));
+    assert.equal(await statText(page, 'certificates'), certificatesText);
+    assert.equal(await statText(page, 'scanned'), scannedText);
     const gLog = page.locator(`[data-log="${google.name}"]`);
     assert.equal(await gLog.locator('.log-certs').getAttribute('data-certificates'), String(s.logs.find((l) => l.name === google.name)!.certificates));
     assert.match((await page.locator('[data-log="ui-gone"] .pill:not(.pill-api)').textContent()) ?? '', /not answering/);
