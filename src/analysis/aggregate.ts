@@ -95,16 +95,11 @@ export function countPerName(counts: PerNameCounts, l: Lineage): void {
 }
 
 export class Aggregator {
-  private certificates = 0;
-  private issuances = 0;
-  private folded = 0;
-  private renewals = 0;
-  private renewalsCensored = 0;
-  private lineages = 0;
-  private ended = 0;
+  /** Counts over every lineage added. */
+  private readonly totals = { certificates: 0, issuances: 0, folded: 0, renewals: 0, renewalsCensored: 0, lineages: 0, ended: 0, timeUnknown: 0 };
+  /** The first and last issuance time seen (the observed period). */
   private firstIssued = Infinity;
   private lastIssued = -Infinity;
-  private timeUnknown = 0;
   private readonly overall = newGroup();
   private readonly byOrg = new Map<string, Group>();
   private readonly byCa = new Map<string, Group>();
@@ -143,12 +138,12 @@ export class Aggregator {
     const groups = [this.overall, this.group(this.byOrg, dom.type), this.group(this.byCa, ca), this.group(this.byClass, c.class)];
 
     const censored = c.evidence.renewals_censored;
-    this.lineages++;
-    this.certificates += certificates;
-    this.issuances += l.issuances.length;
-    this.renewals += c.evidence.renewals;
-    this.renewalsCensored += censored;
-    if (l.ended) this.ended++;
+    this.totals.lineages++;
+    this.totals.certificates += certificates;
+    this.totals.issuances += l.issuances.length;
+    this.totals.renewals += c.evidence.renewals;
+    this.totals.renewalsCensored += censored;
+    if (l.ended) this.totals.ended++;
     if (c.automated_with_lapses) this.automatedWithLapses.count++;
     for (const g of groups) {
       g.classes.lineages++;
@@ -164,9 +159,9 @@ export class Aggregator {
       }
     }
     for (const i of l.issuances) {
-      this.folded += i.folded;
+      this.totals.folded += i.folded;
       if (!i.timeKnown) {
-        this.timeUnknown++;
+        this.totals.timeUnknown++;
         continue;
       }
       this.firstIssued = Math.min(this.firstIssued, i.issuedAt);
@@ -251,15 +246,15 @@ export class Aggregator {
       coverage,
       observed_periods,
       totals: {
-        certificates: this.certificates,
-        issuances: this.issuances,
-        folded_certificates: this.folded,
-        lineages: this.lineages,
-        renewals: this.renewals,
-        renewals_censored: this.renewalsCensored,
-        lineages_ended_before_observation_end: this.ended,
-        lineages_end_censored: this.lineages - this.ended,
-        issuances_time_unknown: this.timeUnknown,
+        certificates: this.totals.certificates,
+        issuances: this.totals.issuances,
+        folded_certificates: this.totals.folded,
+        lineages: this.totals.lineages,
+        renewals: this.totals.renewals,
+        renewals_censored: this.totals.renewalsCensored,
+        lineages_ended_before_observation_end: this.totals.ended,
+        lineages_end_censored: this.totals.lineages - this.totals.ended,
+        issuances_time_unknown: this.totals.timeUnknown,
       },
       period: period ? { start: iso(period.start), end: iso(period.end), days: r4((period.end + 1 - period.start) / 86_400_000) } : null,
       expected_shares_uniform_time: expected ? roundShares(expected) : null,
@@ -269,13 +264,13 @@ export class Aggregator {
       by_class: mapOut(this.byClass),
       expiry_gaps: {
         count: this.gapLengths.length,
-        censored_renewals: this.renewalsCensored,
+        censored_renewals: this.totals.renewalsCensored,
         lengths_days: this.gapLengths,
         resumed: this.gapsResumedAfterDays,
         automated_lineages_with_lapses: this.automatedWithLapses.count,
       },
       histograms: {
-        censored_renewals: this.renewalsCensored,
+        censored_renewals: this.totals.renewalsCensored,
         interval_bin_days: INTERVAL_BIN_DAYS,
         interval_days: Object.fromEntries(this.intervalHist),
         ratio_bin: RATIO_BIN,
@@ -283,7 +278,7 @@ export class Aggregator {
       },
       heatmap_jst: { rows: 'Monday..Sunday', columns: 'hour 0..23 JST', counts: this.heatmap },
       lineage_definitions: {
-        exact_san_set: { lineages: exact.lineages, renewals: this.renewals, renewals_censored: this.renewalsCensored, expiry_gaps: this.overall.gaps.gaps, automated: exact.automated, manual: exact.manual, undetermined: exact.undetermined },
+        exact_san_set: { lineages: exact.lineages, renewals: this.totals.renewals, renewals_censored: this.totals.renewalsCensored, expiry_gaps: this.overall.gaps.gaps, automated: exact.automated, manual: exact.manual, undetermined: exact.undetermined },
         per_name: this.perName.lineages ? { ...this.perName } : null,
       },
     };

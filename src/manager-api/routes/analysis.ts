@@ -22,6 +22,21 @@ import { InvalidDomainName, SummaryCache, SummaryPending, analysisPool, computeS
 const FIRST_SUMMARY_WAIT_MS = 25_000;
 const RETRY_AFTER_S = 10;
 
+const domainCertificatesRouteSchema = {
+  tags: ['analysis'],
+  summary: 'Certificates covering a domain (exact name, a wildcard over it, optionally names under it), newest first, with phishing-detector features',
+  params: domainCertificatesParamsSchema,
+  querystring: domainCertificatesQuerySchema,
+  response: { 200: domainCertificatesResponseSchema, 400: errorReply },
+};
+
+const analysisSummaryRouteSchema = {
+  tags: ['analysis'],
+  summary: 'Renewal-analysis aggregates (docs/analysis.md), cached and recomputed in the background',
+  querystring: analysisSummaryQuerySchema,
+  response: { 200: analysisSummaryResponseSchema, 503: errorReply },
+};
+
 export default async function analysisRoutes(fastify: FastifyInstance): Promise<void> {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const pool = analysisPool(app.config.dbUrl);
@@ -33,13 +48,7 @@ export default async function analysisRoutes(fastify: FastifyInstance): Promise<
   });
 
   app.get(API_ROUTES.domainCertificates, {
-    schema: {
-      tags: ['analysis'],
-      summary: 'Certificates covering a domain (exact name, a wildcard over it, optionally names under it), newest first, with phishing-detector features',
-      params: domainCertificatesParamsSchema,
-      querystring: domainCertificatesQuerySchema,
-      response: { 200: domainCertificatesResponseSchema, 400: errorReply },
-    },
+    schema: domainCertificatesRouteSchema,
     handler: async (request) => {
       const limit = request.query.limit ?? DOMAIN_CERTIFICATES_LIMIT_DEFAULT;
       try {
@@ -52,12 +61,7 @@ export default async function analysisRoutes(fastify: FastifyInstance): Promise<
   });
 
   app.get(API_ROUTES.analysisSummary, {
-    schema: {
-      tags: ['analysis'],
-      summary: 'Renewal-analysis aggregates (docs/analysis.md), cached and recomputed in the background',
-      querystring: analysisSummaryQuerySchema,
-      response: { 200: analysisSummaryResponseSchema, 503: errorReply },
-    },
+    schema: analysisSummaryRouteSchema,
     handler: async (request, reply) => {
       const withLineages = request.query.lineages === '1';
       if (!withLineages && request.query.limit !== undefined) throw badRequest('INVALID_REQUEST', 'querystring/limit applies only with lineages=1');

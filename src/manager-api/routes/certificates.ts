@@ -5,6 +5,15 @@ import { API_ROUTES, UPLOAD_MAX_BODY_BYTES, uploadRequestSchema, uploadResponseS
 import { errorReply } from '../errors.js';
 import { actingFriend } from '../plugins/auth.js';
 
+/** The upload route's published schema (the ingest thread checks the body against the same uploadRequestSchema). */
+const uploadRouteSchema = {
+  tags: ['certificates'],
+  summary: 'Upload .jp leaves',
+  description: 'Each leaf_input is stored verbatim and parsed; one row per distinct certificate, one sighting per (log, index). All or nothing: a bad item refuses the whole request.',
+  body: uploadRequestSchema,
+  response: { 200: uploadResponseSchema, 400: errorReply, 401: errorReply, 403: errorReply, 413: errorReply, 422: errorReply },
+};
+
 export default async function certificateRoutes(fastify: FastifyInstance): Promise<void> {
   // In this plugin only: a JSON body reaches the handler as bytes, parsed and checked in the ingest thread (ingest/upload-body.ts).
   fastify.removeContentTypeParser('application/json');
@@ -13,20 +22,7 @@ export default async function certificateRoutes(fastify: FastifyInstance): Promi
   app.post(API_ROUTES.certificates, {
     config: { auth: 'worker' },
     bodyLimit: UPLOAD_MAX_BODY_BYTES,
-    schema: {
-      tags: ['certificates'],
-      summary: 'Upload .jp leaves',
-      description: 'Each leaf_input is stored verbatim and parsed; one row per distinct certificate, one sighting per (log, index). All or nothing: a bad item refuses the whole request.',
-      body: uploadRequestSchema,
-      response: {
-        200: uploadResponseSchema,
-        400: errorReply,
-        401: errorReply,
-        403: errorReply,
-        413: errorReply,
-        422: errorReply,
-      },
-    },
+    schema: uploadRouteSchema,
     // The body schema is published here and checked by the ingest thread, against the same schema, with the same validator options.
     validatorCompiler: () => () => true,
     handler: async (request) => app.ingest.run(request.body as unknown as Buffer, actingFriend(request)),

@@ -43,21 +43,15 @@ export interface ZipArchiveOptions {
 }
 
 const DEFAULT_DIRECTORY_MAX_BYTES = 64 * 1024 * 1024;
-const EOCD_SIZE = 22;
-const ZIP64_LOCATOR_SIZE = 20;
-const ZIP64_EOCD_SIZE = 56;
+/** Fixed sizes of the zip records read here, without their variable parts. */
+const RECORD_SIZE = { eocd: 22, zip64Locator: 20, zip64Eocd: 56, localHeader: 30, centralHeader: 46 } as const;
 /** The end of central directory record with the longest comment, the ZIP64 locator and record before it. */
-const TAIL_BYTES = 0xffff + EOCD_SIZE + ZIP64_LOCATOR_SIZE + ZIP64_EOCD_SIZE;
-const LOCAL_HEADER_SIZE = 30;
-const CENTRAL_HEADER_SIZE = 46;
+const TAIL_BYTES = 0xffff + RECORD_SIZE.eocd + RECORD_SIZE.zip64Locator + RECORD_SIZE.zip64Eocd;
 /** Local extra fields guessed per member read: a ZIP64 field (20) and an extended timestamp (9), with room to spare. */
 const LOCAL_EXTRA_GUESS = 64;
-const SIG_LOCAL = 0x04034b50;
-const SIG_EOCD = 0x06054b50;
-const SIG_ZIP64_LOCATOR = 0x07064b50;
-const SIG_ZIP64_EOCD = 0x06064b50;
-const METHOD_STORED = 0;
-const METHOD_DEFLATED = 8;
+/** Each record's signature. */
+const SIGNATURE = { local: 0x04034b50, eocd: 0x06054b50, zip64Locator: 0x07064b50, zip64Eocd: 0x06064b50 } as const;
+const METHOD = { stored: 0, deflated: 8 } as const;
 
 /**
  * Which zip holds a tile: N for tiles of subtree N, 'any' for those every zip
@@ -120,7 +114,7 @@ export class ZipArchive {
     let loc = locateDirectory(url, tail.body, tail.start, size);
     if (loc.zip64Record !== null) {
       const at = loc.zip64Record;
-      const rec = await http.withRetries(`zip ${url} ZIP64 end of central directory`, (route) => http.getRange(url, route, { start: at, end: at + ZIP64_EOCD_SIZE - 1 }, ZIP64_EOCD_SIZE));
+      const rec = await http.withRetries(`zip ${url} ZIP64 end of central directory`, (route) => http.getRange(url, route, { start: at, end: at + RECORD_SIZE.zip64Eocd - 1 }, RECORD_SIZE.zip64Eocd));
       loc = { ...readZip64Record(url, rec.body, at, size), zip64Record: null };
     }
     if (loc.size > maxDirectory) throw new ZipFormatError(`zip ${url}: central directory is ${loc.size} bytes, more than the ${maxDirectory} accepted`);
@@ -172,22 +166,22 @@ export class ZipArchive {
     const compressedSize = m.compressedSize[i];
     const offset = m.offset[i];
     if (m.flags[i] & 0x1) throw new ZipFormatError(`${what} is encrypted`);
-    if (method !== METHOD_STORED && method !== METHOD_DEFLATED) throw new ZipFormatError(`${what}: compression method ${method} is not supported (only stored and deflated)`);
+    if (method !== METHOD.stored && method !== METHOD.deflated) throw new ZipFormatError(`${what}: compression method ${method} is not supported (only stored and deflated)`);
     if (size > maxBytes) throw new ZipFormatError(`${what} is ${size} bytes uncompressed, more than the ${maxBytes} accepted`);
     if (compressedSize > deflateBound(size)) throw new ZipFormatError(`${what}: ${compressedSize} compressed bytes cannot hold ${size} bytes`);
     const rawName = m.rawNames.get(i) ?? Buffer.from(name, 'utf8');
-    const headerGuess = LOCAL_HEADER_SIZE + rawName.length + LOCAL_EXTRA_GUESS;
+    const headerGuess = RECORD_SIZE.localHeader + rawName.length + LOCAL_EXTRA_GUESS;
     const last = Math.min(offset + headerGuess + compressedSize, this.directoryOffset) - 1;
     return this.http.withRetries(what, async (route) => {
       const first = await this.http.getRange(this.url, route, { start: offset, end: last }, last - offset + 1);
       const at = `${what} (bytes ${offset}-${last})`;
       let chunk = first.body;
-      if (chunk.length < LOCAL_HEADER_SIZE || chunk.readUInt32LE(0) !== SIG_LOCAL) throw new BadResponse(`${at}: no local file header signature`);
+      if (chunk.length < RECORD_SIZE.localHeader || chunk.readUInt32LE(0) !== SIGNATURE.local) throw new BadResponse(`${at}: no local file header signature`);
       const nameLength = chunk.readUInt16LE(26);
       const extraLength = chunk.readUInt16LE(28);
-      const local = chunk.subarray(LOCAL_HEADER_SIZE, LOCAL_HEADER_SIZE + nameLength);
+      const local = chunk.subarray(RECORD_SIZE.localHeader, RECORD_SIZE.localHeader + nameLength);
       if (!local.equals(rawName)) throw new BadResponse(`${at}: local header names ${JSON.stringify(local.toString('latin1').slice(0, 200))}`);
-      const dataStart = LOCAL_HEADER_SIZE + nameLength + extraLength;
+      const dataStart = RECORD_SIZE.localHeader + nameLength + extraLength;
       const dataEnd = dataStart + compressedSize;
       if (offset + dataEnd > this.directoryOffset) throw new ZipFormatError(`${at}: data would run to byte ${offset + dataEnd}, into the central directory at ${this.directoryOffset}`);
       if (dataEnd > chunk.length) {
@@ -200,7 +194,7 @@ export class ZipArchive {
       }
       const data = chunk.subarray(dataStart, dataEnd);
       const where = `${what} (data at bytes ${offset + dataStart}-${offset + dataEnd - 1})`;
-      const out = method === METHOD_STORED ? data : inflate(data, size, where);
+      const out = method === METHOD.stored ? data : inflate(data, size, where);
       if (out.length !== size) throw new BadResponse(`${where}: ${out.length} bytes, the central directory says ${size}`);
       const crc = crc32(out);
       if (crc !== m.crc[i]) throw new BadResponse(`${where}: CRC-32 ${hex32(crc)}, the central directory says ${hex32(m.crc[i])}`);
@@ -234,18 +228,18 @@ function inflate(data: Buffer, size: number, where: string): Buffer {
 function locateDirectory(url: string, tail: Buffer, tailStart: number, size: number): DirectoryLocation {
   const broken = (why: string): ZipFormatError => new ZipFormatError(`zip ${url} is truncated or not a zip (${size} bytes): ${why}`);
   let eocd = -1;
-  for (let i = tail.length - EOCD_SIZE; i >= 0 && eocd < 0; i--) if (tail.readUInt32LE(i) === SIG_EOCD && tail.readUInt16LE(i + 20) === tail.length - i - EOCD_SIZE) eocd = i;
+  for (let i = tail.length - RECORD_SIZE.eocd; i >= 0 && eocd < 0; i--) if (tail.readUInt32LE(i) === SIGNATURE.eocd && tail.readUInt16LE(i + 20) === tail.length - i - RECORD_SIZE.eocd) eocd = i;
   if (eocd < 0) throw broken(`no end of central directory record in its last ${tail.length} bytes`);
   const disk = tail.readUInt16LE(eocd + 4);
   const entries = tail.readUInt16LE(eocd + 10);
   const dirSize = tail.readUInt32LE(eocd + 12);
   const dirOffset = tail.readUInt32LE(eocd + 16);
-  const locator = eocd - ZIP64_LOCATOR_SIZE;
-  if (locator >= 0 && tail.readUInt32LE(locator) === SIG_ZIP64_LOCATOR) {
+  const locator = eocd - RECORD_SIZE.zip64Locator;
+  if (locator >= 0 && tail.readUInt32LE(locator) === SIGNATURE.zip64Locator) {
     const record = Number(tail.readBigUInt64LE(locator + 8));
-    if (!Number.isSafeInteger(record) || record + ZIP64_EOCD_SIZE > tailStart + locator) throw broken(`ZIP64 locator points to byte ${record}, past itself at ${tailStart + locator}`);
+    if (!Number.isSafeInteger(record) || record + RECORD_SIZE.zip64Eocd > tailStart + locator) throw broken(`ZIP64 locator points to byte ${record}, past itself at ${tailStart + locator}`);
     if (record < tailStart) return { offset: 0, size: 0, entries: 0, end: record, zip64Record: record };
-    return readZip64Record(url, tail.subarray(record - tailStart, record - tailStart + ZIP64_EOCD_SIZE), record, size);
+    return readZip64Record(url, tail.subarray(record - tailStart, record - tailStart + RECORD_SIZE.zip64Eocd), record, size);
   }
   if (disk !== 0) throw new ZipFormatError(`zip ${url} spans several disks (disk ${disk}): not supported`);
   return checked(url, size, { offset: dirOffset, size: dirSize, entries, end: tailStart + eocd, zip64Record: null });
@@ -253,7 +247,7 @@ function locateDirectory(url: string, tail: Buffer, tailStart: number, size: num
 
 /** The ZIP64 end of central directory record at byte `at`. */
 function readZip64Record(url: string, rec: Buffer, at: number, size: number): DirectoryLocation {
-  if (rec.length < ZIP64_EOCD_SIZE || rec.readUInt32LE(0) !== SIG_ZIP64_EOCD) throw new ZipFormatError(`zip ${url} is truncated or not a zip (${size} bytes): no ZIP64 end of central directory record at byte ${at}`);
+  if (rec.length < RECORD_SIZE.zip64Eocd || rec.readUInt32LE(0) !== SIGNATURE.zip64Eocd) throw new ZipFormatError(`zip ${url} is truncated or not a zip (${size} bytes): no ZIP64 end of central directory record at byte ${at}`);
   const disk = rec.readUInt32LE(16);
   if (disk !== 0) throw new ZipFormatError(`zip ${url} spans several disks (disk ${disk}): not supported`);
   const n = (o: number): number => Number(rec.readBigUInt64LE(o));
@@ -264,7 +258,7 @@ function readZip64Record(url: string, rec: Buffer, at: number, size: number): Di
 function checked(url: string, size: number, loc: DirectoryLocation): DirectoryLocation {
   const dirEnd = loc.offset + loc.size;
   if (!Number.isSafeInteger(dirEnd) || dirEnd > loc.end) throw new ZipFormatError(`zip ${url} is truncated or not a zip (${size} bytes): central directory at bytes ${loc.offset}-${dirEnd - 1} runs past its end record at ${loc.end}`);
-  if (loc.entries * CENTRAL_HEADER_SIZE > loc.size) throw new ZipFormatError(`zip ${url}: ${loc.entries} members cannot fit a central directory of ${loc.size} bytes`);
+  if (loc.entries * RECORD_SIZE.centralHeader > loc.size) throw new ZipFormatError(`zip ${url}: ${loc.entries} members cannot fit a central directory of ${loc.size} bytes`);
   return loc;
 }
 
@@ -331,7 +325,7 @@ async function readDirectory(url: string, reader: MemoryReader, size: number, lo
     let i = 0;
     for await (const e of zip.eachEntry()) {
       if (byName.has(e.fileName)) throw new Error(`member ${e.fileName} appears twice`);
-      if (e.relativeOffsetOfLocalHeader + LOCAL_HEADER_SIZE + e.compressedSize > loc.offset) throw new Error(`member ${e.fileName} at byte ${e.relativeOffsetOfLocalHeader} (${e.compressedSize} bytes) runs into the central directory at ${loc.offset}`);
+      if (e.relativeOffsetOfLocalHeader + RECORD_SIZE.localHeader + e.compressedSize > loc.offset) throw new Error(`member ${e.fileName} at byte ${e.relativeOffsetOfLocalHeader} (${e.compressedSize} bytes) runs into the central directory at ${loc.offset}`);
       byName.set(e.fileName, i);
       members.offset[i] = e.relativeOffsetOfLocalHeader;
       members.compressedSize[i] = e.compressedSize;
@@ -340,7 +334,7 @@ async function readDirectory(url: string, reader: MemoryReader, size: number, lo
       members.method[i] = e.compressionMethod;
       members.flags[i] = e.generalPurposeBitFlag;
       if (!e.fileNameRaw.equals(Buffer.from(e.fileName, 'utf8'))) members.rawNames.set(i, Buffer.from(e.fileNameRaw));
-      recordBytes += CENTRAL_HEADER_SIZE + e.fileNameLength + e.extraFieldLength + e.fileCommentLength;
+      recordBytes += RECORD_SIZE.centralHeader + e.fileNameLength + e.extraFieldLength + e.fileCommentLength;
       i++;
     }
   } catch (err) {
