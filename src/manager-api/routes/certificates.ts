@@ -5,7 +5,7 @@ import { API_ROUTES, UPLOAD_MAX_BODY_BYTES, uploadRequestSchema, uploadResponseS
 import { errorReply } from '../errors.js';
 import { actingFriend } from '../plugins/auth.js';
 
-/** The upload route's published schema (the ingest thread checks the body against the same uploadRequestSchema). */
+/** The upload route's published schema. */
 const uploadRouteSchema = {
   tags: ['certificates'],
   summary: 'Upload .jp leaves',
